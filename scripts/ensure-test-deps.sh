@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs from Debian's packages, once: Chromium for the lobby-board
+# tests (driven by playwright-core; no browser download) and libusb for loading node-hid.
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+
+need=()
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
+ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0' || need+=(libusb-1.0-0)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+
+if ((${#need[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "ensure-test-deps: missing Debian packages: ${need[*]} (run: sudo apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+  echo "ensure-test-deps: installing ${need[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
