@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { boundaryMs, parseClockTime, toLocalTime } from '../../../device/policy/index.js';
+
+describe('school-local time', () => {
+  it('maps an epoch to the local date, ISO weekday and minute of day at UTC+5', () => {
+    // 2026-09-01T02:58Z is 07:58 on Tuesday in Almaty.
+    expect(toLocalTime(Date.parse('2026-09-01T02:58:00Z'), 300)).toEqual({ date: '2026-09-01', isoWeekday: 2, minuteOfDay: 478 });
+    // 2026-09-06 is a Sunday: ISO weekday 7, not 0.
+    expect(toLocalTime(Date.parse('2026-09-06T05:00:00Z'), 300).isoWeekday).toBe(7);
+    // 20:30 UTC on Sunday is already Monday 01:30 locally.
+    expect(toLocalTime(Date.parse('2026-09-06T20:30:00Z'), 300)).toMatchObject({ date: '2026-09-07', isoWeekday: 1, minuteOfDay: 90 });
+  });
+
+  it('parses HH:MM strictly', () => {
+    expect(parseClockTime('07:00')).toBe(420);
+    expect(parseClockTime('23:59')).toBe(1439);
+    expect(parseClockTime('24:00')).toBe(1440);
+    for (const bad of ['7:00', '24:01', '12:60', '', 'noon']) expect(() => parseClockTime(bad)).toThrow(/HH:MM/);
+  });
+
+  it('reads date-only boundaries as local day edges and full timestamps as given', () => {
+    expect(boundaryMs('2026-09-01', 300, 'start')).toBe(Date.parse('2026-08-31T19:00:00Z'));
+    expect(boundaryMs('2026-09-01', 300, 'end')).toBe(Date.parse('2026-09-01T19:00:00Z'));
+    expect(boundaryMs('2026-09-01T09:00:00+05:00', 300, 'start')).toBe(Date.parse('2026-09-01T04:00:00Z'));
+    expect(() => boundaryMs('yesterday', 300, 'start')).toThrow(/invalid/);
+  });
+});
