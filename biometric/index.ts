@@ -1,0 +1,3 @@
+// The biometric engine's public surface. biometric/ imports nothing of the project.
+export type * from './types.js';
+export * from './calibrate/index.js';
