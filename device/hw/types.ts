@@ -10,7 +10,19 @@ export interface Relay {
   set(energised: boolean): Promise<void>;
   /** Last commanded state (not a read-back). */
   readonly energised: boolean;
+  /**
+   * How the relay is wired, so the door controller can map "locked"/"unlocked" to a coil state in
+   * one place (device/hw/lock-polarity.ts). Absent = NO contact, active-high.
+   */
+  readonly wiring?: RelayWiring;
   close(): Promise<void>;
+}
+
+export interface RelayWiring {
+  /** NO: energising the coil closes the contact (powers the lock); NC: energising opens it. */
+  contact: 'NO' | 'NC';
+  /** The relay board's input switches the coil on when driven LOW. */
+  activeLow: boolean;
 }
 
 /** Door-position sensor, request-to-exit button, fire-alarm input, tamper switch. */

@@ -1,0 +1,59 @@
+// Digital input on a Firmata board pin. Firmata reports digital ports on change; johnny-five's
+// board.digitalRead registers the callback. Inversion comes from lock-polarity.ts.
+import { EventEmitter } from 'node:events';
+import type { Board, PinMode } from 'johnny-five';
+import type { Logger } from 'pino';
+import { activeFromPinLevel } from '../lock-polarity.js';
+import type { DigitalInput } from '../types.js';
+
+// Firmata mode numbers; johnny-five's PinMode enum has no PULLUP and is only imported as a type here.
+const PIN_MODE_INPUT = 0 as PinMode;
+const PIN_MODE_PULLUP = 0x0b as PinMode;
+
+export interface FirmataInputOptions {
+  name: string;
+  board: Board;
+  pin: number | string;
+  activeLow: boolean;
+  pullup: boolean;
+  logger: Logger;
+}
+
+export class FirmataInput extends EventEmitter implements DigitalInput {
+  readonly name: string;
+  readonly pin: number | string;
+  readonly #activeLow: boolean;
+  #active: boolean;
+  #closed = false;
+
+  constructor(options: FirmataInputOptions) {
+    super();
+    this.name = options.name;
+    this.pin = options.pin;
+    this.#activeLow = options.activeLow;
+    // Until the board reports, assume the idle level: a pull-up idles HIGH, otherwise LOW.
+    this.#active = activeFromPinLevel(options.pullup ? 1 : 0, options.activeLow);
+    options.logger.child({ ns: 'input', input: options.name, pin: options.pin }).debug('Firmata input configured');
+    options.board.pinMode(options.pin, options.pullup ? PIN_MODE_PULLUP : PIN_MODE_INPUT);
+    options.board.digitalRead(options.pin, (value: number) => this.#onReport(value));
+  }
+
+  read(): boolean {
+    return this.#active;
+  }
+
+  #onReport(value: number): void {
+    if (this.#closed) return;
+    const active = activeFromPinLevel(value, this.#activeLow);
+    if (active === this.#active) return;
+    this.#active = active;
+    this.emit('change', active);
+  }
+
+  close(): Promise<void> {
+    // Firmata has no per-callback unsubscribe; the closed flag mutes further reports.
+    this.#closed = true;
+    this.removeAllListeners();
+    return Promise.resolve();
+  }
+}
