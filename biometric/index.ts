@@ -1,3 +1,4 @@
 // The biometric engine's public surface. biometric/ imports nothing of the project.
 export type * from './types.js';
 export * from './calibrate/index.js';
+export * from './matcher/index.js';

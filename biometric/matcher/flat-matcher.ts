@@ -1,0 +1,265 @@
+// Exact 1:N search over every template of one modality, kept L2-normalised in fixed-size chunks of
+// one Float32Array each, so score = dot product = cosine similarity.
+//
+// Why chunks: growing one big array means copying all of it (50 MB at 100k x 128-D) while a probe
+// waits; a new chunk is one small allocation and nothing moves. Removal swaps the last slot into the
+// hole, so the scanned range stays dense and no rebuild is ever needed. Everything is synchronous,
+// so an upsert/remove lands between two identifications and each identification sees one
+// consistent gallery.
+import type { EnrolledTemplate, MatchResult, Modality, TemplateMatcher } from '../types.js';
+import { ProbeError, TemplateMismatchError } from './errors.js';
+import { normaliseInto } from './vector.js';
+
+export interface FlatMatcherOptions {
+  modality: Modality;
+  algo: string;
+  dimensions: number;
+  /** Templates per chunk, a power of two (default 4096: 2 MB of 128-D floats). */
+  chunkSize?: number;
+}
+
+const NO_MATCH: MatchResult = Object.freeze({ personId: null, templateId: null, score: -1, secondScore: -1, margin: 0 });
+
+export class FlatTemplateMatcher implements TemplateMatcher {
+  readonly modality: Modality;
+  readonly algo: string;
+  readonly dimensions: number;
+  private readonly chunkShift: number;
+  private readonly chunkMask: number;
+  private readonly chunks: Float32Array[] = [];
+  private count = 0;
+  /** slot -> template id / person number; template id -> slot. */
+  private readonly slotTemplate: string[] = [];
+  private slotPerson = new Int32Array(1024);
+  private readonly slotOf = new Map<string, number>();
+  /** Person ids interned to small integers so the scan compares ints, not strings. */
+  private readonly personNumber = new Map<string, number>();
+  private readonly personIds: string[] = [];
+  private readonly freePersonNumbers: number[] = [];
+  private readonly templatesOfPerson = new Map<number, Set<string>>();
+  private readonly probe: Float32Array;
+
+  constructor(options: FlatMatcherOptions) {
+    const chunkSize = options.chunkSize ?? 4096;
+    if (!Number.isInteger(options.dimensions) || options.dimensions < 1) {
+      throw new Error(`matcher dimensions must be a positive integer, got ${options.dimensions}`);
+    }
+    if (!Number.isInteger(Math.log2(chunkSize)) || chunkSize < 1) throw new Error(`chunkSize must be a power of two, got ${chunkSize}`);
+    if (options.algo.length === 0) throw new Error('matcher algo must not be empty');
+    this.modality = options.modality;
+    this.algo = options.algo;
+    this.dimensions = options.dimensions;
+    this.chunkShift = Math.log2(chunkSize);
+    this.chunkMask = chunkSize - 1;
+    this.probe = new Float32Array(options.dimensions);
+  }
+
+  size(): number {
+    return this.count;
+  }
+
+  personCount(): number {
+    return this.templatesOfPerson.size;
+  }
+
+  has(templateId: string): boolean {
+    return this.slotOf.has(templateId);
+  }
+
+  /** Bytes held by vector storage (allocated chunks), for status and the RSS budget. */
+  storageBytes(): number {
+    return this.chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  }
+
+  upsert(template: EnrolledTemplate): void {
+    this.check(template);
+    const existing = this.slotOf.get(template.id);
+    if (existing !== undefined) {
+      const oldPerson = this.slotPerson[existing];
+      if (this.personIds[oldPerson] === template.personId) {
+        this.writeVector(existing, template.vector);
+        return;
+      }
+      this.remove(template.id);
+    }
+    const slot = this.count;
+    this.ensureCapacity(slot + 1);
+    this.writeVector(slot, template.vector);
+    const person = this.internPerson(template.personId);
+    this.slotPerson[slot] = person;
+    this.slotTemplate[slot] = template.id;
+    this.slotOf.set(template.id, slot);
+    this.templatesOfPerson.get(person)!.add(template.id);
+    this.count = slot + 1;
+  }
+
+  remove(templateId: string): boolean {
+    const slot = this.slotOf.get(templateId);
+    if (slot === undefined) return false;
+    const person = this.slotPerson[slot];
+    const last = this.count - 1;
+    if (slot !== last) this.moveSlot(last, slot);
+    this.slotTemplate.length = last;
+    this.slotOf.delete(templateId);
+    this.count = last;
+    const templates = this.templatesOfPerson.get(person)!;
+    templates.delete(templateId);
+    if (templates.size === 0) this.releasePerson(person);
+    this.releaseSpareChunks();
+    return true;
+  }
+
+  removePerson(personId: string): number {
+    const person = this.personNumber.get(personId);
+    if (person === undefined) return 0;
+    const ids = [...this.templatesOfPerson.get(person)!];
+    for (const id of ids) this.remove(id);
+    return ids.length;
+  }
+
+  /** Drops every template (model change, roster reload). */
+  clear(): void {
+    this.chunks.length = 0;
+    this.count = 0;
+    this.slotTemplate.length = 0;
+    this.slotOf.clear();
+    this.personNumber.clear();
+    this.personIds.length = 0;
+    this.freePersonNumbers.length = 0;
+    this.templatesOfPerson.clear();
+  }
+
+  identify(probe: Float32Array): MatchResult {
+    if (probe.length !== this.dimensions) {
+      throw new ProbeError(`length ${probe.length}, matcher expects ${this.dimensions}`);
+    }
+    const norm = normaliseInto(probe, this.probe);
+    if (!(norm > 0) || !Number.isFinite(norm)) throw new ProbeError('zero or non-finite vector');
+    if (this.count === 0) return { ...NO_MATCH };
+    return this.scan();
+  }
+
+  /**
+   * The hot loop. Tracks the best score and the best score of any *other* person in one pass
+   * without allocating: when a new best belongs to another person, the old best becomes the
+   * runner-up; a score from the best person itself never raises the runner-up.
+   */
+  private scan(): MatchResult {
+    const q = this.probe;
+    const dims = this.dimensions;
+    const tail = dims & 7;
+    const people = this.slotPerson;
+    let best = -Infinity;
+    let second = -Infinity;
+    let bestPerson = -1;
+    let bestSlot = -1;
+    const chunkSize = this.chunkMask + 1;
+    for (let c = 0; c < this.chunks.length; c++) {
+      const data = this.chunks[c];
+      const firstSlot = c * chunkSize;
+      const rows = Math.min(chunkSize, this.count - firstSlot);
+      for (let r = 0, base = 0; r < rows; r++, base += dims) {
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        const end = base + dims - tail;
+        // Eight products per step into four accumulators: measured ~10% faster than four-wide on
+        // V8, and the independent sums keep the FP adders busy.
+        for (let i = base, j = 0; i < end; i += 8, j += 8) {
+          s0 += data[i] * q[j] + data[i + 4] * q[j + 4];
+          s1 += data[i + 1] * q[j + 1] + data[i + 5] * q[j + 5];
+          s2 += data[i + 2] * q[j + 2] + data[i + 6] * q[j + 6];
+          s3 += data[i + 3] * q[j + 3] + data[i + 7] * q[j + 7];
+        }
+        for (let i = end, j = dims - tail; j < dims; i++, j++) s0 += data[i] * q[j];
+        const score = s0 + s1 + s2 + s3;
+        if (score > second) {
+          const person = people[firstSlot + r];
+          if (score > best) {
+            if (person !== bestPerson) second = best;
+            best = score;
+            bestPerson = person;
+            bestSlot = firstSlot + r;
+          } else if (person !== bestPerson) {
+            second = score;
+          }
+        }
+      }
+    }
+    const secondScore = second === -Infinity ? -1 : second;
+    return {
+      personId: this.personIds[bestPerson],
+      templateId: this.slotTemplate[bestSlot],
+      score: best,
+      secondScore,
+      margin: best - secondScore,
+    };
+  }
+
+  private check(template: EnrolledTemplate): void {
+    if (template.modality !== this.modality) {
+      throw new TemplateMismatchError(template.id, 'modality', `${template.modality}, matcher holds ${this.modality}`);
+    }
+    if (template.algo !== this.algo) {
+      throw new TemplateMismatchError(template.id, 'algo', `${template.algo}, matcher runs ${this.algo}`);
+    }
+    if (template.vector.length !== this.dimensions) {
+      throw new TemplateMismatchError(template.id, 'dimensions', `${template.vector.length}, matcher expects ${this.dimensions}`);
+    }
+    let sum = 0;
+    for (let i = 0; i < template.vector.length; i++) sum += template.vector[i] * template.vector[i];
+    if (!(sum > 0) || !Number.isFinite(sum)) {
+      throw new TemplateMismatchError(template.id, 'invalid_vector', 'zero or non-finite vector');
+    }
+  }
+
+  private writeVector(slot: number, vector: Float32Array): void {
+    const chunk = this.chunks[slot >>> this.chunkShift];
+    normaliseInto(vector, chunk, (slot & this.chunkMask) * this.dimensions);
+  }
+
+  private moveSlot(from: number, to: number): void {
+    const dims = this.dimensions;
+    const source = this.chunks[from >>> this.chunkShift];
+    const sourceOffset = (from & this.chunkMask) * dims;
+    this.chunks[to >>> this.chunkShift].set(source.subarray(sourceOffset, sourceOffset + dims), (to & this.chunkMask) * dims);
+    this.slotPerson[to] = this.slotPerson[from];
+    const movedId = this.slotTemplate[from];
+    this.slotTemplate[to] = movedId;
+    this.slotOf.set(movedId, to);
+  }
+
+  private ensureCapacity(slots: number): void {
+    const chunkSize = this.chunkMask + 1;
+    while (this.chunks.length * chunkSize < slots) this.chunks.push(new Float32Array(chunkSize * this.dimensions));
+    if (this.slotPerson.length < slots) {
+      // Person numbers are 4 bytes per slot: doubling copies 400 KB at 100k, well under a millisecond.
+      const grown = new Int32Array(Math.max(slots, this.slotPerson.length * 2));
+      grown.set(this.slotPerson);
+      this.slotPerson = grown;
+    }
+  }
+
+  /** Keeps one empty chunk as slack so add/remove at a chunk boundary does not thrash allocations. */
+  private releaseSpareChunks(): void {
+    const needed = Math.ceil(this.count / (this.chunkMask + 1));
+    if (this.chunks.length > needed + 1) this.chunks.length = needed + 1;
+  }
+
+  private internPerson(personId: string): number {
+    const known = this.personNumber.get(personId);
+    if (known !== undefined) return known;
+    const number = this.freePersonNumbers.pop() ?? this.personIds.length;
+    this.personIds[number] = personId;
+    this.personNumber.set(personId, number);
+    this.templatesOfPerson.set(number, new Set());
+    return number;
+  }
+
+  private releasePerson(person: number): void {
+    this.personNumber.delete(this.personIds[person]);
+    this.templatesOfPerson.delete(person);
+    this.freePersonNumbers.push(person);
+  }
+}
