@@ -32,7 +32,16 @@ export interface BoardSnapshot {
   lastSeq: number;
 }
 
-/** Emits 'arrival' (BoardArrival) right after the event is committed. */
+/** A group's counts including every passage up to and including `seq` (newer counts replace older ones). */
+export interface BoardCounts {
+  seq: number;
+  groups: BoardGroupCount[];
+}
+
+/**
+ * Emits 'arrival' (BoardArrival) right after the event is committed, then 'counts' (BoardCounts)
+ * for the arrival's group, so screens can update present/late without knowing who is who.
+ */
 export interface BoardFeed extends EventEmitter {
   /** Today's state from SQLite; with `afterSeq`, only arrivals after it (reconnect catch-up). */
   snapshot(afterSeq?: number): Promise<BoardSnapshot>;

@@ -1,0 +1,51 @@
+// Serves the lobby page at /board from display/public (plain HTML/CSS/JS for a TV running Chromium
+// in kiosk mode; the socket.io client script comes from the socket.io server at /socket.io/).
+// Non-loopback requests need ?token=<board token>, the same token the page then hands to socket.io.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BoardTokens } from './access.js';
+
+const FILES: ReadonlyArray<{ route: string; file: string; type: string }> = [
+  { route: '/board', file: 'index.html', type: 'text/html; charset=utf-8' },
+  { route: '/board/board.css', file: 'board.css', type: 'text/css; charset=utf-8' },
+  { route: '/board/board.js', file: 'board.js', type: 'text/javascript; charset=utf-8' },
+];
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+} as const;
+
+export interface BoardRouteOptions {
+  tokens: readonly string[];
+  /** Where index.html, board.css and board.js live; defaults to display/public beside the sources. */
+  publicDir?: string;
+}
+
+/** display/public next to this file in a checkout, or the source tree's copy when running from dist/. */
+export function defaultPublicDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = join(here, 'public');
+  return existsSync(beside) ? beside : join(here, '..', '..', 'display', 'public');
+}
+
+export async function registerBoardRoutes(fastify: FastifyInstance, options: BoardRouteOptions): Promise<void> {
+  const tokens = new BoardTokens(options.tokens);
+  const dir = options.publicDir ?? defaultPublicDir();
+  for (const { route, file, type } of FILES) {
+    // Read once at start-up: a missing page file fails the start, not the first viewer.
+    const body = await readFile(join(dir, file));
+    fastify.get(route, (request: FastifyRequest, reply: FastifyReply) => {
+      const query = request.query as Record<string, unknown> | undefined;
+      if (!tokens.allows(request.socket.remoteAddress, query?.token)) {
+        return reply.code(401).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('board token required\n');
+      }
+      return reply.headers(SECURITY_HEADERS).type(type).send(body);
+    });
+  }
+}

@@ -1,0 +1,223 @@
+// The lobby board's socket.io side, on the `/board` namespace of the kiosk's one socket.io Server.
+//
+// Protocol (client <-> server):
+//   server -> 'setup'    { language, locale, labels, utcOffsetMinutes }            on connect
+//   client -> 'hello'    { sinceSeq? }                                             last seq it has seen
+//   server -> 'snapshot' BoardSnapshot (arrivals after sinceSeq, full day counts)
+//   server -> 'arrivals' { arrivals: BoardArrival[], counts: BoardCounts[] }      live, coalesced
+// The socket joins the live room before the snapshot is read, so nothing committed in between is
+// lost; the page de-duplicates by seq and keeps per-group counts by the seq they include.
+//
+// Isolation: a board client can never slow the door. Incoming messages are few by design, so any
+// message that is not a small valid 'hello' is dropped, and a client that keeps sending is cut off.
+// Live updates are broadcast once per batch; a client whose transport stops draining is
+// disconnected rather than buffered for (it catches up from SQLite when it comes back).
+import type { Logger } from 'pino';
+import type { Namespace, Server, Socket } from 'socket.io';
+import { z } from 'zod';
+import type { BoardArrival, BoardCounts, BoardFeed, BoardSnapshot } from './feed.js';
+import { BoardTokens } from './access.js';
+import { boardLimitsSchema, type BoardLimits } from './config.js';
+import { BOARD_LOCALES, boardLabels, type BoardLanguage } from './i18n.js';
+
+export const BOARD_NAMESPACE = '/board';
+const LIVE_ROOM = 'live';
+
+/** socket.io Server options the kiosk should use so no client message can be large (bytes). */
+export const BOARD_SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: 16 * 1024 } as const;
+
+const helloSchema = z
+  .object({ sinceSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() })
+  .strict();
+
+export interface BoardServerOptions {
+  io: Server;
+  feed: BoardFeed;
+  language: BoardLanguage;
+  tokens: readonly string[];
+  logger: Logger;
+  utcOffsetMinutes: number;
+  limits?: Partial<BoardLimits>;
+}
+
+export interface BoardServer {
+  readonly namespace: Namespace;
+  clientCount(): number;
+  /** Stops listening to the feed and disconnects every board client. */
+  close(): void;
+}
+
+interface ClientState {
+  messages: number;
+  windowStart: number;
+  /** Packets handed to the socket since its transport last drained. */
+  undrained: number;
+  snapshotting: boolean;
+}
+
+export function createBoardServer(options: BoardServerOptions): BoardServer {
+  const limits = boardLimitsSchema.parse(options.limits ?? {});
+  const log = options.logger.child({ ns: 'board' });
+  const tokens = new BoardTokens(options.tokens);
+  const nsp = options.io.of(BOARD_NAMESPACE);
+  const clients = new Map<string, ClientState>();
+  const setup = {
+    language: options.language,
+    locale: BOARD_LOCALES[options.language],
+    labels: boardLabels(options.language),
+    utcOffsetMinutes: options.utcOffsetMinutes,
+  };
+
+  nsp.use((socket, next) => admit(socket, nsp, limits, tokens, log, next));
+
+  nsp.on('connection', (socket) => {
+    const state: ClientState = { messages: 0, windowStart: Date.now(), undrained: 0, snapshotting: false };
+    clients.set(socket.id, state);
+    socket.conn.on('drain', () => {
+      state.undrained = 0;
+    });
+    socket.on('disconnect', () => clients.delete(socket.id));
+    guardIncoming(socket, state, limits, log);
+    socket.on('hello', (payload: unknown) => {
+      const parsed = helloSchema.safeParse(payload);
+      if (!parsed.success || state.snapshotting) return;
+      state.snapshotting = true;
+      void socket.join(LIVE_ROOM);
+      void sendSnapshot(socket, options.feed, parsed.data.sinceSeq, log).finally(() => {
+        state.snapshotting = false;
+      });
+    });
+    socket.emit('setup', setup);
+  });
+
+  const broadcaster = new ArrivalBroadcaster(nsp, clients, limits, log);
+  const onArrival = (arrival: BoardArrival): void => broadcaster.arrival(arrival);
+  const onCounts = (counts: BoardCounts): void => broadcaster.counts(counts);
+  options.feed.on('arrival', onArrival);
+  options.feed.on('counts', onCounts);
+
+  return {
+    namespace: nsp,
+    clientCount: () => nsp.sockets.size,
+    close: () => {
+      options.feed.off('arrival', onArrival);
+      options.feed.off('counts', onCounts);
+      broadcaster.stop();
+      nsp.disconnectSockets(true);
+    },
+  };
+}
+
+/** Handshake middleware: caps the number of clients and asks non-loopback clients for a token. */
+function admit(socket: Socket, nsp: Namespace, limits: BoardLimits, tokens: BoardTokens, log: Logger, next: (err?: Error) => void): void {
+  if (nsp.sockets.size >= limits.maxClients) {
+    log.warn({ address: socket.handshake.address }, 'board client refused: too many clients');
+    next(new Error('board full'));
+    return;
+  }
+  const auth: unknown = socket.handshake.auth;
+  const token = typeof auth === 'object' && auth !== null ? (auth as Record<string, unknown>).token : undefined;
+  if (!tokens.allows(socket.handshake.address, token)) {
+    log.warn({ address: socket.handshake.address }, 'board client refused: no valid token');
+    next(new Error('unauthorized'));
+    return;
+  }
+  next();
+}
+
+/** Drops anything but a small 'hello'; disconnects a client that floods. */
+function guardIncoming(socket: Socket, state: ClientState, limits: BoardLimits, log: Logger): void {
+  socket.use((packet, next) => {
+    const now = Date.now();
+    if (now - state.windowStart >= limits.windowMs) {
+      state.windowStart = now;
+      state.messages = 0;
+    }
+    state.messages += 1;
+    if (state.messages > limits.messagesPerWindow) {
+      log.warn({ address: socket.handshake.address }, 'board client disconnected: message flood');
+      socket.disconnect(true);
+      return;
+    }
+    if (packet[0] !== 'hello' || packet.length > 2 || serialisedSize(packet[1]) > limits.maxMessageBytes) {
+      log.debug({ event: String(packet[0]).slice(0, 32) }, 'board client message dropped');
+      return;
+    }
+    next();
+  });
+}
+
+function serialisedSize(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+async function sendSnapshot(socket: Socket, feed: BoardFeed, sinceSeq: number | undefined, log: Logger): Promise<void> {
+  try {
+    const snapshot: BoardSnapshot = await feed.snapshot(sinceSeq);
+    if (socket.connected) socket.emit('snapshot', snapshot);
+  } catch (error: unknown) {
+    // The store being busy or broken must not take the board server down; the page retries on reconnect.
+    log.error({ err: error }, 'board snapshot failed');
+    socket.disconnect(true);
+  }
+}
+
+/** Coalesces live updates for `batchMs` and broadcasts them once to every live client. */
+class ArrivalBroadcaster {
+  private arrivals: BoardArrival[] = [];
+  private countUpdates: BoardCounts[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly nsp: Namespace,
+    private readonly clients: Map<string, ClientState>,
+    private readonly limits: BoardLimits,
+    private readonly log: Logger,
+  ) {}
+
+  arrival(arrival: BoardArrival): void {
+    this.arrivals.push(arrival);
+    this.schedule();
+  }
+
+  counts(counts: BoardCounts): void {
+    this.countUpdates.push(counts);
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), this.limits.batchMs);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const message = { arrivals: this.arrivals, counts: this.countUpdates };
+    this.arrivals = [];
+    this.countUpdates = [];
+    if (message.arrivals.length === 0 && message.counts.length === 0) return;
+    this.dropStuckClients();
+    this.nsp.to(LIVE_ROOM).emit('arrivals', message);
+  }
+
+  private dropStuckClients(): void {
+    for (const [id, state] of this.clients) {
+      const socket = this.nsp.sockets.get(id);
+      if (!socket) continue;
+      state.undrained += 1;
+      if (state.undrained > this.limits.maxBufferedPackets) {
+        this.log.warn({ address: socket.handshake.address }, 'board client disconnected: not draining');
+        socket.disconnect(true);
+      }
+    }
+  }
+}
