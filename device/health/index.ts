@@ -1,0 +1,3 @@
+export * from './checks.js';
+export * from './monitor.js';
+export * from './server.js';

@@ -1,0 +1,237 @@
+// esik update / rollback: verify, unpack beside the live release, switch `current` atomically,
+// restart, and keep the new release only if it proves healthy; otherwise switch back by itself.
+// A school entrance must never be left running a release nobody has seen healthy.
+import { execFile } from 'node:child_process';
+import type { KeyObject } from 'node:crypto';
+import { mkdir, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+import { safeWriteFile } from '../util/safe-write.js';
+import { ReleaseRejectedError, extractPayload, isDirectory, openRelease } from './archive.js';
+import { waitForHealthy, type HealthVerdict } from './health-wait.js';
+import type { ReleaseLayout } from './layout.js';
+import { MANIFEST_FILE, SIGNATURE_FILE, type ReleaseManifest } from './manifest.js';
+import { readPublicKey } from './signing.js';
+
+export interface RestartTarget {
+  version: string;
+  dir: string;
+}
+
+/** What a restart hook may hand back: a way to notice the started process dying. */
+export interface RestartedRelease {
+  exited?: Promise<unknown>;
+}
+
+export type RestartHook = (target: RestartTarget) => Promise<RestartedRelease | void>;
+
+/** Records a technician-visible audit event (the daemon's admin API when it runs). */
+export type AuditSink = (action: string, detail: Record<string, unknown>) => Promise<void>;
+
+export interface UpdaterOptions {
+  layout: ReleaseLayout;
+  logger: Logger;
+  restart?: RestartHook;
+  health: { url: string; timeoutMs: number; stableMs: number; pollMs?: number; maxRestarts?: number };
+  /** Releases kept on disk, the live one included. */
+  keep?: number;
+  audit?: AuditSink;
+  publicKey?: KeyObject;
+  /** Who asked (audit actor), e.g. the SSH user. */
+  actor?: string;
+}
+
+export interface UpdateResult {
+  outcome: 'installed' | 'rolled-back' | 'failed';
+  version: string;
+  from: string | null;
+  reason?: string;
+}
+
+const execFileAsync = promisify(execFile);
+
+export const systemctlRestart: RestartHook = async () => {
+  await execFileAsync('systemctl', ['restart', 'esik.service'], { timeout: 120_000 });
+};
+
+export class Updater {
+  private readonly log: Logger;
+  private readonly restart: RestartHook;
+
+  constructor(private readonly options: UpdaterOptions) {
+    this.log = options.logger.child({ ns: 'update' });
+    this.restart = options.restart ?? systemctlRestart;
+  }
+
+  async install(archivePath: string, opts: { force?: boolean } = {}): Promise<UpdateResult> {
+    return this.withLock(async () => {
+      const { layout } = this.options;
+      await mkdir(layout.paths.releasesDir, { recursive: true });
+      await layout.removeLeftovers();
+      const from = await layout.currentVersion();
+      const manifest = await this.stage(archivePath, from, opts.force ?? false);
+      await this.audit('update.started', { version: manifest.version, from });
+      const result = await this.goLive(manifest.version, from);
+      await this.audit(`update.${result.outcome}`, { ...result });
+      if (result.outcome === 'installed') {
+        const removed = await layout.prune(this.options.keep ?? 3, from ? [from] : []);
+        if (removed.length) this.log.info({ removed }, 'old releases removed');
+      }
+      return result;
+    });
+  }
+
+  /** Goes back to the newest release that was healthy before the live one. */
+  async rollback(opts: { force?: boolean } = {}): Promise<UpdateResult> {
+    return this.withLock(async () => {
+      const { layout } = this.options;
+      const from = await layout.currentVersion();
+      const state = await layout.readState();
+      const installed = new Set(await layout.installedVersions());
+      const target = state.history
+        .slice()
+        .reverse()
+        .find((v) => v !== from && installed.has(v));
+      if (!target) throw new ReleaseRejectedError('no earlier healthy release is installed to roll back to');
+      const live = from ? await layout.readManifest(from) : null;
+      const older = await layout.readManifest(target);
+      if (live && older && older.schemaVersion < live.minReadableSchema && !opts.force) {
+        throw new ReleaseRejectedError(
+          `release ${target} (schema ${older.schemaVersion}) cannot read the database of ${from} (needs >= ${live.minReadableSchema}); use --force`,
+        );
+      }
+      await layout.switchTo(target);
+      const verdict = await this.restartAndWait(target);
+      const result: UpdateResult = verdict.healthy
+        ? { outcome: 'rolled-back', version: target, from }
+        : { outcome: 'failed', version: target, from, reason: verdict.reason };
+      await this.audit('update.rollback', { ...result });
+      return result;
+    });
+  }
+
+  /** Verifies the archive and unpacks it into releases/<version>, never touching `current`. */
+  private async stage(archivePath: string, from: string | null, force: boolean): Promise<ReleaseManifest> {
+    const { layout } = this.options;
+    const publicKey = this.options.publicKey ?? (await readPublicKey(layout.paths.publicKeyFile));
+    const staging = await mkdtemp(join(layout.paths.releasesDir, '.incoming-'));
+    try {
+      const release = await openRelease(archivePath, publicKey, staging);
+      const { manifest } = release;
+      await this.checkCompatible(manifest, from, force);
+      const appDir = join(staging, 'app');
+      await mkdir(appDir);
+      await extractPayload(release.payloadPath, appDir);
+      // The release keeps its own signed manifest: rollback decisions read it later.
+      await safeWriteFile(join(appDir, MANIFEST_FILE), release.manifestBytes);
+      await safeWriteFile(join(appDir, SIGNATURE_FILE), release.signature);
+      const dest = layout.releaseDir(manifest.version);
+      if (await isDirectory(dest)) await rename(dest, join(layout.paths.releasesDir, `.discard-${manifest.version}-${Date.now()}`));
+      await rename(appDir, dest);
+      this.log.info({ version: manifest.version, dir: dest }, 'release verified and unpacked');
+      return manifest;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+      await layout.removeLeftovers();
+    }
+  }
+
+  private async checkCompatible(manifest: ReleaseManifest, from: string | null, force: boolean): Promise<void> {
+    // Replacing the live folder in place would leave `current` dangling for a moment: never.
+    if (manifest.version === from) throw new ReleaseRejectedError(`release ${from} is already live`);
+    if (force) return;
+    if (manifest.arch && manifest.arch !== process.arch) {
+      throw new ReleaseRejectedError(`release is built for ${manifest.arch}, this kiosk is ${process.arch}; use --force`);
+    }
+    const live = from ? await this.options.layout.readManifest(from) : null;
+    if (live && live.schemaVersion < manifest.minReadableSchema) {
+      throw new ReleaseRejectedError(
+        `release ${manifest.version} migrates the database to schema ${manifest.schemaVersion}, which the live release ` +
+          `${from} (schema ${live.schemaVersion}) cannot read after a rollback (needs >= ${manifest.minReadableSchema}); use --force`,
+      );
+    }
+  }
+
+  private async goLive(version: string, from: string | null): Promise<UpdateResult> {
+    const { layout } = this.options;
+    const state = await layout.readState();
+    await layout.writeState({ ...state, inFlight: { version, from, startedAt: new Date().toISOString(), pid: process.pid } });
+    await layout.switchTo(version);
+    const verdict = await this.restartAndWait(version);
+    const after = await layout.readState();
+    if (verdict.healthy) {
+      await layout.writeState({ ...after, history: [...after.history.filter((v) => v !== version), version], inFlight: null });
+      this.log.info({ version, from }, 'update live and healthy');
+      return { outcome: 'installed', version, from };
+    }
+    const failed = [...after.failed, { version, reason: verdict.reason, at: new Date().toISOString() }].slice(-20);
+    await layout.writeState({ ...after, failed, inFlight: null });
+    this.log.error({ version, reason: verdict.reason }, 'update not healthy');
+    if (!from) return { outcome: 'failed', version, from, reason: verdict.reason };
+    await layout.switchTo(from);
+    const back = await this.restartAndWait(from);
+    if (!back.healthy) this.log.error({ version: from, reason: back.reason }, 'previous release not healthy after rollback either');
+    return { outcome: 'rolled-back', version: from, from: version, reason: verdict.reason };
+  }
+
+  private async restartAndWait(version: string): Promise<HealthVerdict> {
+    const dir = this.options.layout.releaseDir(version);
+    let started: RestartedRelease | void;
+    try {
+      started = await this.restart({ version, dir });
+    } catch (error) {
+      return { healthy: false, reason: `restart failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    return waitForHealthy({ ...this.options.health, version, exited: started?.exited });
+  }
+
+  private async audit(action: string, detail: Record<string, unknown>): Promise<void> {
+    this.log.info({ action, ...detail }, 'audit');
+    try {
+      await this.options.audit?.(action, { actor: this.options.actor ?? 'technician', ...detail });
+    } catch (error) {
+      this.log.warn({ err: error, action }, 'audit event could not be recorded');
+    }
+  }
+
+  /** One update at a time; a lock left by a killed updater (dead pid) is taken over. */
+  private async withLock<T>(body: () => Promise<T>): Promise<T> {
+    const lockFile = this.options.layout.paths.lockFile;
+    await mkdir(this.options.layout.paths.installDir, { recursive: true });
+    await acquireLock(lockFile);
+    try {
+      return await body();
+    } finally {
+      await rm(lockFile, { force: true });
+    }
+  }
+}
+
+async function acquireLock(lockFile: string): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const handle = await open(lockFile, 'wx', 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
+        throw new ReleaseRejectedError(`another update is in progress (pid ${holder})`);
+      }
+      await rm(lockFile, { force: true });
+    }
+  }
+  throw new ReleaseRejectedError('could not take the update lock');
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
