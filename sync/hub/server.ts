@@ -1,0 +1,39 @@
+// The reference hub: a fastify server over a HubStorage. HTTPS when given a certificate and key.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { registerAdminRoutes } from './admin-routes.js';
+import { VerifiedTokenCache } from './auth.js';
+import { registerDeviceRoutes } from './device-routes.js';
+import { hubErrorHandler } from './errors.js';
+import type { HubStorage } from './storage.js';
+
+export interface HubOptions {
+  storage: HubStorage;
+  logger: Logger;
+  adminToken: string;
+  /** Read-only token for the events API (a parent-notification service); null = admin only. */
+  readerToken?: string | null;
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  now?: () => number;
+}
+
+export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
+  if (options.adminToken.length < 16) throw new Error('the admin token must be at least 16 characters');
+  const app = Fastify({
+    loggerInstance: options.logger.child({ ns: 'hub' }),
+    // Default request bodies are small; the event route raises its own limit to 1 MiB.
+    bodyLimit: 256 * 1024,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
+  app.setErrorHandler(hubErrorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
+  });
+  const tokens = new VerifiedTokenCache();
+  const now = options.now ?? Date.now;
+  registerDeviceRoutes(app, { storage: options.storage, tokens, now });
+  registerAdminRoutes(app, { storage: options.storage, tokens, adminToken: options.adminToken, readerToken: options.readerToken ?? null, now });
+  app.get('/v1/health', () => ({ ok: true }));
+  await app.ready();
+  return app;
+}

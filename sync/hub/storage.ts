@@ -1,0 +1,75 @@
+// What the hub needs from a database. The reference hub keeps it in SQLite (sqlite-storage.ts);
+// a district-wide hub implements the same interface on PostgreSQL, with the same uniqueness rules:
+// an event is stored once per id and once per (deviceId, seq), roster cursors only grow.
+import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, WireEvent, WireRosterChange } from '../client/wire.js';
+
+export interface DeviceRecord {
+  id: string;
+  name: string | null;
+  /** scrypt$N$r$p$salt$hash (auth.ts); the token itself is never stored. */
+  tokenHash: string;
+  disabled: boolean;
+}
+
+/** An event as the read API hands it to a consumer (a parent-notification service). */
+export interface HubEvent {
+  /** The hub's own ingestion order: consumers page by it (`?after=`). */
+  hubSeq: number;
+  deviceId: string;
+  receivedAt: string;
+  /** True time: the device's trusted wall time, or re-anchored from a later trusted anchor in the same boot, or null. */
+  trueAt: string | null;
+  timeSource: 'device' | 'reanchored' | 'unknown';
+  event: WireEvent;
+}
+
+/** A rejected event whose id is known only as far as the payload told us. */
+export interface IngestRejection {
+  id: string;
+  error: string;
+}
+
+export interface RosterRow {
+  cursor: number;
+  change: WireRosterChange;
+}
+
+export interface RosterPageResult {
+  changes: WireRosterChange[];
+  cursor: number;
+  more: boolean;
+}
+
+export interface CommandRecord extends HubCommand {
+  deviceId: string;
+  state: 'pending' | 'acked';
+  ack: CommandAck | null;
+}
+
+export interface HubStorage {
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  addDevice(id: string, name: string | null, tokenHash: string): Promise<boolean>;
+  setDeviceToken(id: string, tokenHash: string): Promise<boolean>;
+  device(id: string): Promise<DeviceRecord | null>;
+  listDevices(): Promise<Array<Omit<DeviceRecord, 'tokenHash'>>>;
+
+  /** Stores valid events once; `rejected` carries the events that failed validation upstream of storage. */
+  ingest(deviceId: string, events: WireEvent[], rejected: IngestRejection[], anchor: ClockAnchor | null, nowMs: number): Promise<PushResponse>;
+  readEvents(afterHubSeq: number, limit: number, deviceId?: string): Promise<HubEvent[]>;
+
+  /** Applies admin changes in one transaction; returns the last cursor. A person delete erases its dependants. */
+  applyRoster(changes: readonly WireRosterChange[]): Promise<number>;
+  /** null when `since` is older than the compaction horizon (410 Gone). */
+  rosterPage(since: number | null, limit: number): Promise<RosterPageResult | null>;
+  rosterEntity(type: RosterEntityType, id: string): Promise<WireRosterChange | null>;
+  listGroups(): Promise<Array<{ group: string; people: number }>>;
+  /** Drops delete tombstones; devices with an older cursor then get 410 and pull everything. */
+  compactRoster(): Promise<number>;
+
+  addCommand(deviceId: string, command: HubCommand): Promise<void>;
+  pendingCommands(deviceId: string, nowMs: number): Promise<HubCommand[]>;
+  ackCommand(deviceId: string, commandId: string, ack: CommandAck, nowMs: number): Promise<boolean>;
+  command(deviceId: string, commandId: string): Promise<CommandRecord | null>;
+}
