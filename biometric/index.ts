@@ -3,3 +3,4 @@ export type * from './types.js';
 export * from './calibrate/index.js';
 export * from './matcher/index.js';
 export * from './decision/index.js';
+export * from './palm/index.js';
