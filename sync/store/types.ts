@@ -70,13 +70,22 @@ export interface EventClock {
 
 export type SyncState = 'pending' | 'synced' | 'quarantined';
 
+export interface AppendOptions {
+  /**
+   * A one-time credential (visitor QR) this grant uses up: recorded in the same transaction as the
+   * event, so the grant and the consumption are durable together or not at all. An id already
+   * consumed rejects the append (CredentialConsumedError) without touching the log.
+   */
+  consumeCredentialId?: string;
+}
+
 /** Durable, append-only event log with group commit. */
 export interface EventLog {
   /**
    * Resolves only when the event is committed with synchronous=FULL. Concurrent appends share one
    * transaction (group commit). Rejects (and assigns no seq) when the write fails, e.g. disk full.
    */
-  append(draft: EventDraft): Promise<StoredEvent>;
+  append(draft: EventDraft, opts?: AppendOptions): Promise<StoredEvent>;
   lastSeq(): number;
   /** Events with seq > afterSeq, oldest first. */
   since(afterSeq: number, limit: number): Promise<StoredEvent[]>;

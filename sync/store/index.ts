@@ -1,0 +1,15 @@
+// The store's public face: sync/ imports nothing of the project, and the rest of esik imports
+// the store only through here.
+export * from './types.js';
+export { SCHEMA_VERSION } from './migrations.js';
+export { readSchemaVersion } from './schema-version.js';
+export { type FieldCipher, FieldCipherError, createFieldCipher } from './cipher.js';
+export {
+  type DoorRecord, type LastPassage, type Store, type StoreEventLog, type StoreOptions, type StoreOutbox,
+  type StoreRoster, openStore,
+} from './store.js';
+export {
+  CredentialConsumedError, StoreClosedError, StoreCorruptError, StoreError, StoreFullError, StoreKeyError,
+  StoreSchemaError,
+} from './errors.js';
+export { isoWithOffset } from './event-codec.js';
