@@ -1,0 +1,19 @@
+// Every `esik` command registers itself here. Other parts add one import and one line
+// (doctor, sync, db, update, enroll, biometric...).
+import type { Command } from 'commander';
+import { registerConfig } from './config.js';
+import { registerEvents } from './events.js';
+import { registerRun } from './run.js';
+import { registerStatus } from './status.js';
+import { registerTechnician } from './technician.js';
+
+export type CommandRegistrar = (program: Command) => void;
+
+export const COMMANDS: CommandRegistrar[] = [
+  registerRun,
+  registerConfig,
+  registerStatus,
+  registerEvents,
+  registerTechnician,
+  // ---- more commands: add one line each ----
+];

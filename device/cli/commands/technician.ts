@@ -1,0 +1,68 @@
+// State-changing technician commands: they go through the running daemon, which records each one
+// as an audit event with the unix user of the CLI.
+import type { Command } from 'commander';
+import { adminRequest } from '../../admin/index.js';
+import { actor, configFrom, fail, printJson, socketPathOf } from '../context.js';
+
+async function call(command: Command, path: string, body: Record<string, unknown>): Promise<unknown> {
+  const loaded = await configFrom(command);
+  return adminRequest(socketPathOf(loaded), 'POST', path, { ...body, actor: actor() });
+}
+
+function direction(value: string): 'in' | 'out' {
+  if (value !== 'in' && value !== 'out') throw new Error(`--direction must be "in" or "out", got "${value}"`);
+  return value;
+}
+
+export function registerTechnician(program: Command): void {
+  program
+    .command('relay')
+    .description('relays')
+    .command('test')
+    .description('pulse a door relay (recorded as an audit event)')
+    .option('--door <name>', 'door name (default: the first door)')
+    .option('--direction <in|out>', 'which relay of a turnstile', 'in')
+    .action(async (opts: { door?: string; direction: string }, command: Command) => {
+      try {
+        const result = (await call(command, '/v1/relay/test', { door: opts.door, direction: direction(opts.direction) })) as { door: string; direction: string };
+        process.stdout.write(`pulsed ${result.door} (${result.direction})\n`);
+      } catch (error) {
+        fail(error);
+      }
+    });
+
+  program
+    .command('simulate')
+    .description('feed the kiosk a presentation')
+    .command('card <uid>')
+    .description('present a card UID (or a QR payload with --qr) as if read at the door')
+    .option('--door <name>', 'door name (default: the first door)')
+    .option('--direction <in|out>', 'direction', 'in')
+    .option('--qr', 'the value is a QR payload')
+    .option('--json', 'print JSON')
+    .action(async (uid: string, opts: { door?: string; direction: string; qr?: boolean; json?: boolean }, command: Command) => {
+      try {
+        const result = (await call(command, '/v1/simulate', { kind: opts.qr === true ? 'qr' : 'card', value: uid, door: opts.door, direction: direction(opts.direction) })) as Record<string, unknown>;
+        if (opts.json === true) printJson(result);
+        else if (result.decided !== true) process.stdout.write('no decision (reader queue full or shutting down)\n');
+        else process.stdout.write(`${String(result.outcome).toUpperCase()} ${String(result.door)} ${String(result.direction)} ${String(result.name ?? 'unknown')}${result.reason === null ? '' : ` reason=${String(result.reason)}`} seq=${String(result.seq)}\n`);
+      } catch (error) {
+        fail(error);
+      }
+    });
+
+  const person = program.command('person').description('block, unblock or erase a person (recorded as audit events)');
+  for (const action of ['block', 'unblock', 'erase'] as const) {
+    person
+      .command(`${action} <id>`)
+      .description(action === 'erase' ? 'delete the person with credentials and templates from memory and disk' : `${action} the person`)
+      .action(async (id: string, _opts: unknown, command: Command) => {
+        try {
+          await call(command, `/v1/person/${encodeURIComponent(id)}/${action}`, {});
+          process.stdout.write(`${action} ${id}: done\n`);
+        } catch (error) {
+          fail(error);
+        }
+      });
+  }
+}

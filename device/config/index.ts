@@ -1,0 +1,2 @@
+export { ConfigSchema, DoorConfigSchema, ReaderConfigSchema, RelayConfigSchema, InputConfigSchema, type KioskConfig, type DoorConfig, type ReaderConfig } from './schema.js';
+export { ConfigError, loadConfig, validateConfig, applyEnvOverrides, formatPath, databasePath, type LoadedConfig } from './load.js';

@@ -1,0 +1,105 @@
+// The kiosk's configuration: one JSON file, validated here with typed defaults. Sections owned by
+// other parts of the kiosk (biometric, board, sync, health, security, storage) are typed for real
+// so a typo is refused at start-up rather than silently ignored; their owners refine them.
+import { z } from 'zod';
+
+import { DoorConfigSchema, type DoorConfig } from '../door/config.js';
+import { InputConfigSchema, ReaderConfigSchema, RelayConfigSchema, type ReaderConfig } from '../hw/config.js';
+
+export { DoorConfigSchema, ReaderConfigSchema, RelayConfigSchema, InputConfigSchema, type DoorConfig, type ReaderConfig };
+
+const matchPolicySchema = z.object({
+  threshold: z.number().min(-1).max(1),
+  minMargin: z.number().min(0).max(2).default(0.05),
+  consecutiveFrames: z.number().int().min(1).max(30).default(1),
+  windowMs: z.number().int().min(0).max(60_000).default(2000),
+});
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected "HH:MM"');
+
+export const ConfigSchema = z.object({
+  device: z
+    .object({
+      id: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "-" and "_" only').default('esik-dev'),
+      stateDir: z.string().min(1).default('./var'),
+      /** Kazakhstan is UTC+5 since 2024-03-01: +300. */
+      utcOffsetMinutes: z.number().int().min(-720).max(840).default(300),
+      /** A roster JSON applied once to an empty database (the demo); production pulls from upstream. */
+      seedRosterFile: z.string().optional(),
+    })
+    .default({ id: 'esik-dev', stateDir: './var', utcOffsetMinutes: 300 }),
+  doors: z
+    .array(DoorConfigSchema)
+    .min(1, 'at least one door')
+    .refine((doors) => new Set(doors.map((d) => d.name)).size === doors.length, 'door names must be unique'),
+  readers: z.array(ReaderConfigSchema).default([]),
+  policy: z
+    .object({
+      antiPassback: z.enum(['off', 'soft', 'hard']).default('off'),
+      mode: z.enum(['normal', 'lockdown', 'emergency', 'maintenance']).default('normal'),
+    })
+    .default({ antiPassback: 'off', mode: 'normal' }),
+  biometric: z
+    .object({
+      face: matchPolicySchema.default({ threshold: 0.9, minMargin: 0.05, consecutiveFrames: 2, windowMs: 2000 }),
+      palm: matchPolicySchema.default({ threshold: 0.9, minMargin: 0.05, consecutiveFrames: 1, windowMs: 2000 }),
+      backend: z.enum(['auto', 'wasm', 'tensorflow']).default('auto'),
+      modelDir: z.string().optional(),
+    })
+    .optional(),
+  http: z
+    .object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
+    .default({ host: '127.0.0.1', port: 8080 }),
+  admin: z
+    .object({ socketPath: z.string().min(1).optional() })
+    .default({}),
+  board: z
+    .object({
+      language: z.enum(['kk', 'ru', 'en']).default('kk'),
+      bellTime: clockTime.default('08:00'),
+      token: z.string().min(8).optional(),
+    })
+    .default({ language: 'kk', bellTime: '08:00' }),
+  sync: z
+    .object({
+      url: z.url().optional(),
+      tokenFile: z.string().optional(),
+      intervalMs: z.number().int().min(1000).default(15_000),
+    })
+    .default({ intervalMs: 15_000 }),
+  health: z
+    .object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8081) })
+    .default({ host: '127.0.0.1', port: 8081 }),
+  security: z
+    .object({ keyFile: z.string().min(1).optional(), pinHashFile: z.string().optional() })
+    .default({}),
+  storage: z
+    .object({
+      retentionDays: z.number().int().min(1).default(90),
+      maxBytes: z.number().int().min(1_000_000).optional(),
+      /**
+       * What the door does when an event cannot be recorded: `secure` denies everyone;
+       * `open-for-known` lets known active people through and keeps their events in memory
+       * until the store is back.
+       */
+      failMode: z.enum(['secure', 'open-for-known']).default('secure'),
+    })
+    .default({ retentionDays: 90, failMode: 'secure' }),
+});
+
+export type KioskConfig = z.infer<typeof ConfigSchema>;
+
+/** Cross-field checks zod's per-field schema cannot express: every reader names a configured door. */
+export function crossCheck(config: KioskConfig): string[] {
+  const doors = new Set(config.doors.map((d) => d.name));
+  const problems: string[] = [];
+  config.readers.forEach((reader, index) => {
+    if (!doors.has(reader.door)) problems.push(`readers[${index}].door: no door named "${reader.door}" (doors: ${[...doors].join(', ')})`);
+  });
+  const ids = new Set<string>();
+  config.readers.forEach((reader, index) => {
+    if (ids.has(reader.id)) problems.push(`readers[${index}].id: duplicate reader id "${reader.id}"`);
+    ids.add(reader.id);
+  });
+  return problems;
+}

@@ -1,0 +1,43 @@
+// What the hot path needs from its collaborators, as narrow structural interfaces: the store,
+// the door controllers and the readers are passed in by the composition root.
+import type { EventEmitter } from 'node:events';
+import type { Direction, EventDraft, Person, StoredEvent } from '../../sync/store/types.js';
+import type { DecisionFlag, DenyReason, KioskMode } from '../policy/index.js';
+
+export interface KioskEventLog {
+  append(draft: EventDraft, options?: { consumeCredentialId?: string }): Promise<StoredEvent>;
+  lastSeq(): number;
+}
+
+/** The DoorController as the hot path drives it. */
+export interface KioskDoor extends EventEmitter {
+  readonly name: string;
+  /** Resolves when the relay command has been written. */
+  grant(direction: Direction): Promise<void>;
+  deny(direction: Direction): Promise<void> | void;
+  setMode(mode: KioskMode): Promise<void> | void;
+}
+
+export type FailMode = 'secure' | 'open-for-known';
+
+export interface KioskDecision {
+  outcome: 'grant' | 'deny';
+  reason: DenyReason | null;
+  flags: Array<DecisionFlag | 'store_unavailable'>;
+  door: string;
+  direction: Direction;
+  kind: 'card' | 'qr' | 'face' | 'palm';
+  readerId: string;
+  person: Person | null;
+  /** The committed event; null only when the store failed and the event waits in memory. */
+  event: StoredEvent | null;
+  /** Monotonic ms: presentation as the reader stamped it, and when the door command was written. */
+  presentedMonoMs: number;
+  actuatedMonoMs: number;
+}
+
+export interface KioskAlarm {
+  kind: 'store_unavailable';
+  active: boolean;
+  detail: string;
+}

@@ -1,0 +1,122 @@
+// The composition root: configuration → logger → key → store → roster → hardware → doors → kiosk
+// → HTTP + socket.io → admin socket → optional subsystems. Nothing else constructs long-lived
+// objects; every piece gets its dependencies here (balena-supervisor's supervisor.ts).
+import { mkdir } from 'node:fs/promises';
+import Fastify from 'fastify';
+import { pino, type Logger } from 'pino';
+import { Server as SocketIoServer } from 'socket.io';
+import { v7 as uuidv7 } from 'uuid';
+import { registerAdminRoutes, listenAdmin } from './admin/index.js';
+import { KioskClock } from './clock.js';
+import { databasePath, loadConfig } from './config/index.js';
+import { Kiosk } from './kiosk/index.js';
+import { buildHardware } from './kiosk/hardware.js';
+import { seedRosterIfEmpty } from './kiosk/seed-roster.js';
+import { RosterCache } from './roster-cache.js';
+import { loadOrCreateKeyFile } from './security/template-key.js';
+import type { KioskServices, StatusProvider } from './services.js';
+import { registerSimulator } from './sim/index.js';
+import { createFieldCipher, openStore } from '../sync/store/index.js';
+// ---- wiring imports: each optional subsystem adds its import here ----
+// ---- end wiring imports ----
+
+export const VERSION = '0.1.0';
+
+export interface RunningKiosk {
+  services: KioskServices;
+  /** Stops readers, finishes in-flight decisions, puts doors in their safe state, closes the store. */
+  stop(reason: string): Promise<void>;
+}
+
+export async function startKiosk(configFile: string, options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<RunningKiosk> {
+  const { config, file, overrides } = await loadConfig(configFile, options.env);
+  const logger = options.logger ?? pino({ base: { device: config.device.id } });
+  await mkdir(config.device.stateDir, { recursive: true, mode: 0o750 });
+  const bootId = uuidv7();
+  const clock = new KioskClock({ utcOffsetMinutes: config.device.utcOffsetMinutes, logger });
+  clock.start();
+  const key = await loadOrCreateKeyFile(config.security.keyFile ?? `${config.device.stateDir}/template.key`);
+  const store = await openStore({ path: databasePath(config), deviceId: config.device.id, bootId, clock, cipher: createFieldCipher(key.key, key.keyId), logger });
+  if (config.device.seedRosterFile !== undefined) await seedRosterIfEmpty(store.roster, config.device.seedRosterFile, logger);
+  const roster = await RosterCache.load(store.roster);
+  const hardware = await buildHardware(config, logger, () => clock.monoMs());
+  const kiosk = new Kiosk({
+    events: store.events,
+    roster,
+    doors: [...hardware.doors.values()],
+    clock,
+    logger,
+    antiPassback: config.policy.antiPassback,
+    mode: config.policy.mode,
+    failMode: config.storage.failMode,
+    lastPassages: await store.lastPassages(),
+    usedCredentialIds: await store.usedSingleUseCredentials(),
+  });
+  const http = Fastify({ logger: false });
+  const io = new SocketIoServer(http.server, { serveClient: true });
+  const admin = Fastify({ logger: false });
+  const shutdownHooks: Array<() => Promise<void> | void> = [];
+  const statusProviders = new Map<string, StatusProvider>();
+  const services: KioskServices = {
+    config, configFile: file, logger, bootId, clock, store, roster, kiosk, ...hardware, http, io, admin,
+    addStatus: (name, provider) => void statusProviders.set(name, provider),
+    onShutdown: (fn) => void shutdownHooks.push(fn),
+  };
+  registerAdminRoutes(services, statusProviders);
+  registerSimulator(services);
+  // ---- wiring: each optional subsystem adds one line here, e.g. `await attachBoard(services);` ----
+  // ---- end wiring ----
+
+  for (const reader of hardware.readers.values()) {
+    kiosk.attachReader(reader);
+    await reader.start();
+  }
+  if (config.policy.mode !== 'normal') await kiosk.setMode(config.policy.mode);
+  await http.listen({ host: config.http.host, port: config.http.port });
+  await listenAdmin(admin, config.admin.socketPath ?? `${config.device.stateDir}/admin.sock`);
+  await kiosk.record({ type: 'device.started', door: null, direction: null, personId: null, credential: null, reason: null, data: { version: VERSION, configFile: file, envOverrides: overrides } });
+  logger.info({ http: http.server.address(), admin: config.admin.socketPath, doors: [...hardware.doors.keys()] }, 'kiosk started');
+
+  const stop = async (reason: string): Promise<void> => {
+    logger.info({ reason }, 'stopping');
+    await kiosk.drain();
+    for (const hook of shutdownHooks.reverse()) {
+      await Promise.resolve(hook()).catch((error: unknown) => logger.error({ err: error }, 'shutdown hook failed'));
+    }
+    await Promise.allSettled([...hardware.doors.values()].map((door) => door.safeState()));
+    await kiosk.record({ type: 'device.stopped', door: null, direction: null, personId: null, credential: null, reason, data: {} });
+    await io.close().catch(() => undefined);
+    await Promise.allSettled([http.close(), admin.close()]);
+    await Promise.allSettled([...hardware.doors.values()].map((door) => door.close()));
+    clock.stop();
+    await store.close();
+    logger.info('stopped');
+  };
+  return { services, stop };
+}
+
+/** `esik run`: starts the kiosk and stops it on SIGTERM/SIGINT within a hard deadline. */
+export async function runKiosk(configFile: string, hardDeadlineMs = 10_000): Promise<void> {
+  const running = await startKiosk(configFile);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    const deadline = setTimeout(() => {
+      running.services.logger.fatal({ signal, hardDeadlineMs }, 'shutdown deadline passed; exiting');
+      process.exit(1);
+    }, hardDeadlineMs);
+    deadline.unref();
+    running.stop(signal).then(
+      () => {
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        running.services.logger.fatal({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

@@ -1,0 +1,42 @@
+// Everything the composition root builds, handed to each optional subsystem's wiring module
+// (`device/wiring/<name>.ts`: board, sync, health, biometric). A wiring module takes what it
+// needs from here, registers its routes and status, and registers its own cleanup.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Server as SocketIoServer } from 'socket.io';
+import type { KioskClock } from './clock.js';
+import type { KioskConfig } from './config/index.js';
+import type { DoorController } from './door/controller.js';
+import type { CredentialReader, DigitalInput, Relay } from './hw/types.js';
+import type { Kiosk } from './kiosk/index.js';
+import type { RosterCache } from './roster-cache.js';
+import type { Store } from '../sync/store/index.js';
+
+/** A section of `esik status`: a subsystem reports its own state (sync backlog, gallery size...). */
+export type StatusProvider = () => unknown;
+
+export interface KioskServices {
+  config: KioskConfig;
+  configFile: string;
+  logger: Logger;
+  /** This process's boot id, recorded on every event. */
+  bootId: string;
+  clock: KioskClock;
+  store: Store;
+  roster: RosterCache;
+  kiosk: Kiosk;
+  doors: Map<string, DoorController>;
+  readers: Map<string, CredentialReader>;
+  relays: Map<string, Relay>;
+  inputs: Map<string, DigitalInput>;
+  /** Public HTTP server (`http.host:port`): /sim, /board, /metrics... Routes must be added before listen. */
+  http: FastifyInstance;
+  /** One socket.io server on `http`; the board uses namespace /board, the simulator /sim. */
+  io: SocketIoServer;
+  /** Technician API on the admin unix socket; wiring modules may add `/v1/<name>/...` routes. */
+  admin: FastifyInstance;
+  /** Adds a section to `esik status` (and the admin /v1/status answer). */
+  addStatus(name: string, provider: StatusProvider): void;
+  /** Runs at shutdown, in reverse order of registration, before the store closes. */
+  onShutdown(fn: () => Promise<void> | void): void;
+}

@@ -1,0 +1,124 @@
+// The simulator page: plain JS, no build step. Talks to the kiosk over socket.io namespace /sim.
+'use strict';
+(function () {
+  const socket = io('/sim');
+  const $ = (id) => document.getElementById(id);
+  let readers = [];
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function renderHardware(hw) {
+    $('mode').textContent = hw.mode;
+    const box = $('doors');
+    box.textContent = '';
+    const doorSelect = $('door');
+    const chosen = doorSelect.value;
+    if (doorSelect.options.length !== hw.doors.length) {
+      doorSelect.textContent = '';
+      for (const door of hw.doors) doorSelect.appendChild(el('option', '', door.name));
+      if (chosen) doorSelect.value = chosen;
+    }
+    for (const door of hw.doors) {
+      const card = el('div', 'door');
+      card.appendChild(el('h3', '', door.name));
+      for (const [name, energised] of Object.entries(hw.relays)) {
+        if (!name.startsWith(door.name + '.')) continue;
+        card.appendChild(el('span', 'state ' + (energised ? 'on' : 'off'), name.slice(door.name.length + 1) + ': ' + (energised ? 'released' : 'idle')));
+      }
+      for (const [name, active] of Object.entries(hw.inputs)) {
+        if (!name.startsWith(door.name + '.')) continue;
+        const role = name.slice(door.name.length + 1);
+        const label = role === 'sensor' ? (active ? 'door open' : 'door closed') : role + (active ? ': active' : ': idle');
+        card.appendChild(el('span', 'state ' + (active ? 'on' : 'off'), label));
+        const toggle = el('button', 'toggle', 'toggle ' + role);
+        toggle.type = 'button';
+        toggle.addEventListener('click', () => socket.emit('input', { name: name, active: !active }));
+        card.appendChild(toggle);
+      }
+      const snap = el('div', '');
+      snap.style.fontSize = '.8rem';
+      snap.style.color = '#556';
+      snap.textContent = summarise(door.snapshot);
+      card.appendChild(snap);
+      box.appendChild(card);
+    }
+  }
+
+  function summarise(snapshot) {
+    if (!snapshot || typeof snapshot !== 'object') return '';
+    const parts = [];
+    for (const [key, value] of Object.entries(snapshot)) {
+      if (value === null || typeof value === 'object') continue;
+      parts.push(key + ': ' + value);
+    }
+    return parts.join(' · ');
+  }
+
+  function renderCards(cards) {
+    const box = $('cards');
+    box.textContent = '';
+    for (const card of cards) {
+      const node = el('div', 'card' + (card.status === 'blocked' ? ' blocked' : ''));
+      node.appendChild(el('span', '', card.name + (card.group ? ' · ' + card.group : '') + (card.role && card.role !== 'student' ? ' (' + card.role + ')' : '')));
+      node.appendChild(el('small', '', card.kind + ' ' + card.value));
+      node.addEventListener('click', () => present(card.kind, card.value));
+      box.appendChild(node);
+    }
+  }
+
+  function showDecision(d) {
+    const box = $('decision');
+    if (d.error) {
+      box.className = 'decision deny';
+      box.textContent = 'error: ' + d.error;
+      return;
+    }
+    if (d.decided === false) {
+      box.className = 'decision idle';
+      box.textContent = 'no decision (reader busy or more frames wanted)';
+      return;
+    }
+    box.className = 'decision ' + d.outcome;
+    const who = d.name ? d.name + (d.group ? ' (' + d.group + ')' : '') : 'unknown credential';
+    box.textContent = (d.outcome === 'grant' ? 'GRANTED' : 'DENIED') + ' · ' + who + (d.reason ? ' · reason: ' + d.reason : '') + (d.flags && d.flags.length ? ' · flags: ' + d.flags.join(', ') : '') + ' · ' + d.door + ' ' + d.direction + (d.seq !== null ? ' · seq ' + d.seq : '');
+  }
+
+  function addHistory(d) {
+    const item = el('li', d.outcome, (d.at ? d.at.slice(11, 19) + ' ' : '') + d.door + ' ' + d.direction + ' · ' + (d.name || 'unknown') + ' · ' + d.outcome + (d.reason ? ' (' + d.reason + ')' : ''));
+    const list = $('history');
+    list.insertBefore(item, list.firstChild);
+    while (list.children.length > 30) list.removeChild(list.lastChild);
+  }
+
+  function present(kind, value) {
+    const door = $('door').value;
+    const direction = $('direction').value;
+    socket.emit('present', { kind: kind, value: value, door: door, direction: direction }, showDecision);
+  }
+
+  $('present').addEventListener('submit', (event) => {
+    event.preventDefault();
+    present($('kind').value, $('value').value);
+  });
+  $('door').addEventListener('change', () => {
+    const reader = readers.find((r) => r.door === $('door').value);
+    if (reader) $('direction').value = reader.direction;
+  });
+
+  socket.on('connect', () => { $('conn').textContent = 'live'; $('conn').className = 'pill'; });
+  socket.on('disconnect', () => { $('conn').textContent = 'offline'; $('conn').className = 'pill off'; });
+  socket.on('connect_error', (error) => { $('conn').textContent = error.message; $('conn').className = 'pill off'; });
+  socket.on('hello', (hello) => {
+    $('device').textContent = hello.deviceId;
+    readers = hello.readers;
+    renderHardware(hello.hardware);
+    renderCards(hello.cards);
+  });
+  socket.on('hardware', renderHardware);
+  socket.on('decision', addHistory);
+})();
