@@ -21,7 +21,7 @@ export function toLcdAscii(text: string): string {
     const lower = char.toLowerCase();
     const latin = CYRILLIC_TO_LATIN[lower];
     if (latin !== undefined) {
-      out += char !== lower && latin.length > 0 ? latin[0]!.toUpperCase() + latin.slice(1) : latin;
+      out += char !== lower && latin.length > 0 ? latin[0].toUpperCase() + latin.slice(1) : latin;
       continue;
     }
     const plain = char.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
