@@ -69,6 +69,7 @@ export class Updater {
       const { layout } = this.options;
       await mkdir(layout.paths.releasesDir, { recursive: true });
       await layout.removeLeftovers();
+      await this.recoverInterrupted();
       const from = await layout.currentVersion();
       const manifest = await this.stage(archivePath, from, opts.force ?? false);
       await this.audit('update.started', { version: manifest.version, from });
@@ -86,6 +87,7 @@ export class Updater {
   async rollback(opts: { force?: boolean } = {}): Promise<UpdateResult> {
     return this.withLock(async () => {
       const { layout } = this.options;
+      await this.recoverInterrupted();
       const from = await layout.currentVersion();
       const state = await layout.readState();
       const installed = new Set(await layout.installedVersions());
@@ -109,6 +111,26 @@ export class Updater {
       await this.audit('update.rollback', { ...result });
       return result;
     });
+  }
+
+  /**
+   * An updater killed between switch and verdict (SSH dropped, power cut) leaves `inFlight` behind.
+   * If `current` still names that unverified release, verify it now and go back when it is not healthy.
+   */
+  async recoverInterrupted(): Promise<UpdateResult | null> {
+    const { layout } = this.options;
+    const state = await layout.readState();
+    const interrupted = state.inFlight;
+    if (!interrupted || (interrupted.pid !== process.pid && processAlive(interrupted.pid))) return null;
+    const current = await layout.currentVersion();
+    if (current !== interrupted.version) {
+      await layout.writeState({ ...state, inFlight: null });
+      return null;
+    }
+    this.log.warn({ version: current, from: interrupted.from }, 'an interrupted update is being verified');
+    const result = await this.verdictAfterSwitch(current, interrupted.from, await this.restartAndWait(current));
+    await this.audit(`update.${result.outcome}`, { ...result, recovered: true });
+    return result;
   }
 
   /** Verifies the archive and unpacks it into releases/<version>, never touching `current`. */
@@ -158,7 +180,11 @@ export class Updater {
     const state = await layout.readState();
     await layout.writeState({ ...state, inFlight: { version, from, startedAt: new Date().toISOString(), pid: process.pid } });
     await layout.switchTo(version);
-    const verdict = await this.restartAndWait(version);
+    return this.verdictAfterSwitch(version, from, await this.restartAndWait(version));
+  }
+
+  private async verdictAfterSwitch(version: string, from: string | null, verdict: HealthVerdict): Promise<UpdateResult> {
+    const { layout } = this.options;
     const after = await layout.readState();
     if (verdict.healthy) {
       await layout.writeState({ ...after, history: [...after.history.filter((v) => v !== version), version], inFlight: null });
