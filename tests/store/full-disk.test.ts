@@ -47,7 +47,7 @@ describe('full disk (max_page_count)', () => {
     const results = await Promise.allSettled(Array.from({ length: 400 }, (_, i) => small.events.append({ ...grant(`p-${i}`), data: { pad: 'y'.repeat(1000) } })));
     const rejected = results.filter((r) => r.status === 'rejected');
     expect(rejected.length).toBeGreaterThan(0);
-    for (const r of rejected) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreFullError);
+    for (const r of rejected) expect((r).reason).toBeInstanceOf(StoreFullError);
     const fulfilled = results.filter((r) => r.status === 'fulfilled').length;
     expect(small.events.lastSeq()).toBe(fulfilled);
     expect((await small.checkIntegrity()).ok).toBe(true);

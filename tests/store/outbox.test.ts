@@ -23,14 +23,14 @@ describe('outbox', () => {
     const events = [];
     for (let i = 0; i < 6; i++) events.push(await store.events.append(grant(`p-${i}`)));
     expect(await store.outbox.backlog()).toEqual({ pending: 6, quarantined: 0, oldestPendingSeq: 1 });
-    await store.outbox.markSynced([events[0]!.id, events[1]!.id]);
-    await store.outbox.quarantine([{ id: events[2]!.id, error: 'schema: door missing' }]);
+    await store.outbox.markSynced([events[0].id, events[1].id]);
+    await store.outbox.quarantine([{ id: events[2].id, error: 'schema: door missing' }]);
     expect(await store.outbox.backlog()).toEqual({ pending: 3, quarantined: 1, oldestPendingSeq: 4 });
     expect((await store.outbox.nextBatch(10, 1 << 20)).map((e) => e.seq)).toEqual([4, 5, 6]);
     const quarantined = await store.outbox.quarantined(10);
     expect(quarantined.map((q) => [q.event.seq, q.error])).toEqual([[3, 'schema: door missing']]);
     // A synced event stays synced even if a late rejection names it.
-    await store.outbox.quarantine([{ id: events[0]!.id, error: 'late' }]);
+    await store.outbox.quarantine([{ id: events[0].id, error: 'late' }]);
     expect((await store.outbox.backlog()).quarantined).toBe(1);
     await store.close();
     const reopened = await t.open();
@@ -46,12 +46,12 @@ describe('outbox', () => {
       events.push(await store.events.append(grant(`p-${i}`)));
     }
     await store.outbox.markSynced(events.slice(0, 3).map((e) => e.id));
-    await store.outbox.quarantine([{ id: events[3]!.id, error: 'bad' }]);
+    await store.outbox.quarantine([{ id: events[3].id, error: 'bad' }]);
     expect(await store.pruneSynced(1_002)).toBe(2);
     expect(await store.pruneSynced(10_000)).toBe(1);
     expect((await store.events.since(0, 10)).map((e) => [e.seq])).toEqual([[4], [5]]);
     expect(await store.outbox.backlog()).toEqual({ pending: 1, quarantined: 1, oldestPendingSeq: 5 });
-    await store.outbox.markSynced([events[3]!.id, events[4]!.id]);
+    await store.outbox.markSynced([events[3].id, events[4].id]);
     expect(await store.pruneSynced(10_000)).toBe(2);
     expect(await store.events.since(0, 10)).toEqual([]);
     await store.close();

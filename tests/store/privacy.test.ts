@@ -107,7 +107,7 @@ describe('purge', () => {
     await store.checkpoint();
     const [sealedTemplate] = await sealedBlobs(t.path, `SELECT vector_sealed FROM templates WHERE id = 't-1'`);
     await store.roster.applyPage([{ op: 'delete', type: 'person', id: 'p-1' }], 'c:2');
-    expect((await rawFiles(t.path)).includes(windowOf(sealedTemplate!))).toBe(false);
+    expect((await rawFiles(t.path)).includes(windowOf(sealedTemplate))).toBe(false);
     await store.close();
   });
 });

@@ -31,7 +31,7 @@ describe('roster', () => {
     expect(snap.people.get('p-2')).toEqual(person('p-2', { group: null, shortName: null }));
     expect(snap.credentials.get('card:04A2B91C')?.personId).toBe('p-1');
     expect(snap.templates).toHaveLength(1);
-    expect(Array.from(snap.templates[0]!.vector)).toEqual(Array.from(vector(1)));
+    expect(Array.from(snap.templates[0].vector)).toEqual(Array.from(vector(1)));
     expect(snap.schedules[0]?.weekly[0]?.from).toBe('07:00');
     expect(snap.holidays.has('2026-12-16')).toBe(true);
     expect(snap.settings.get('antiPassback')).toEqual({ mode: 'soft' });
