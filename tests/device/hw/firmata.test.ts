@@ -1,0 +1,102 @@
+import five from 'johnny-five';
+import { Firmata as MockFirmata } from 'mock-firmata';
+import pino from 'pino';
+import sinon from 'sinon';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createDoors } from '../../../device/door/index.js';
+import { createFirmataBoardPool, createInput, createRelay, InputConfigSchema, RelayConfigSchema } from '../../../device/hw/index.js';
+
+const logger = pino({ level: 'silent' });
+
+/** A johnny-five Board on a MockFirmata io, brought to 'ready' the way johnny-five's own tests do. */
+async function mockBoard(): Promise<{ board: five.Board; io: MockFirmata }> {
+  const io = new MockFirmata();
+  const board = new five.Board({ io, repl: false, debug: false });
+  const ready = new Promise<void>((resolve) => board.on('ready', () => resolve()));
+  io.emit('connect');
+  io.emit('ready');
+  await ready;
+  return { board, io };
+}
+
+describe('johnny-five drivers against MockFirmata', () => {
+  afterEach(() => {
+    sinon.restore();
+    vi.useRealTimers();
+  });
+
+  it('relay: released level first, OUTPUT mode, then coil levels (active-low)', async () => {
+    const { board, io } = await mockBoard();
+    const pinMode = sinon.spy(io, 'pinMode');
+    const digitalWrite = sinon.spy(io, 'digitalWrite');
+    const relay = await createRelay(RelayConfigSchema.parse({ driver: 'firmata', pin: 7, activeLow: true }), { logger, firmataBoard: () => Promise.resolve(board) });
+    expect(pinMode.args).toEqual([[7, 1]]);
+    expect(digitalWrite.args).toEqual([
+      [7, 1],
+      [7, 1],
+    ]);
+    await relay.set(true);
+    await relay.set(false);
+    expect(digitalWrite.args.slice(2)).toEqual([
+      [7, 0],
+      [7, 1],
+    ]);
+    await relay.close();
+    await expect(relay.set(true)).rejects.toThrow(/closed/u);
+  });
+
+  it('input: pull-up mode, reports inverted for active-low, changes only', async () => {
+    const { board, io } = await mockBoard();
+    const pinMode = sinon.spy(io, 'pinMode');
+    let report: ((value: number) => void) | undefined;
+    sinon.replace(io, 'digitalRead', (_pin: number, cb: (value: number) => void) => {
+      report = cb;
+    });
+    const input = await createInput(InputConfigSchema.parse({ driver: 'firmata', pin: 2, activeLow: true, pullup: true }), { logger, firmataBoard: () => Promise.resolve(board) });
+    expect(pinMode.args).toEqual([[2, 0x0b]]);
+    const changes: boolean[] = [];
+    input.on('change', (active: boolean) => changes.push(active));
+    expect(input.read()).toBe(false); // pull-up idles HIGH = inactive
+    report?.(1);
+    report?.(0);
+    report?.(0);
+    report?.(1);
+    expect(changes).toEqual([true, false]);
+    await input.close();
+    report?.(0);
+    expect(input.read()).toBe(false);
+  });
+
+  it('board pool opens one board per port and shares it between doors', async () => {
+    const { board, io } = await mockBoard();
+    const opener = sinon.fake((_port: string | undefined) => Promise.resolve(board));
+    const pool = createFirmataBoardPool(logger, opener);
+    const digitalWrite = sinon.spy(io, 'digitalWrite');
+    const doors = await createDoors(
+      [
+        { name: 'a', lockType: 'fail-secure', relay: { driver: 'firmata', port: '/dev/ttyACM0', pin: 8 } },
+        { name: 'b', lockType: 'fail-safe', relay: { driver: 'firmata', port: '/dev/ttyACM0', pin: 9 } },
+      ],
+      { logger, firmataBoard: pool },
+    );
+    expect(opener.callCount).toBe(1);
+    expect(opener.firstCall.args[0]).toBe('/dev/ttyACM0');
+    // Door b (fail-safe, NO contact) must be driven to locked = coil on = HIGH at start.
+    expect(digitalWrite.args.filter(([pin]) => pin === 9).at(-1)).toEqual([9, 1]);
+    digitalWrite.resetHistory();
+    await doors.get('a')!.grant('in');
+    expect(digitalWrite.args).toEqual([[8, 1]]);
+    await doors.safeState();
+    expect(digitalWrite.args.slice(1)).toEqual(expect.arrayContaining([[8, 0], [9, 0]]));
+    await doors.close();
+  });
+
+  it('a failed board open is forgotten so the next caller retries', async () => {
+    const { board } = await mockBoard();
+    let calls = 0;
+    const pool = createFirmataBoardPool(logger, () => (++calls === 1 ? Promise.reject(new Error('ENOENT /dev/ttyACM0')) : Promise.resolve(board)));
+    await expect(pool('/dev/ttyACM0')).rejects.toThrow(/ENOENT/u);
+    await expect(pool('/dev/ttyACM0')).resolves.toBe(board);
+    expect(calls).toBe(2);
+  });
+});
