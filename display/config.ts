@@ -25,6 +25,39 @@ export const boardLimitsSchema = z
 
 export type BoardLimits = z.infer<typeof boardLimitsSchema>;
 
+const pin = z.union([z.number().int().min(0), z.string().min(1)]);
+
+/** MAX7219 LED matrix chain in the lobby (johnny-five Led.Matrix on a Firmata board), or its simulated twin. */
+export const matrixConfigSchema = z
+  .object({
+    driver: z.enum(['firmata', 'sim']).default('firmata'),
+    /** Serial port of the Firmata board; omitted = auto-detect. */
+    port: z.string().min(1).optional(),
+    pins: z.object({ data: pin, clock: pin, cs: pin }).strict().default({ data: 2, clock: 3, cs: 4 }),
+    devices: z.number().int().min(1).max(8).default(4),
+    stepMs: z.number().int().min(20).max(2000).default(80),
+    brightness: z.number().int().min(0).max(100).default(40),
+  })
+  .strict();
+
+/** HD44780 LCD at the kiosk (johnny-five LCD: parallel 4-bit or an I2C backpack), or its simulated twin. */
+export const lcdConfigSchema = z
+  .object({
+    driver: z.enum(['firmata', 'sim']).default('firmata'),
+    port: z.string().min(1).optional(),
+    controller: z.enum(['PARALLEL', 'PCF8574', 'PCF8574A', 'PCF8574AT', 'LCM1602', 'LCD2004']).default('PARALLEL'),
+    /** PARALLEL wiring: [rs, en, d4, d5, d6, d7]. */
+    pins: z.array(pin).length(6).optional(),
+    rows: z.number().int().min(1).max(4).default(2),
+    cols: z.number().int().min(8).max(40).default(16),
+    /** How long a greeting stays before the idle text comes back. */
+    holdMs: z.number().int().min(500).max(60_000).default(4000),
+  })
+  .strict();
+
+export type MatrixConfig = z.infer<typeof matrixConfigSchema>;
+export type LcdConfig = z.infer<typeof lcdConfigSchema>;
+
 export const boardConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -32,13 +65,15 @@ export const boardConfigSchema = z
     /** Tokens a non-loopback client (the lobby TV) must present; loopback needs none. */
     tokens: z.array(z.string().min(16, 'a board token needs at least 16 characters')).default([]),
     /** Entry after this local time is late; per-group overrides for the second shift. */
-    bellTime: hhmm.default('08:30'),
+    bellTime: hhmm.default('08:00'),
     bellTimes: z.record(z.string(), hhmm).default({}),
     /** Roles whose names may appear (still subject to each person's display consent). */
     nameRoles: z.array(role).default(['student', 'staff']),
     /** Roles counted as "expected" in a class. */
     expectedRoles: z.array(role).default(['student']),
     limits: boardLimitsSchema.default(boardLimitsSchema.parse({})),
+    matrix: matrixConfigSchema.optional(),
+    lcd: lcdConfigSchema.optional(),
   })
   .strict();
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { DoorConfigSchema, type DoorConfig } from '../door/config.js';
 import { InputConfigSchema, ReaderConfigSchema, RelayConfigSchema, type ReaderConfig } from '../hw/config.js';
+import { boardConfigSchema } from '../../display/config.js';
 
 export { DoorConfigSchema, ReaderConfigSchema, RelayConfigSchema, InputConfigSchema, type DoorConfig, type ReaderConfig };
 
@@ -14,8 +15,6 @@ const matchPolicySchema = z.object({
   consecutiveFrames: z.number().int().min(1).max(30).default(1),
   windowMs: z.number().int().min(0).max(60_000).default(2000),
 });
-
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected "HH:MM"');
 
 export const ConfigSchema = z.object({
   device: z
@@ -53,13 +52,8 @@ export const ConfigSchema = z.object({
   admin: z
     .object({ socketPath: z.string().min(1).optional() })
     .default({}),
-  board: z
-    .object({
-      language: z.enum(['kk', 'ru', 'en']).default('kk'),
-      bellTime: clockTime.default('08:00'),
-      token: z.string().min(8).optional(),
-    })
-    .default({ language: 'kk', bellTime: '08:00' }),
+  // Lobby board, LED matrix and kiosk LCD: the schema lives with the board (display/config.ts).
+  board: boardConfigSchema.default(() => boardConfigSchema.parse({})),
   sync: z
     .object({
       url: z.url().optional(),
