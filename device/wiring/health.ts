@@ -1,0 +1,117 @@
+// Health, metrics and the systemd contract plugged into the kiosk: the checks that gate the watchdog,
+// the loopback health/metrics endpoint, READY=1 once the kiosk has recorded device.started, and
+// STOPPING=1 at shutdown. Decisions reach the Prometheus counters through the kiosk's 'decision' event.
+import { Registry } from 'prom-client';
+import type { KioskServices } from '../services.js';
+import type { KioskDecision } from '../kiosk/types.js';
+import type { StoredEvent } from '../../sync/store/types.js';
+import {
+  HealthMonitor,
+  HealthServer,
+  clockTrustedCheck,
+  databaseWritableCheck,
+  diskFreeCheck,
+  eventLoopLagCheck,
+  nativeEventLoopLag,
+  readersAliveCheck,
+  type HealthReport,
+} from '../health/index.js';
+import { KioskMetrics } from '../metrics.js';
+import { SdNotifier, notifyTransportFromEnv, watchdogIntervalMs, type NotifyTransport } from '../systemd/notify.js';
+import { runningVersion } from '../update/version.js';
+
+export interface HealthWiringOptions {
+  /** Defaults to the real sd_notify transport when NOTIFY_SOCKET is set. */
+  notifyTransport?: NotifyTransport;
+  env?: NodeJS.ProcessEnv;
+  /** The kiosk's metrics; a fresh registry when the composition root did not make one. */
+  metrics?: KioskMetrics;
+  version?: string;
+  intervalMs?: number;
+  maxLagMs?: number;
+  minFreeBytes?: number;
+}
+
+export interface HealthHandle {
+  monitor: HealthMonitor;
+  metrics: KioskMetrics;
+  notifier: SdNotifier;
+  server: HealthServer;
+  /** Bound port of the health endpoint (config port 0 picks a free one). */
+  port: number;
+}
+
+const DEFAULT_INTERVAL_MS = 10_000;
+const DEFAULT_MAX_LAG_MS = 2_000;
+const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+export async function attachHealth(services: KioskServices, options: HealthWiringOptions = {}): Promise<HealthHandle> {
+  const { config, logger, kiosk, store, clock } = services;
+  const env = options.env ?? process.env;
+  const metrics = options.metrics ?? new KioskMetrics(new Registry(), { defaultLabels: { device: config.device.id } });
+  const notifier = new SdNotifier(options.notifyTransport ?? notifyTransportFromEnv(env), logger);
+  const lag = nativeEventLoopLag();
+  const watchdogMs = watchdogIntervalMs(env);
+  // systemd's advice: ping at half the watchdog period, so one slow run does not kill the kiosk.
+  const intervalMs = Math.min(options.intervalMs ?? DEFAULT_INTERVAL_MS, watchdogMs === null ? Infinity : Math.floor(watchdogMs / 2));
+  const readers = (): Array<{ id: string; status: string; required: boolean }> =>
+    [...services.readers.values()].map((reader) => ({ id: reader.id, status: reader.status(), required: true }));
+  const monitor = new HealthMonitor({
+    logger,
+    intervalMs,
+    watchdog: notifier,
+    checks: [
+      eventLoopLagCheck(lag.read, options.maxLagMs ?? DEFAULT_MAX_LAG_MS),
+      databaseWritableCheck(() => store.state.set('health.probe', clock.wallMs())),
+      readersAliveCheck(readers),
+      diskFreeCheck(config.device.stateDir, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES),
+      clockTrustedCheck(() => clock.trusted()),
+    ],
+    onReport: (report) => refreshGauges(services, metrics, report),
+  });
+  kiosk.on('decision', (decision: KioskDecision) => {
+    const ms = decision.actuatedMonoMs - decision.presentedMonoMs;
+    metrics.observeDecision(decision.outcome === 'grant' ? 'granted' : 'denied', decision.reason, ms);
+  });
+  // READY only once start-up is complete: main records device.started after readers and HTTP are up.
+  kiosk.on('event', (event: StoredEvent) => {
+    if (event.type === 'device.started') void notifier.ready(`${config.device.id}: started`);
+  });
+  const server = new HealthServer({
+    host: config.health.host,
+    port: config.health.port,
+    logger,
+    identity: { version: options.version ?? runningVersion(), instanceId: services.bootId, pid: process.pid, startedAt: new Date().toISOString() },
+    report: () => monitor.report(),
+    metrics: () => metrics.exposition(),
+  });
+  services.metrics = metrics;
+  const port = await server.listen();
+  monitor.start();
+  services.addStatus('health', () => monitor.report());
+  services.onShutdown(async () => {
+    await notifier.stopping('stopping: doors to safe state');
+    monitor.stop();
+    lag.stop();
+    await server.close();
+  });
+  return { monitor, metrics, notifier, server, port };
+}
+
+/** Gauges that follow each health run; the outbox depth is read from the store off the hot path. */
+function refreshGauges(services: KioskServices, metrics: KioskMetrics, report: HealthReport): void {
+  for (const check of report.checks) {
+    metrics.setHealthCheck(check.name, check.ok);
+    if (check.name === 'disk' && check.value !== undefined) metrics.setDiskFree(check.value);
+  }
+  const readers = [...services.readers.values()];
+  metrics.setReaders(readers.filter((r) => r.status() === 'connected').length, readers.length);
+  metrics.setClockTrusted(services.clock.trusted());
+  const byModality = new Map<string, number>([['face', 0], ['palm', 0]]);
+  for (const template of services.roster.roster.templates) byModality.set(template.modality, (byModality.get(template.modality) ?? 0) + 1);
+  for (const [modality, count] of byModality) metrics.setTemplateCount(modality, count);
+  services.store.outbox.backlog().then(
+    (backlog) => metrics.setOutbox(backlog.pending, backlog.quarantined),
+    (error: unknown) => services.logger.warn({ err: error, ns: 'health' }, 'outbox depth unavailable'),
+  );
+}
