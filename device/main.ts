@@ -18,6 +18,8 @@ import type { KioskServices, StatusProvider } from './services.js';
 import { registerSimulator } from './sim/index.js';
 import { createFieldCipher, openStore } from '../sync/store/index.js';
 // ---- wiring imports: each optional subsystem adds its import here ----
+import { attachHealth } from './wiring/health.js';
+import { LOG_REDACT } from './systemd/logger.js';
 // ---- end wiring imports ----
 
 export const VERSION = '0.1.0';
@@ -30,7 +32,7 @@ export interface RunningKiosk {
 
 export async function startKiosk(configFile: string, options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<RunningKiosk> {
   const { config, file, overrides } = await loadConfig(configFile, options.env);
-  const logger = options.logger ?? pino({ base: { device: config.device.id } });
+  const logger = options.logger ?? pino({ base: { device: config.device.id }, redact: LOG_REDACT });
   await mkdir(config.device.stateDir, { recursive: true, mode: 0o750 });
   const bootId = uuidv7();
   const clock = new KioskClock({ utcOffsetMinutes: config.device.utcOffsetMinutes, logger });
@@ -65,6 +67,7 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
   registerAdminRoutes(services, statusProviders);
   registerSimulator(services);
   // ---- wiring: each optional subsystem adds one line here, e.g. `await attachBoard(services);` ----
+  await attachHealth(services);
   // ---- end wiring ----
 
   for (const reader of hardware.readers.values()) {

@@ -10,6 +10,7 @@ import type { DoorController } from './door/controller.js';
 import type { CredentialReader, DigitalInput, Relay } from './hw/types.js';
 import type { Kiosk } from './kiosk/index.js';
 import type { RosterCache } from './roster-cache.js';
+import type { KioskMetrics } from './metrics.js';
 import type { Store } from '../sync/store/index.js';
 
 /** A section of `esik status`: a subsystem reports its own state (sync backlog, gallery size...). */
@@ -39,4 +40,6 @@ export interface KioskServices {
   addStatus(name: string, provider: StatusProvider): void;
   /** Runs at shutdown, in reverse order of registration, before the store closes. */
   onShutdown(fn: () => Promise<void> | void): void;
+  /** Prometheus metrics, set by the health wiring; read it at call time (`services.metrics?.markSyncSucceeded(...)`). */
+  metrics?: KioskMetrics;
 }
