@@ -18,6 +18,7 @@ import type { KioskServices, StatusProvider } from './services.js';
 import { registerSimulator } from './sim/index.js';
 import { createFieldCipher, openStore } from '../sync/store/index.js';
 // ---- wiring imports: each optional subsystem adds its import here ----
+import { attachBoard } from './wiring/board.js';
 import { attachHealth } from './wiring/health.js';
 import { LOG_REDACT } from './systemd/logger.js';
 // ---- end wiring imports ----
@@ -67,6 +68,7 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
   registerAdminRoutes(services, statusProviders);
   registerSimulator(services);
   // ---- wiring: each optional subsystem adds one line here, e.g. `await attachBoard(services);` ----
+  await attachBoard(services);
   await attachHealth(services);
   // ---- end wiring ----
 
