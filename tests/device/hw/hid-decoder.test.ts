@@ -50,8 +50,8 @@ describe('KeyboardReportDecoder rules', () => {
       ...decoder.push(report(0), 5),
       ...decoder.push(report(0, 0x1f), 500),
       ...decoder.push(report(0), 505),
-      ...decoder.push(enter[0]!, 510),
-      ...decoder.push(enter[1]!, 515),
+      ...decoder.push(enter[0], 510),
+      ...decoder.push(enter[1], 515),
     ];
     expect(out).toEqual([
       { type: 'warning', message: expect.stringContaining('partial code of 1 characters dropped') },
@@ -73,8 +73,8 @@ describe('KeyboardReportDecoder rules', () => {
     const out: DecoderOutput[] = [];
     let t = 0;
     for (let i = 0; i < 20; i += 1) out.push(...decoder.push(report(0, 0x04 + (i % 2)), t++), ...decoder.push(report(0), t++));
-    out.push(...decoder.push(enter[0]!, t++), ...decoder.push(enter[1]!, t++));
-    out.push(...decoder.push(report(0, 0x1e), t++), ...decoder.push(report(0), t++), ...decoder.push(enter[0]!, t++));
+    out.push(...decoder.push(enter[0], t++), ...decoder.push(enter[1], t++));
+    out.push(...decoder.push(report(0, 0x1e), t++), ...decoder.push(report(0), t++), ...decoder.push(enter[0], t));
     expect(out.filter((o) => o.type === 'line')).toEqual([{ type: 'line', value: '1' }]);
     expect(out.filter((o) => o.type === 'warning')).toHaveLength(1);
   });
@@ -82,13 +82,13 @@ describe('KeyboardReportDecoder rules', () => {
   it('accepts a line of exactly maxLength', () => {
     const decoder = new KeyboardReportDecoder({ maxLength: 3, interCharTimeoutMs: 1000 });
     const out = [0x1e, 0x1f, 0x20].flatMap((k, i) => [...decoder.push(report(0, k), i * 2), ...decoder.push(report(0), i * 2 + 1)]);
-    out.push(...decoder.push(enter[0]!, 10));
+    out.push(...decoder.push(enter[0], 10));
     expect(out).toEqual([{ type: 'line', value: '123' }]);
   });
 
   it('an empty line (Enter alone) is no presentation', () => {
     const decoder = new KeyboardReportDecoder({ maxLength: 256, interCharTimeoutMs: 100 });
-    expect([...decoder.push(enter[0]!, 0), ...decoder.push(enter[1]!, 1)]).toEqual([]);
+    expect([...decoder.push(enter[0], 0), ...decoder.push(enter[1], 1)]).toEqual([]);
   });
 
   it('validateReport names what is wrong', () => {
@@ -123,7 +123,7 @@ describe('KeyboardReportDecoder rules', () => {
           const i = keyChars.indexOf(ch);
           out.push(...decoder.push(report(0, i < 26 ? 0x04 + i : 0x1e + i - 26), t++), ...decoder.push(report(0), t++));
         }
-        out.push(...decoder.push(enter[0]!, t++));
+        out.push(...decoder.push(enter[0], t));
         expect(out).toEqual([{ type: 'line', value: text }]);
       }),
       { numRuns: 200 },

@@ -38,12 +38,12 @@ describe('palm frame format', () => {
   it('refuses a bad CRC, a wrong length, a wrong dimension and out-of-order chunks', () => {
     const reports = encodePalmReports(vectorOf(64), 50);
     const corrupt = reports.map((r) => Buffer.from(r));
-    corrupt[2]![10] ^= 0xff;
+    corrupt[2][10] ^= 0xff;
     const decoder = new PalmFrameDecoder();
     expect(corrupt.flatMap((r) => decoder.push(r))).toEqual([{ type: 'warning', message: expect.stringMatching(/CRC/u) }]);
     expect(decoder.push(Buffer.alloc(63))).toEqual([{ type: 'warning', message: expect.stringMatching(/63 bytes/u) }]);
-    expect(new PalmFrameDecoder(128).push(reports[0]!)).toEqual([{ type: 'warning', message: expect.stringMatching(/dimension 64/u) }]);
-    const swapped = [reports[0]!, reports[2]!, reports[1]!];
+    expect(new PalmFrameDecoder(128).push(reports[0])).toEqual([{ type: 'warning', message: expect.stringMatching(/dimension 64/u) }]);
+    const swapped = [reports[0], reports[2], reports[1]];
     expect(swapped.flatMap((r) => decoder.push(r))).toEqual([
       { type: 'warning', message: expect.stringMatching(/out of order/u) },
       { type: 'warning', message: expect.stringMatching(/without a frame start/u) },
