@@ -8,7 +8,7 @@ import { Server as SocketIoServer } from 'socket.io';
 import { v7 as uuidv7 } from 'uuid';
 import { registerAdminRoutes, listenAdmin } from './admin/index.js';
 import { KioskClock } from './clock.js';
-import { databasePath, loadConfig } from './config/index.js';
+import { databasePath, loadConfig, type KioskConfig } from './config/index.js';
 import { Kiosk } from './kiosk/index.js';
 import { buildHardware } from './kiosk/hardware.js';
 import { seedRosterIfEmpty } from './kiosk/seed-roster.js';
@@ -31,37 +31,36 @@ export interface RunningKiosk {
   stop(reason: string): Promise<void>;
 }
 
-export async function startKiosk(configFile: string, options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<RunningKiosk> {
-  const { config, file, overrides } = await loadConfig(configFile, options.env);
-  const logger = options.logger ?? pino({ base: { device: config.device.id }, redact: LOG_REDACT });
+async function openCore(config: KioskConfig, logger: Logger, bootId: string) {
   await mkdir(config.device.stateDir, { recursive: true, mode: 0o750 });
-  const bootId = uuidv7();
   const clock = new KioskClock({ utcOffsetMinutes: config.device.utcOffsetMinutes, logger });
   clock.start();
   const key = await loadOrCreateKeyFile(config.security.keyFile ?? `${config.device.stateDir}/template.key`);
-  const store = await openStore({ path: databasePath(config), deviceId: config.device.id, bootId, clock, cipher: createFieldCipher(key.key, key.keyId), logger });
+  const cipher = createFieldCipher(key.key, key.keyId);
+  const store = await openStore({ path: databasePath(config), deviceId: config.device.id, bootId, clock, cipher, logger });
   if (config.device.seedRosterFile !== undefined) await seedRosterIfEmpty(store.roster, config.device.seedRosterFile, logger);
+  await store.registerDoors(config.doors.map((door) => ({ name: door.name, kind: door.kind })));
   const roster = await RosterCache.load(store.roster);
+  return { clock, store, roster };
+}
+
+export async function startKiosk(configFile: string, options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<RunningKiosk> {
+  const { config, file, overrides } = await loadConfig(configFile, options.env);
+  const logger = options.logger ?? pino({ base: { device: config.device.id }, redact: LOG_REDACT });
+  const bootId = uuidv7();
+  const { clock, store, roster } = await openCore(config, logger, bootId);
   const hardware = await buildHardware(config, logger, () => clock.monoMs());
   const kiosk = new Kiosk({
-    events: store.events,
-    roster,
-    doors: [...hardware.doors.values()],
-    clock,
-    logger,
-    antiPassback: config.policy.antiPassback,
-    mode: config.policy.mode,
-    failMode: config.storage.failMode,
-    lastPassages: await store.lastPassages(),
-    usedCredentialIds: await store.usedSingleUseCredentials(),
+    events: store.events, roster, doors: [...hardware.doors.values()], clock, logger,
+    antiPassback: config.policy.antiPassback, mode: config.policy.mode, failMode: config.storage.failMode,
+    lastPassages: await store.lastPassages(), usedCredentialIds: await store.usedSingleUseCredentials(),
   });
   const http = Fastify({ logger: false });
   const io = new SocketIoServer(http.server, { serveClient: true });
-  const admin = Fastify({ logger: false });
   const shutdownHooks: Array<() => Promise<void> | void> = [];
   const statusProviders = new Map<string, StatusProvider>();
   const services: KioskServices = {
-    config, configFile: file, logger, bootId, clock, store, roster, kiosk, ...hardware, http, io, admin,
+    config, configFile: file, logger, bootId, clock, store, roster, kiosk, ...hardware, http, io, admin: Fastify({ logger: false }),
     addStatus: (name, provider) => void statusProviders.set(name, provider),
     onShutdown: (fn) => void shutdownHooks.push(fn),
   };
@@ -78,26 +77,27 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
   }
   if (config.policy.mode !== 'normal') await kiosk.setMode(config.policy.mode);
   await http.listen({ host: config.http.host, port: config.http.port });
-  await listenAdmin(admin, config.admin.socketPath ?? `${config.device.stateDir}/admin.sock`);
+  await listenAdmin(services.admin, config.admin.socketPath ?? `${config.device.stateDir}/admin.sock`);
   await kiosk.record({ type: 'device.started', door: null, direction: null, personId: null, credential: null, reason: null, data: { version: VERSION, configFile: file, envOverrides: overrides } });
   logger.info({ http: http.server.address(), admin: config.admin.socketPath, doors: [...hardware.doors.keys()] }, 'kiosk started');
+  return { services, stop: (reason) => stopKiosk(services, shutdownHooks, reason) };
+}
 
-  const stop = async (reason: string): Promise<void> => {
-    logger.info({ reason }, 'stopping');
-    await kiosk.drain();
-    for (const hook of shutdownHooks.reverse()) {
-      await Promise.resolve(hook()).catch((error: unknown) => logger.error({ err: error }, 'shutdown hook failed'));
-    }
-    await Promise.allSettled([...hardware.doors.values()].map((door) => door.safeState()));
-    await kiosk.record({ type: 'device.stopped', door: null, direction: null, personId: null, credential: null, reason, data: {} });
-    await io.close().catch(() => undefined);
-    await Promise.allSettled([http.close(), admin.close()]);
-    await Promise.allSettled([...hardware.doors.values()].map((door) => door.close()));
-    clock.stop();
-    await store.close();
-    logger.info('stopped');
-  };
-  return { services, stop };
+async function stopKiosk(services: KioskServices, shutdownHooks: Array<() => Promise<void> | void>, reason: string): Promise<void> {
+  const { logger, kiosk } = services;
+  logger.info({ reason }, 'stopping');
+  await kiosk.drain();
+  for (const hook of shutdownHooks.reverse()) {
+    await Promise.resolve(hook()).catch((error: unknown) => logger.error({ err: error }, 'shutdown hook failed'));
+  }
+  await services.doorSet.safeState().catch((error: unknown) => logger.error({ err: error }, 'a door did not reach its safe state'));
+  await kiosk.record({ type: 'device.stopped', door: null, direction: null, personId: null, credential: null, reason, data: {} });
+  await services.io.close().catch(() => undefined);
+  await Promise.allSettled([services.http.close(), services.admin.close()]);
+  await services.doorSet.close();
+  services.clock.stop();
+  await services.store.close();
+  logger.info('stopped');
 }
 
 /** `esik run`: starts the kiosk and stops it on SIGTERM/SIGINT within a hard deadline. */

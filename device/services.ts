@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Server as SocketIoServer } from 'socket.io';
 import type { KioskClock } from './clock.js';
 import type { KioskConfig } from './config/index.js';
-import type { DoorController } from './door/controller.js';
+import type { DoorController, DoorSet } from './door/index.js';
 import type { CredentialReader, DigitalInput, Relay } from './hw/types.js';
 import type { Kiosk } from './kiosk/index.js';
 import type { RosterCache } from './roster-cache.js';
@@ -27,6 +27,7 @@ export interface KioskServices {
   roster: RosterCache;
   kiosk: Kiosk;
   doors: Map<string, DoorController>;
+  doorSet: DoorSet;
   readers: Map<string, CredentialReader>;
   relays: Map<string, Relay>;
   inputs: Map<string, DigitalInput>;

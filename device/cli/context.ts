@@ -40,3 +40,9 @@ export function fail(error: unknown, exitCode = 1): void {
   process.stderr.write(`esik: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = exitCode;
 }
+
+/** A field of a JSON answer as text: strings as they are, anything else as JSON. */
+export function text(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

@@ -99,7 +99,7 @@ type Leaf = 'string' | 'number' | 'boolean' | 'enum';
 function leafPaths(schema: z.ZodType, prefix: string[] = [], out = new Map<string, { path: string[]; leaf: Leaf }>()) {
   const inner = unwrap(schema);
   if (inner instanceof z.ZodObject) {
-    for (const [key, child] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
+    for (const [key, child] of Object.entries<z.ZodType>(inner.shape)) {
       leafPaths(child, [...prefix, key], out);
     }
   } else if (inner instanceof z.ZodNumber || inner instanceof z.ZodString || inner instanceof z.ZodBoolean || inner instanceof z.ZodEnum) {

@@ -7,6 +7,7 @@ import type { CredentialReader, Presentation, ReaderStatus } from '../hw/types.j
 import type { Direction, EventClock, EventDraft, EventType, StoredEvent } from '../../sync/store/types.js';
 import { decide, type Decision, type KioskMode, type LastPassage } from '../policy/index.js';
 import type { RosterCache } from '../roster-cache.js';
+import { CredentialConsumedError } from '../../sync/store/index.js';
 import { identify, type BiometricIdentifier, type Identification } from './identify.js';
 import { PendingEventRing } from './pending-events.js';
 import { BoundedSerialQueue } from './reader-queue.js';
@@ -73,7 +74,7 @@ export class Kiosk extends EventEmitter {
     this.log = options.logger.child({ ns: 'kiosk' });
     this.biometric = options.biometric ?? null;
     this.currentMode = options.mode;
-    this.lastPassages = options.lastPassages ?? new Map();
+    this.lastPassages = options.lastPassages ?? new Map<string, LastPassage>();
     this.usedCredentialIds = options.usedCredentialIds ?? new Set();
     this.pending = new PendingEventRing(options.pendingCapacity ?? 10_000);
     for (const door of options.doors) {
@@ -121,7 +122,7 @@ export class Kiosk extends EventEmitter {
   async setMode(mode: KioskMode, actor: string | null = null): Promise<void> {
     const previous = this.currentMode;
     this.currentMode = mode;
-    await Promise.all([...this.doors.values()].map((door) => door.setMode(mode)));
+    await Promise.all([...this.doors.values()].map((door) => Promise.resolve(door.setMode(mode))));
     this.emit('mode', mode);
     await this.record({ type: 'mode.changed', door: null, direction: null, personId: null, credential: null, reason: mode, data: { from: previous, actor } });
   }
@@ -142,6 +143,7 @@ export class Kiosk extends EventEmitter {
       if (this.storeFailure !== null) this.storeRecovered();
       return event;
     } catch (error) {
+      if (error instanceof CredentialConsumedError) throw error;
       this.storeFailed(error);
       return null;
     }
@@ -204,13 +206,7 @@ export class Kiosk extends EventEmitter {
     const credential = identification.kind === 'identified' ? identification.credential : null;
     const consume = policyDecision.outcome === 'grant' && credential?.singleUse === true ? credential.id : undefined;
 
-    const event = await this.tryAppend(draft, consume);
-    const decision = event === null ? this.applyFailMode(policyDecision) : policyDecision;
-    if (event === null) {
-      // The held event says what really happened at the door.
-      const held: EventDraft = decision === policyDecision ? draft : { ...draft, type: 'access.denied', reason: decision.reason };
-      this.hold(held, decision.outcome === 'grant' ? consume : undefined);
-    }
+    const { event, decision } = await this.commit(draft, policyDecision, consume);
     if (decision.outcome === 'grant') {
       await door.grant(direction);
       if (person !== null) this.lastPassages.set(person.id, { direction, door: door.name, wallMs: this.options.clock.wallMs() });
@@ -233,6 +229,27 @@ export class Kiosk extends EventEmitter {
     };
     this.emit('decision', result);
     return result;
+  }
+
+  /** Commits the decision's event; what is returned is what the door must do. */
+  private async commit(draft: EventDraft, policyDecision: Decision, consume: string | undefined): Promise<{ event: StoredEvent | null; decision: Decision }> {
+    let decision = policyDecision;
+    let event: StoredEvent | null;
+    try {
+      event = await this.tryAppend(draft, consume);
+    } catch (error) {
+      if (!(error instanceof CredentialConsumedError)) throw error;
+      // Another reader consumed this one-time QR a moment ago: the second use is denied.
+      decision = { outcome: 'deny', reason: 'credential_used', flags: policyDecision.flags };
+      draft = { ...draft, type: 'access.denied', reason: 'credential_used' };
+      consume = undefined;
+      event = await this.tryAppend(draft);
+    }
+    if (event !== null) return { event, decision };
+    const failed = this.applyFailMode(decision);
+    // The held event says what really happened at the door.
+    this.hold(failed === decision ? draft : { ...draft, type: 'access.denied', reason: failed.reason }, failed.outcome === 'grant' ? consume : undefined);
+    return { event: null, decision: failed };
   }
 
   private decideFor(identification: Exclude<Identification, { kind: 'pending' }>, kind: Presentation['kind'], door: string, direction: Direction): Decision {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { adminRequest, DaemonNotRunningError, diskFree } from '../../admin/index.js';
-import { configFrom, fail, printJson, socketPathOf } from '../context.js';
+import { configFrom, fail, printJson, socketPathOf, text } from '../context.js';
 import { withOfflineStore } from '../offline-store.js';
 
 type Status = Record<string, unknown>;
@@ -16,7 +16,7 @@ function formatStatus(status: Status): string {
   }
   const events = status.events as { recent?: Array<Record<string, unknown>> } | undefined;
   for (const event of events?.recent ?? []) {
-    lines.push(`  #${String(event.seq)} ${String(event.at)} ${String(event.type)} ${String(event.door ?? '')} ${String(event.direction ?? '')} ${String(event.personId ?? '')} ${String(event.reason ?? '')}`);
+    lines.push(`  #${text(event.seq)} ${text(event.at)} ${text(event.type)} ${text(event.door)} ${text(event.direction)} ${text(event.personId)} ${text(event.reason)}`);
   }
   for (const [key, value] of Object.entries(status)) {
     if (!['daemon', 'deviceId', 'kiosk', 'doors', 'readers', 'roster', 'clock', 'disk', 'backlog', 'events', 'bootId', 'pid', 'uptimeS'].includes(key)) lines.push(line(key, value));

@@ -2,7 +2,7 @@
 // as an audit event with the unix user of the CLI.
 import type { Command } from 'commander';
 import { adminRequest } from '../../admin/index.js';
-import { actor, configFrom, fail, printJson, socketPathOf } from '../context.js';
+import { actor, configFrom, fail, printJson, socketPathOf, text } from '../context.js';
 
 async function call(command: Command, path: string, body: Record<string, unknown>): Promise<unknown> {
   const loaded = await configFrom(command);
@@ -45,7 +45,7 @@ export function registerTechnician(program: Command): void {
         const result = (await call(command, '/v1/simulate', { kind: opts.qr === true ? 'qr' : 'card', value: uid, door: opts.door, direction: direction(opts.direction) })) as Record<string, unknown>;
         if (opts.json === true) printJson(result);
         else if (result.decided !== true) process.stdout.write('no decision (reader queue full or shutting down)\n');
-        else process.stdout.write(`${String(result.outcome).toUpperCase()} ${String(result.door)} ${String(result.direction)} ${String(result.name ?? 'unknown')}${result.reason === null ? '' : ` reason=${String(result.reason)}`} seq=${String(result.seq)}\n`);
+        else process.stdout.write(`${text(result.outcome).toUpperCase()} ${text(result.door)} ${text(result.direction)} ${text(result.name ?? 'unknown')}${result.reason === null ? '' : ` reason=${text(result.reason)}`} seq=${text(result.seq)}\n`);
       } catch (error) {
         fail(error);
       }
