@@ -20,8 +20,8 @@ export interface QualityThresholds {
 export const DEFAULT_QUALITY: QualityThresholds = {
   minFacePx: 60,
   minSharpness: 15,
-  maxYawRatio: 0.45,
-  minDetectorScore: 0.5,
+  maxYawRatio: 0.6,
+  minDetectorScore: 0.3,
   secondFaceRatio: 0.6,
 };
 
