@@ -3,7 +3,11 @@
 // loaded only when some device names it (a laptop without onoff/johnny-five/node-hid still starts).
 import { z } from 'zod';
 
-const gpioPin = z.number().int().min(0).max(63);
+/**
+ * sysfs GPIO number as onoff sees it. On Raspberry Pi kernels >= 6.6 this is the BCM number plus
+ * the gpiochip base (512 on a Pi 4, 571 on a Pi 5); see docs/hardware.md.
+ */
+const gpioPin = z.number().int().min(0).max(2047);
 const boardPin = z.union([z.number().int().min(0).max(127), z.string().regex(/^A?\d{1,3}$/u)]);
 /** NO: energising the coil closes the contact; NC: energising the coil opens it. */
 const contact = z.enum(['NO', 'NC']);

@@ -39,7 +39,17 @@ async function loadOnoffGpio(): Promise<GpioFactory> {
   type OnoffModule = typeof import('onoff');
   const imported = (await import('onoff')) as OnoffModule & { default?: OnoffModule };
   const { Gpio } = imported.default ?? imported;
-  return (pin, direction, edge, opts) => new Gpio(pin, direction, edge, opts);
+  return (pin, direction, edge, opts) => {
+    try {
+      return new Gpio(pin, direction, edge, opts);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `GPIO ${pin} cannot be opened (${reason}): is this a Raspberry Pi with sysfs GPIO, is the number the sysfs one (BCM + gpiochip base on kernels >= 6.6), and is the user in the gpio group?`,
+        { cause: error },
+      );
+    }
+  };
 }
 
 /**
