@@ -5,9 +5,11 @@
 // lock state to a coil state via lock-polarity.ts (the single place that knows lock type, NO/NC
 // and active-low), so no other code path can open a door by mistake.
 //
-// Modes: normal; lockdown (entry grants refused, egress - exit grants and the exit button - still
-// works, as fire codes require); emergency (every relay held unlocked, no forced/held alarms);
-// maintenance (grants work for relay tests, forced/held alarms suppressed while a technician works).
+// Modes: normal; lockdown (entering it relocks at once, cutting any running pulse; who may still
+// pass - staff only - is the access policy's decision, so grants are honoured, and egress through
+// the exit button keeps working as fire codes require); emergency (every relay held unlocked, no
+// forced/held alarms); maintenance (grants work for relay tests, forced/held alarms suppressed
+// while a technician works on the door).
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { coilEnergisedFor, type LockState, type LockType } from '../hw/lock-polarity.js';
@@ -38,7 +40,7 @@ export interface DoorControllerOptions {
 export class DoorRefusedError extends Error {
   constructor(
     readonly door: string,
-    readonly reason: 'lockdown' | 'closed' | 'shutting_down',
+    readonly reason: 'closed' | 'shutting_down',
   ) {
     super(`door ${door} refuses to unlock: ${reason}`);
   }
@@ -100,7 +102,6 @@ export class DoorController extends EventEmitter {
   /** Unlocks `direction` for pulseMs; resolves once the relay command is written. A grant while unlocked extends the pulse. */
   async grant(direction: Direction): Promise<void> {
     this.#assertUsable();
-    if (this.#mode === 'lockdown' && direction === 'in') throw new DoorRefusedError(this.name, 'lockdown');
     await this.#unlockFor(direction, 'granted');
   }
 
@@ -121,6 +122,7 @@ export class DoorController extends EventEmitter {
     if (mode === this.#mode) return;
     this.#logger.info({ from: this.#mode, to: mode }, 'door mode changed');
     this.#mode = mode;
+    if (mode === 'lockdown') this.#clearPulses();
     this.#supervisor.setSuppressed(this.#alarmsSuppressed());
     this.#emitState();
     await this.#applyAll();
