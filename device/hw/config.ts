@@ -90,6 +90,11 @@ export const ReaderConfigSchema = z.discriminatedUnion('driver', [
     /** A gap longer than this between two characters drops the partial code. */
     interCharTimeoutMs: z.number().int().min(10).max(5000).default(250),
     maxLength: z.number().int().min(1).max(4096).default(256),
+    /**
+     * Set when the reader's keyboard interface numbers its reports (hidraw then delivers 9 bytes:
+     * this id + the 8-byte boot report). Reports with another id (media keys...) are ignored.
+     */
+    reportId: z.number().int().min(1).max(255).optional(),
   }),
   z.object({
     driver: z.literal('hid-palm'),

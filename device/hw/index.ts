@@ -117,7 +117,7 @@ export async function createReader(cfg: ReaderConfig, deps: HwDeps): Promise<Cre
         ...(deps.monoNow ? { monoNow: deps.monoNow } : {}),
       };
       return cfg.driver === 'hid-wedge'
-        ? new HidWedgeReader({ ...base, kind: cfg.kind, uidFormat: cfg.uidFormat, interCharTimeoutMs: cfg.interCharTimeoutMs, maxLength: cfg.maxLength })
+        ? new HidWedgeReader({ ...base, kind: cfg.kind, uidFormat: cfg.uidFormat, interCharTimeoutMs: cfg.interCharTimeoutMs, maxLength: cfg.maxLength, reportId: cfg.reportId })
         : new HidPalmReader({ ...base, dimension: cfg.dimension, frameTimeoutMs: cfg.frameTimeoutMs });
     }
   }

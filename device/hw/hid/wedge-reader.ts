@@ -9,6 +9,7 @@ export interface HidWedgeReaderOptions extends HidReaderOptions {
   uidFormat: 'hex' | 'decimal';
   interCharTimeoutMs: number;
   maxLength: number;
+  reportId?: number | undefined;
 }
 
 /** Upper-case hex UID from what the reader typed, or null if it is not a UID in that format. */
@@ -29,6 +30,7 @@ export class HidWedgeReader extends HidReaderBase {
   readonly #uidFormat: 'hex' | 'decimal';
   readonly #decoder: KeyboardReportDecoder;
   readonly #interCharTimeoutMs: number;
+  readonly #reportId: number | undefined;
   #expiryTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: HidWedgeReaderOptions) {
@@ -36,11 +38,18 @@ export class HidWedgeReader extends HidReaderBase {
     this.kind = options.kind;
     this.#uidFormat = options.uidFormat;
     this.#interCharTimeoutMs = options.interCharTimeoutMs;
+    this.#reportId = options.reportId;
     this.#decoder = new KeyboardReportDecoder({ maxLength: options.maxLength, interCharTimeoutMs: options.interCharTimeoutMs });
   }
 
   protected onReport(report: Buffer): void {
-    this.#handle(this.#decoder.push(report, this.monoNow()));
+    let keyboardReport = report;
+    if (this.#reportId !== undefined) {
+      // Other report ids of a composite reader (media keys, vendor reports) are not ours.
+      if (report[0] !== this.#reportId) return;
+      keyboardReport = report.subarray(1);
+    }
+    this.#handle(this.#decoder.push(keyboardReport, this.monoNow()));
     this.#armExpiry();
   }
 

@@ -185,6 +185,18 @@ describe('HidWedgeReader on a fake HID transport', () => {
     expect(reader.status()).toBe('disconnected');
   });
 
+  it('strips a configured report id and ignores reports with another id', async () => {
+    const backend = new FakeHidBackend(devices);
+    const reader = await wedge(backend, { reportId: 1 });
+    const log = record(reader);
+    await reader.start();
+    backend.current.play('030000e900000000'); // report id 3: a consumer-control key, not ours
+    for (const hex of fixtureReports('card-hex-04A2B91C')) backend.current.play(`01${hex}`);
+    expect(log.presentations.map((p) => (p.kind === 'card' ? p.value : null))).toEqual(['04A2B91C']);
+    expect(log.warnings).toEqual([]);
+    await reader.close();
+  });
+
   it('a partial code is dropped on unplug, not completed after reconnect', async () => {
     const backend = new FakeHidBackend(devices);
     const reader = await wedge(backend);
