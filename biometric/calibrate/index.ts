@@ -17,3 +17,4 @@ export {
   type CalibrationReport,
 } from './cross-validate.js';
 export { parsePairsFile, lfwImagePath, type FacePair, type PairsFile } from './pairs.js';
+export { scorePairs, type DescribeImage, type ScoredPairs } from './score-pairs.js';

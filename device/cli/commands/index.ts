@@ -1,6 +1,7 @@
 // Every `esik` command registers itself here. Other parts add one import and one line
 // (doctor, sync, db, update, enroll, biometric...).
 import type { Command } from 'commander';
+import { registerBiometricCalibrate } from './biometric-calibrate.js';
 import { registerConfig } from './config.js';
 import { registerEvents } from './events.js';
 import { registerRun } from './run.js';
@@ -15,5 +16,6 @@ export const COMMANDS: CommandRegistrar[] = [
   registerStatus,
   registerEvents,
   registerTechnician,
+  registerBiometricCalibrate,
   // ---- more commands: add one line each ----
 ];
