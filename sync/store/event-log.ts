@@ -55,6 +55,11 @@ export class GroupCommitEventLog implements EventLog {
     return this.groups;
   }
 
+  /** After recovery adopted salvaged events: the next seq continues above them. */
+  raiseFloor(seq: number): void {
+    this.last = Math.max(this.last, seq);
+  }
+
   lastSeq(): number {
     return this.last;
   }

@@ -8,6 +8,7 @@ import type { Direction, EventClock, EventOutbox, EventLog, RosterStore, StoredE
 import { type SqlRunner, SqliteConnection, num, numOrNull, text } from './db.js';
 import { StoreCorruptError, StoreKeyError, mapSqliteError } from './errors.js';
 import { GroupCommitEventLog } from './event-log.js';
+import { EVENT_COLUMNS, eventParams } from './event-codec.js';
 import { kvGet, kvSet } from './kv.js';
 import { assertKnownVersion, migrate, userVersion } from './migrations.js';
 import { SqliteEventOutbox } from './outbox.js';
@@ -26,6 +27,13 @@ export interface StoreOptions {
   /** Skip PRAGMA quick_check at open (it reads every page; default is to check). */
   skipIntegrityCheck?: boolean;
   busyTimeoutMs?: number;
+}
+
+/** An unsent event read back from a damaged database. */
+export interface SalvagedEvent {
+  event: StoredEvent;
+  state: 'pending' | 'quarantined';
+  error: string | null;
 }
 
 export interface LastPassage {
@@ -125,7 +133,12 @@ async function loadCounters(db: SqliteConnection): Promise<{ lastSeq: number; co
   });
 }
 
-export async function openStore(opts: StoreOptions): Promise<Store> {
+export function openStore(opts: StoreOptions): Promise<Store> {
+  return openSqliteStore(opts);
+}
+
+/** openStore's concrete result; recovery (salvage.ts) needs its adopt step. */
+export async function openSqliteStore(opts: StoreOptions): Promise<SqliteStore> {
   await mkdir(dirname(opts.path), { recursive: true });
   const db = await SqliteConnection.open(opts.path);
   try {
@@ -149,7 +162,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   }
 }
 
-class SqliteStore implements Store {
+export class SqliteStore implements Store {
   readonly events: GroupCommitEventLog;
   readonly outbox: SqliteEventOutbox;
   readonly roster: SqliteRosterStore;
@@ -246,6 +259,30 @@ class SqliteStore implements Store {
     return this.db.read('list doors', async (sql) =>
       (await sql.all('SELECT name, kind FROM doors ORDER BY name')).map((row) => ({ name: text(row, 'name'), kind: text(row, 'kind') })),
     );
+  }
+
+  /**
+   * Takes in events salvaged from a quarantined database, keeping their ids, seqs and sync state,
+   * and raises the seq floor to `highWaterSeq` so no seq is ever issued twice. Only for a fresh
+   * store, before anything is appended.
+   */
+  async adoptSalvaged(salvaged: readonly SalvagedEvent[], highWaterSeq: number): Promise<void> {
+    const floor = Math.max(highWaterSeq, this.events.lastSeq(), ...salvaged.map((s) => s.event.seq));
+    await this.db.transaction('adopt salvaged events', async (sql) => {
+      for (const { event, state, error } of salvaged) {
+        const params = eventParams(
+          event,
+          event.credential === null ? null : JSON.stringify(event.credential),
+          event.data === undefined ? null : JSON.stringify(event.data),
+        );
+        await sql.run(
+          `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}, sync_state, sync_error) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')}, ?, ?)`,
+          [...params, state, error],
+        );
+      }
+      await kvSet(sql, 'events.seqFloor', floor);
+    });
+    this.events.raiseFloor(floor);
   }
 
   transactionCount(): number {

@@ -1,0 +1,162 @@
+// Recovery from a damaged database at boot. The damaged files are moved aside (never deleted: they
+// are evidence and may hold more than we can read), every unsent event that can still be read is
+// carried into a fresh database with its id and seq, and the seq high-water mark is kept so no seq
+// is ever issued twice. The roster is not salvaged: the fresh store has no cursor, so the sync
+// client pulls the whole roster from upstream again, and no template leaves the damaged file.
+import { access, open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { type SqlRunner, SqliteConnection, num } from './db.js';
+import { EVENT_SELECT, rowToEvent } from './event-codec.js';
+import { kvGet } from './kv.js';
+import { type SalvagedEvent, type Store, type StoreOptions, openSqliteStore } from './store.js';
+
+const SALVAGE_SELECT = EVENT_SELECT.replace(' FROM events', ', sync_state, sync_error FROM events NOT INDEXED');
+const RANGE = 256;
+
+export interface SalvageReport {
+  /** Where the damaged database now lives (its -wal and -shm beside it with the same prefix). */
+  quarantinedAs: string;
+  salvagedEvents: number;
+  /** Highest seq known from the damaged file (events or the pruning floor). */
+  highWaterSeq: number;
+  /** Seqs whose rows raised an error when read. */
+  unreadableRanges: Array<[number, number]>;
+  /**
+   * Seq ranges up to highWaterSeq with no row at all: pruned synced events, or rows on a damaged
+   * page that SQLite could not even locate (it does not verify pages on read; quick_check does).
+   */
+  gaps: Array<[number, number]>;
+}
+
+function rangesOf(seqs: readonly number[]): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (const seq of seqs) {
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === seq - 1) last[1] = seq;
+    else ranges.push([seq, seq]);
+  }
+  return ranges;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Moves the database and its WAL/shm aside as `<file>.corrupt-<time>`; returns the new name. */
+export async function quarantineDatabase(file: string, now = new Date()): Promise<string> {
+  const target = `${file}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
+  for (const suffix of ['-wal', '-shm', '']) {
+    if (await exists(`${file}${suffix}`)) await rename(`${file}${suffix}`, `${target}${suffix}`);
+  }
+  await fsyncDir(dirname(file));
+  return target;
+}
+
+function toSalvaged(row: Record<string, unknown>): SalvagedEvent {
+  return {
+    event: rowToEvent(row),
+    state: row.sync_state === 'quarantined' ? 'quarantined' : 'pending',
+    error: typeof row.sync_error === 'string' ? row.sync_error : null,
+  };
+}
+
+/** A row whose bytes survived but decode to nonsense counts as unreadable, not as an event. */
+function toChecked(row: Record<string, unknown>): Record<string, unknown> {
+  rowToEvent(row);
+  return row;
+}
+
+async function attempt<T>(fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch {
+    return null;
+  }
+}
+
+async function highWater(sql: SqlRunner): Promise<number> {
+  const top = await attempt(() => sql.get('SELECT seq FROM events ORDER BY seq DESC LIMIT 1'));
+  const floor = await attempt(() => kvGet(sql, 'events.seqFloor'));
+  return Math.max(top ? num(top, 'seq') : 0, typeof floor === 'number' ? floor : 0);
+}
+
+/**
+ * Reads unsent events by seq range straight from the table b-tree (NOT INDEXED: a damaged index
+ * must not hide rows), then row by row inside a range that fails.
+ */
+async function readUnsent(sql: SqlRunner, top: number, report: SalvageReport): Promise<SalvagedEvent[]> {
+  const out: SalvagedEvent[] = [];
+  const seen = new Set<number>();
+  const keep = (row: Record<string, unknown>): void => {
+    seen.add(num(row, 'seq'));
+    if (row.sync_state !== 'synced') out.push(toSalvaged(row));
+  };
+  for (let from = 1; from <= top; from += RANGE) {
+    const to = Math.min(top, from + RANGE - 1);
+    const rows = await attempt(async () => (await sql.all(`${SALVAGE_SELECT} WHERE seq BETWEEN ? AND ? ORDER BY seq`, [from, to])).map(toChecked));
+    if (rows !== null) {
+      rows.forEach(keep);
+      continue;
+    }
+    for (let seq = from; seq <= to; seq++) {
+      const row = await attempt(async () => {
+        const found = await sql.get(`${SALVAGE_SELECT} WHERE seq = ?`, [seq]);
+        return found === undefined ? undefined : toChecked(found);
+      });
+      if (row === null) report.unreadableRanges.push([seq, seq]);
+      else if (row !== undefined) keep(row);
+    }
+  }
+  const unreadable = new Set(report.unreadableRanges.map(([seq]) => seq));
+  const missing: number[] = [];
+  for (let seq = 1; seq <= top; seq++) if (!seen.has(seq) && !unreadable.has(seq)) missing.push(seq);
+  report.unreadableRanges = rangesOf([...unreadable].sort((a, b) => a - b));
+  report.gaps = rangesOf(missing);
+  return out;
+}
+
+async function salvageFrom(file: string, report: SalvageReport, log: Logger): Promise<SalvagedEvent[]> {
+  const db = await attempt(() => SqliteConnection.open(file));
+  if (db === null) {
+    log.error({ file }, 'quarantined database cannot be opened at all; no events salvaged');
+    return [];
+  }
+  try {
+    return await db.exclusive(async (sql) => {
+      report.highWaterSeq = await highWater(sql);
+      const events = await readUnsent(sql, report.highWaterSeq, report);
+      const rowMax = events.reduce((m, e) => Math.max(m, e.event.seq), 0);
+      report.highWaterSeq = Math.max(report.highWaterSeq, rowMax);
+      return events;
+    });
+  } finally {
+    await db.close().catch(() => undefined);
+  }
+}
+
+/**
+ * For a database openStore refused with StoreCorruptError: quarantines it, salvages unsent
+ * events into a fresh store at the same path and returns that store (open, ready for appends).
+ * The caller raises the alarm (an alarm.raised event) and lets sync re-pull the roster.
+ */
+export async function recoverCorruptStore(opts: StoreOptions): Promise<{ store: Store; report: SalvageReport }> {
+  const log = opts.logger.child({ ns: 'store.salvage' });
+  const quarantinedAs = await quarantineDatabase(opts.path);
+  const report: SalvageReport = { quarantinedAs, salvagedEvents: 0, highWaterSeq: 0, unreadableRanges: [], gaps: [] };
+  const salvaged = await salvageFrom(quarantinedAs, report, log);
+  const store = await openSqliteStore(opts);
+  await store.adoptSalvaged(salvaged, report.highWaterSeq);
+  report.salvagedEvents = salvaged.length;
+  log.warn(report, 'damaged database quarantined; unsent events salvaged');
+  return { store, report };
+}
