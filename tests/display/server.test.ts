@@ -1,0 +1,213 @@
+// The /board socket.io namespace with raw socket.io clients against a real kiosk slice: catch-up by
+// seq, privacy of everything a client receives, token access, and isolation from garbage, floods,
+// oversized messages, too many clients and a client that stops reading.
+import { networkInterfaces } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { io as connect, type Socket } from 'socket.io-client';
+import type { BoardSnapshot } from '../../display/index.js';
+import { BoardTokens, isLoopback } from '../../display/index.js';
+import { BoardHarness, cardOf, pupil } from './harness.js';
+
+const PEOPLE = [
+  pupil('p1', 'Айгерім Сейтқали', '5Б', { displayConsent: 'short' }),
+  pupil('p2', 'Нұрлан Әбенов', '5Б', { displayConsent: 'initials' }),
+  pupil('p3', 'Dana Smith', '6А', { displayConsent: 'none' }),
+  pupil('p4', 'Ерлан Жақсыбеков', '6А', { displayConsent: 'short' }),
+];
+const TOKEN = 'lobby-tv-token-0123456789';
+
+interface Received {
+  socket: Socket;
+  frames: Array<{ event: string; payload: unknown }>;
+  seqs(): number[];
+}
+
+function client(url: string, auth: Record<string, unknown> = {}): Received {
+  const socket = connect(`${url}/board`, { transports: ['websocket'], forceNew: true, reconnection: false, auth });
+  const frames: Received['frames'] = [];
+  socket.onAny((event: string, payload: unknown) => frames.push({ event, payload }));
+  return {
+    socket,
+    frames,
+    seqs: () =>
+      frames.flatMap((f) => {
+        if (f.event === 'snapshot') return (f.payload as BoardSnapshot).arrivals.map((a) => a.seq);
+        if (f.event === 'arrivals') return (f.payload as { arrivals: Array<{ seq: number }> }).arrivals.map((a) => a.seq);
+        return [];
+      }),
+  };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function hello(c: Received, sinceSeq?: number): Promise<void> {
+  c.socket.emit('hello', sinceSeq === undefined ? {} : { sinceSeq });
+  return until(() => c.frames.some((f) => f.event === 'snapshot'), 'snapshot');
+}
+
+const nonLoopbackAddress = (): string | undefined =>
+  Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+
+let harness: BoardHarness | null = null;
+const clients: Received[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.socket.disconnect();
+  await harness?.cleanup();
+  harness = null;
+});
+
+describe('board namespace protocol', () => {
+  it('sends setup and a snapshot, then live arrivals; a reconnect with sinceSeq gets only what it missed', async () => {
+    harness = await BoardHarness.start({ people: PEOPLE });
+    await harness.present('p1');
+    const first = client(harness.url);
+    clients.push(first);
+    await hello(first);
+    expect(first.frames[0]?.event).toBe('setup');
+    expect((first.frames[0]?.payload as { labels: { title: string } }).labels.title).toBe('Мектепке келгендер');
+    await harness.present('p2');
+    await until(() => first.seqs().length === 2, 'live arrival');
+    const lastSeen = Math.max(...first.seqs());
+    first.socket.disconnect();
+    await harness.present('p3');
+    await harness.present('p4');
+    const again = client(harness.url);
+    clients.push(again);
+    await hello(again, lastSeen);
+    const snapshot = again.frames.find((f) => f.event === 'snapshot')?.payload as BoardSnapshot;
+    expect(snapshot.arrivals.map((a) => a.seq)).toEqual([lastSeen + 1, lastSeen + 2]);
+    expect(snapshot.groups).toEqual([
+      { group: '5Б', expected: 2, present: 2, late: expect.any(Number) },
+      { group: '6А', expected: 2, present: 2, late: expect.any(Number) },
+    ]);
+  });
+
+  it('never sends a full name beyond consent, a card, a person id or anything but the arrival fields', async () => {
+    harness = await BoardHarness.start({ people: PEOPLE });
+    const watcher = client(harness.url);
+    clients.push(watcher);
+    await hello(watcher);
+    for (const id of ['p1', 'p2', 'p3', 'p4']) await harness.present(id);
+    await until(() => watcher.seqs().length === 4, 'four arrivals');
+    const everything = JSON.stringify(watcher.frames);
+    for (const secret of ['Сейтқали', 'Нұрлан', 'Dana', 'Жақсыбеков', 'p1', 'p2', cardOf('p1'), 'personId', 'credential', 'template', 'bootId', 'deviceId']) {
+      expect(everything).not.toContain(secret);
+    }
+    const arrivals = watcher.frames.filter((f) => f.event === 'arrivals').flatMap((f) => (f.payload as { arrivals: object[] }).arrivals);
+    for (const arrival of arrivals) expect(Object.keys(arrival).sort()).toEqual(['at', 'direction', 'displayName', 'door', 'group', 'late', 'role', 'seq']);
+    expect(arrivals.map((a) => (a as { displayName: string }).displayName)).toEqual(['Айгерім С.', 'Н. Ә.', '', 'Ерлан Ж.']);
+  });
+});
+
+describe('board access', () => {
+  it('recognises loopback addresses and compares tokens', () => {
+    expect(isLoopback('127.0.0.1')).toBe(true);
+    expect(isLoopback('::ffff:127.0.0.9')).toBe(true);
+    expect(isLoopback('::1')).toBe(true);
+    expect(isLoopback('10.0.0.5')).toBe(false);
+    expect(isLoopback('::ffff:192.168.1.2')).toBe(false);
+    expect(isLoopback(undefined)).toBe(false);
+    const tokens = new BoardTokens([TOKEN]);
+    expect(tokens.matches(TOKEN)).toBe(true);
+    expect(tokens.matches(`${TOKEN}x`)).toBe(false);
+    expect(tokens.matches(42)).toBe(false);
+    expect(tokens.allows('10.0.0.5', undefined)).toBe(false);
+    expect(tokens.allows('10.0.0.5', TOKEN)).toBe(true);
+  });
+
+  const lan = nonLoopbackAddress();
+  it.skipIf(lan === undefined)('needs the token from a non-loopback address, on the page and on the socket', async () => {
+    harness = await BoardHarness.start({ people: PEOPLE, tokens: [TOKEN], host: '0.0.0.0' });
+    const base = `http://${lan}:${harness.port}`;
+    expect((await fetch(`${base}/board`)).status).toBe(401);
+    expect((await fetch(`${base}/board?token=wrong-token-0000000000`)).status).toBe(401);
+    const page = await fetch(`${base}/board?token=${TOKEN}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect((await fetch(`${harness.url}/board`)).status).toBe(200);
+
+    const refused = client(base);
+    clients.push(refused);
+    const error = await new Promise<Error>((resolve) => refused.socket.on('connect_error', resolve));
+    expect(error.message).toBe('unauthorized');
+    const allowed = client(base, { token: TOKEN });
+    clients.push(allowed);
+    await hello(allowed);
+  });
+});
+
+describe('board isolation', () => {
+  it('drops garbage and oversized messages, disconnects a flood, and the door keeps deciding', async () => {
+    harness = await BoardHarness.start({ people: PEOPLE, limits: { messagesPerWindow: 20, maxMessageBytes: 256 } });
+    const good = client(harness.url);
+    const rude = client(harness.url);
+    clients.push(good, rude);
+    await hello(good);
+    await until(() => rude.socket.connected, 'rude client connected');
+    rude.socket.emit('hello', { sinceSeq: -5 });
+    rude.socket.emit('hello', 'garbage');
+    rude.socket.emit('hello', { sinceSeq: 1, extra: true });
+    rude.socket.emit('something-else', { a: 1 });
+    rude.socket.emit('hello', { pad: 'x'.repeat(4096) });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(rude.frames.filter((f) => f.event === 'snapshot')).toHaveLength(0);
+    expect(rude.socket.connected).toBe(true);
+    for (let i = 0; i < 50; i++) rude.socket.emit('hello', {});
+    await until(() => !rude.socket.connected, 'flooder disconnected');
+    const decision = await harness.present('p1');
+    expect(decision?.outcome).toBe('grant');
+    await until(() => good.seqs().includes(decision!.event!.seq), 'arrival at the well-behaved client');
+    expect(harness.parts.board.clientCount()).toBe(1);
+  });
+
+  it('closes a connection whose message exceeds maxHttpBufferSize', async () => {
+    harness = await BoardHarness.start({ people: PEOPLE });
+    const big = client(harness.url);
+    clients.push(big);
+    await until(() => big.socket.connected, 'connected');
+    big.socket.emit('hello', { pad: 'x'.repeat(64 * 1024) });
+    await until(() => !big.socket.connected, 'oversized client dropped');
+    expect((await harness.present('p2'))?.outcome).toBe('grant');
+  });
+
+  it('caps the number of clients', async () => {
+    harness = await BoardHarness.start({ people: PEOPLE, limits: { maxClients: 2 } });
+    const a = client(harness.url);
+    const b = client(harness.url);
+    clients.push(a, b);
+    await until(() => a.socket.connected && b.socket.connected, 'two clients');
+    const c = client(harness.url);
+    clients.push(c);
+    const error = await new Promise<Error>((resolve) => c.socket.on('connect_error', resolve));
+    expect(error.message).toBe('board full');
+  });
+
+  it('drops a client that stops reading (long-polling, never polls again) instead of buffering for it', async () => {
+    harness = await BoardHarness.start({ people: PEOPLE, limits: { maxBufferedPackets: 3, batchMs: 0 } });
+    const base = `${harness.url}/socket.io/?EIO=4&transport=polling`;
+    const open = await (await fetch(base)).text();
+    const sid = (JSON.parse(open.slice(1)) as { sid: string }).sid;
+    await fetch(`${base}&sid=${sid}`, { method: 'POST', body: '40/board,{}' });
+    await fetch(`${base}&sid=${sid}`); // connect ack and setup
+    await fetch(`${base}&sid=${sid}`, { method: 'POST', body: '42/board,["hello",{}]' });
+    const good = client(harness.url);
+    clients.push(good);
+    await hello(good);
+    await until(() => harness!.parts.board.clientCount() === 2, 'both clients');
+    for (const id of ['p1', 'p2', 'p3', 'p4', 'p1', 'p2']) {
+      await harness.present(id);
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await until(() => harness!.parts.board.clientCount() === 1, 'stuck client dropped');
+    await until(() => good.seqs().length === 6, 'all six arrivals at the reading client');
+  });
+});
