@@ -92,6 +92,7 @@ export class DoorController extends EventEmitter {
       this.#alarms.add('fire');
       this.#logger.error('fire alarm input already active at start: doors held unlocked');
     }
+    this.#supervisor.setSuppressed(this.#alarmsSuppressed());
     this.ready = this.#applyAll();
   }
 

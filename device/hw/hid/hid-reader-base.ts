@@ -72,6 +72,7 @@ export abstract class HidReaderBase extends EventEmitter implements CredentialRe
 
   /** Never rejects for a missing device: the reader keeps retrying and reports its status. */
   async start(): Promise<void> {
+    if (this.#handle || this.#retryTimer) return;
     this.#closed = false;
     await this.#connect();
   }

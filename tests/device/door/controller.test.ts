@@ -174,6 +174,18 @@ describe('DoorController (fake timers)', () => {
     ]);
   });
 
+  it('fire alarm already active at start: unlocked from the first command, no held-open alarm', async () => {
+    const entry = new SimulatedRelay('entry');
+    const sensor = new SimulatedInput('sensor', true);
+    const fire = new SimulatedInput('fire', true);
+    const door = new DoorController({ name: 'x', kind: 'door', lockType: 'fail-secure', pulseMs: 1000, heldOpenMs: 5000, relays: { in: entry }, sensor, fireAlarm: fire, logger });
+    await door.ready;
+    expect(coil(entry)).toEqual([true]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(door.snapshot()).toMatchObject({ open: true, locked: false, alarms: ['fire'] });
+    await door.close();
+  });
+
   it('a pulse that ends during a fire alarm leaves the door unlocked', async () => {
     const r = rig();
     await r.door.grant('in');
