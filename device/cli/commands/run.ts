@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/index.js';
-import { runKiosk } from '../../main.js';
 import { configPathFrom, fail } from '../context.js';
 
 export function registerRun(program: Command): void {
@@ -10,6 +9,8 @@ export function registerRun(program: Command): void {
     .option('-c, --config <file>', 'configuration file')
     .action(async (_opts: unknown, command: Command) => {
       try {
+        // Loaded only for `run`: technician commands stay quick to start on a Pi.
+        const { runKiosk } = await import('../../main.js');
         await runKiosk(configPathFrom(command));
       } catch (error) {
         // Refuse to start, and say why: an invalid config names the field.
