@@ -92,7 +92,7 @@ async function highWater(sql: SqlRunner): Promise<number> {
 
 /**
  * Reads unsent events by seq range straight from the table b-tree (NOT INDEXED: a damaged index
- * must not hide rows), then row by row inside a range that fails.
+ * must not hide rows), then row by row for every seq a range did not return.
  */
 async function readUnsent(sql: SqlRunner, top: number, report: SalvageReport): Promise<SalvagedEvent[]> {
   const out: SalvagedEvent[] = [];
@@ -104,11 +104,11 @@ async function readUnsent(sql: SqlRunner, top: number, report: SalvageReport): P
   for (let from = 1; from <= top; from += RANGE) {
     const to = Math.min(top, from + RANGE - 1);
     const rows = await attempt(async () => (await sql.all(`${SALVAGE_SELECT} WHERE seq BETWEEN ? AND ? ORDER BY seq`, [from, to])).map(toChecked));
-    if (rows !== null) {
-      rows.forEach(keep);
-      continue;
-    }
+    rows?.forEach(keep);
+    // A range scan over a damaged leaf can end early without an error: look up every seq the
+    // range did not return one by one (pruned seqs simply come back empty).
     for (let seq = from; seq <= to; seq++) {
+      if (seen.has(seq)) continue;
       const row = await attempt(async () => {
         const found = await sql.get(`${SALVAGE_SELECT} WHERE seq = ?`, [seq]);
         return found === undefined ? undefined : toChecked(found);
