@@ -42,7 +42,7 @@ function enrolmentScores(): LabelledScore[] {
   const scores: LabelledScore[] = [];
   for (let i = 0; i < enrolment.length; i++) {
     for (let j = i + 1; j < enrolment.length; j++) {
-      scores.push({ score: cosineSimilarity(enrolment[i]!.d, enrolment[j]!.d), genuine: enrolment[i]!.name === enrolment[j]!.name });
+      scores.push({ score: cosineSimilarity(enrolment[i].d, enrolment[j].d), genuine: enrolment[i].name === enrolment[j].name });
     }
   }
   return scores;
