@@ -2,6 +2,8 @@
 // the loopback health/metrics endpoint, READY=1 once the kiosk has recorded device.started, and
 // STOPPING=1 at shutdown. Decisions reach the Prometheus counters through the kiosk's 'decision' event.
 import { Registry } from 'prom-client';
+import { z } from 'zod';
+import { audit } from '../admin/index.js';
 import type { KioskServices } from '../services.js';
 import type { KioskDecision } from '../kiosk/types.js';
 import type { StoredEvent } from '../../sync/store/types.js';
@@ -89,6 +91,7 @@ export async function attachHealth(services: KioskServices, options: HealthWirin
   const port = await server.listen();
   monitor.start();
   services.addStatus('health', () => monitor.report());
+  registerUpdateAudit(services);
   services.onShutdown(async () => {
     await notifier.stopping('stopping: doors to safe state');
     monitor.stop();
@@ -114,4 +117,21 @@ function refreshGauges(services: KioskServices, metrics: KioskMetrics, report: H
     (backlog) => metrics.setOutbox(backlog.pending, backlog.quarantined),
     (error: unknown) => services.logger.warn({ err: error, ns: 'health' }, 'outbox depth unavailable'),
   );
+}
+
+const UpdateAuditBody = z.object({
+  actor: z.string().min(1).max(64),
+  action: z.string().regex(/^update\.[a-z_-]{1,40}$/),
+  detail: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** `esik update` and `esik rollback` record their audit events through the running daemon. */
+function registerUpdateAudit(services: KioskServices): void {
+  services.admin.post('/v1/update/audit', async (request, reply) => {
+    const body = UpdateAuditBody.safeParse(request.body);
+    if (!body.success) return reply.code(400).send({ message: z.prettifyError(body.error) });
+    const recorded = await audit(services, body.data.actor, body.data.action, body.data.detail);
+    if (recorded === null) return reply.code(503).send({ message: 'the event store is not writable' });
+    return { recorded: true };
+  });
 }
