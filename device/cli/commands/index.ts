@@ -7,6 +7,10 @@ import { registerEvents } from './events.js';
 import { registerRun } from './run.js';
 import { registerStatus } from './status.js';
 import { registerTechnician } from './technician.js';
+import { registerDoctor } from './doctor.js';
+import { registerHealth } from './health.js';
+import { registerRollback } from './rollback.js';
+import { registerUpdate } from './update.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -17,5 +21,9 @@ export const COMMANDS: CommandRegistrar[] = [
   registerEvents,
   registerTechnician,
   registerBiometricCalibrate,
+  registerDoctor,
+  registerHealth,
+  registerUpdate,
+  registerRollback,
   // ---- more commands: add one line each ----
 ];
