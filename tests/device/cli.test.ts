@@ -108,7 +108,7 @@ describe('esik CLI against a running kiosk', { timeout: 180_000 }, () => {
     await esik(['simulate', 'card', '0A11C0DF']);
     while (!out.includes('"access.granted"') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     follower.kill('SIGTERM');
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = out.trim().split("\n").map((l) => JSON.parse(l) as { type: string; personId: string | null });
     expect(lines.some((e) => e.type === 'access.granted' && e.personId === 'p-2002')).toBe(true);
   });
 
