@@ -59,6 +59,8 @@ export const InputConfigSchema = z.discriminatedUnion('driver', [
     activeLow: z.boolean().default(false),
     /** Enables the board's internal pull-up (then a switch to ground reads LOW = use activeLow). */
     pullup: z.boolean().default(false),
+    /** A new level counts once it has been stable this long (contacts bounce). */
+    debounceMs: z.number().int().min(0).max(1000).default(20),
   }),
 ]);
 export type InputConfig = z.infer<typeof InputConfigSchema>;

@@ -90,7 +90,7 @@ export async function createInput(cfg: InputConfig, deps: HwDeps): Promise<Digit
       return new GpioInput({ name, pin: cfg.pin, activeLow: cfg.activeLow, debounceMs: cfg.debounceMs, gpio: deps.gpio ?? (await loadOnoffGpio()), logger: deps.logger });
     case 'firmata': {
       const open = deps.firmataBoard ?? createFirmataBoardPool(deps.logger);
-      return new FirmataInput({ name, board: await open(cfg.port), pin: cfg.pin, activeLow: cfg.activeLow, pullup: cfg.pullup, logger: deps.logger });
+      return new FirmataInput({ name, board: await open(cfg.port), pin: cfg.pin, activeLow: cfg.activeLow, pullup: cfg.pullup, debounceMs: cfg.debounceMs, logger: deps.logger });
     }
   }
 }

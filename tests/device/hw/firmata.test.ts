@@ -52,7 +52,7 @@ describe('johnny-five drivers against MockFirmata', () => {
     sinon.replace(io, 'digitalRead', (_pin: number, cb: (value: number) => void) => {
       report = cb;
     });
-    const input = await createInput(InputConfigSchema.parse({ driver: 'firmata', pin: 2, activeLow: true, pullup: true }), { logger, firmataBoard: () => Promise.resolve(board) });
+    const input = await createInput(InputConfigSchema.parse({ driver: 'firmata', pin: 2, activeLow: true, pullup: true, debounceMs: 0 }), { logger, firmataBoard: () => Promise.resolve(board) });
     expect(pinMode.args).toEqual([[2, 0x0b]]);
     const changes: boolean[] = [];
     input.on('change', (active: boolean) => changes.push(active));
@@ -65,6 +65,30 @@ describe('johnny-five drivers against MockFirmata', () => {
     await input.close();
     report?.(0);
     expect(input.read()).toBe(false);
+  });
+
+  it('input: debounced, a bouncing contact yields one change once it settles', async () => {
+    vi.useFakeTimers();
+    const { board, io } = await mockBoard();
+    let report: ((value: number) => void) | undefined;
+    sinon.replace(io, 'digitalRead', (_pin: number, cb: (value: number) => void) => {
+      report = cb;
+    });
+    const input = await createInput(InputConfigSchema.parse({ driver: 'firmata', pin: 3, debounceMs: 20 }), { logger, firmataBoard: () => Promise.resolve(board) });
+    const changes: boolean[] = [];
+    input.on('change', (active: boolean) => changes.push(active));
+    for (const level of [1, 0, 1, 0, 1]) {
+      report?.(level);
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    expect(changes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(changes).toEqual([true]);
+    report?.(0);
+    report?.(1);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(changes).toEqual([true]);
+    await input.close();
   });
 
   it('board pool opens one board per port and shares it between doors', async () => {
