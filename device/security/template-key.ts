@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDirectory, safeWriteFile } from '../util/safe-write.js';
+import { type Store, type StoreOptions, StoreKeyError, createFieldCipher, openStore } from '../../sync/store/index.js';
 
 export interface TemplateKey {
   key: Buffer;
@@ -99,4 +100,34 @@ export async function promoteNextKeyFile(file: string): Promise<void> {
   await readKeyFile(nextKeyPath(file));
   await rename(nextKeyPath(file), file);
   await fsyncDirectory(dirname(file));
+}
+
+/**
+ * Opens the store with the key in `file`. If the store refuses that key and a `.next` key exists,
+ * a rotation was interrupted after the store switched: open with `.next` and promote it.
+ */
+export async function openStoreWithKeyFile(file: string, opts: Omit<StoreOptions, 'cipher'>): Promise<{ store: Store; keyId: string }> {
+  const [current, next] = await loadKeyCandidates(file);
+  if (current === undefined) throw new TemplateKeyError(`template key ${file} could not be loaded`);
+  try {
+    return { store: await openStore({ ...opts, cipher: createFieldCipher(current.key, current.keyId) }), keyId: current.keyId };
+  } catch (error) {
+    if (!(error instanceof StoreKeyError) || next === undefined) throw error;
+  }
+  const store = await openStore({ ...opts, cipher: createFieldCipher(next.key, next.keyId) });
+  await promoteNextKeyFile(file);
+  opts.logger.child({ ns: 'template-key' }).warn({ keyId: next.keyId }, 'finished an interrupted template key rotation');
+  return { store, keyId: next.keyId };
+}
+
+/**
+ * Key rotation (`esik key rotate`): a fresh key in `<file>.next`, every sealed field re-sealed
+ * under it in one transaction, then `.next` promoted. A crash at any step leaves a key file that
+ * opens the store (see openStoreWithKeyFile).
+ */
+export async function rotateTemplateKey(store: Store, file: string): Promise<{ keyId: string; rows: number }> {
+  const next = await createNextKeyFile(file);
+  const rows = await store.rekey(createFieldCipher(next.key, next.keyId));
+  await promoteNextKeyFile(file);
+  return { keyId: next.keyId, rows };
 }

@@ -2,9 +2,11 @@ import { chmod, mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import {
-  createNextKeyFile, loadKeyCandidates, loadOrCreateKeyFile, promoteNextKeyFile,
+  createNextKeyFile, loadKeyCandidates, loadOrCreateKeyFile, openStoreWithKeyFile, promoteNextKeyFile, rotateTemplateKey,
 } from '../../device/security/template-key.js';
+import { person } from './helpers.js';
 import { createFieldCipher } from '../../sync/store/index.js';
 
 let dir: string;
@@ -59,5 +61,33 @@ describe('field cipher', () => {
     expect(() => cipher.open(flipped, 'people.name:p-1')).toThrow(/tampered/);
     expect(cipher.seal(Buffer.from('secret'), 'x').equals(cipher.seal(Buffer.from('secret'), 'x'))).toBe(false);
     expect(() => createFieldCipher(Buffer.alloc(16), 'k')).toThrow(/32 bytes/);
+  });
+});
+
+describe('key rotation with a store', () => {
+  it('rotates the key file and the store together, and finishes a rotation interrupted before promotion', async () => {
+    const clock = { wallMs: () => 1, monoMs: () => 1, trusted: () => true, utcOffsetMinutes: () => 300 };
+    const keyFile = join(dir, 'template.key');
+    const opts = { path: join(dir, 'esik.db'), deviceId: 'd', bootId: 'b', clock, logger: pino({ level: 'silent' }) };
+
+    const first = await openStoreWithKeyFile(keyFile, opts);
+    await first.store.roster.applyPage([{ op: 'upsert', type: 'person', data: person('p-1') }], 'c:1');
+    const rotated = await rotateTemplateKey(first.store, keyFile);
+    expect(rotated.rows).toBe(1);
+    expect(rotated.keyId).not.toBe(first.keyId);
+    await first.store.close();
+
+    const second = await openStoreWithKeyFile(keyFile, opts);
+    expect(second.keyId).toBe(rotated.keyId);
+    // Simulate a crash after the store switched keys but before `.next` was promoted.
+    const next = await createNextKeyFile(keyFile);
+    await second.store.rekey(createFieldCipher(next.key, next.keyId));
+    await second.store.close();
+
+    const third = await openStoreWithKeyFile(keyFile, opts);
+    expect(third.keyId).toBe(next.keyId);
+    expect((await third.store.roster.load()).people.get('p-1')?.name).toBe('Name p-1');
+    expect((await loadKeyCandidates(keyFile)).map((k) => k.keyId)).toEqual([next.keyId]);
+    await third.store.close();
   });
 });
