@@ -20,6 +20,7 @@ import { createFieldCipher, openStore } from '../sync/store/index.js';
 // ---- wiring imports: each optional subsystem adds its import here ----
 import { attachBoard } from './wiring/board.js';
 import { attachHealth } from './wiring/health.js';
+import { attachBiometrics } from './wiring/biometric.js';
 import { LOG_REDACT } from './systemd/logger.js';
 // ---- end wiring imports ----
 
@@ -69,6 +70,7 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
   // ---- wiring: each optional subsystem adds one line here, e.g. `await attachBoard(services);` ----
   await attachBoard(services);
   await attachHealth(services);
+  await attachBiometrics(services);
   // ---- end wiring ----
 
   for (const reader of hardware.readers.values()) {
