@@ -21,6 +21,12 @@ export interface BoardLabels {
   staff: string;
   visitor: string;
   guardian: string;
+  /** Month names as used in a date ("23 қараша"), January first; Chromium builds may lack kk locale data. */
+  months: string[];
+  /** Monday first. */
+  weekdays: string[];
+  /** "{d} {month} {y}, {weekday}" with these placeholders. */
+  dateFormat: string;
 }
 
 const LABELS: Record<BoardLanguage, BoardLabels> = {
@@ -41,6 +47,9 @@ const LABELS: Record<BoardLanguage, BoardLabels> = {
     staff: 'Қызметкер',
     visitor: 'Қонақ',
     guardian: 'Ата-ана',
+    months: ['қаңтар', 'ақпан', 'наурыз', 'сәуір', 'мамыр', 'маусым', 'шілде', 'тамыз', 'қыркүйек', 'қазан', 'қараша', 'желтоқсан'],
+    weekdays: ['дүйсенбі', 'сейсенбі', 'сәрсенбі', 'бейсенбі', 'жұма', 'сенбі', 'жексенбі'],
+    dateFormat: '{y} ж. {d} {month}, {weekday}',
   },
   ru: {
     title: 'Приход в школу',
@@ -59,6 +68,9 @@ const LABELS: Record<BoardLanguage, BoardLabels> = {
     staff: 'Сотрудник',
     visitor: 'Посетитель',
     guardian: 'Родитель',
+    months: ['января', 'февраля', 'марта', 'апреля', 'мая', 'июня', 'июля', 'августа', 'сентября', 'октября', 'ноября', 'декабря'],
+    weekdays: ['понедельник', 'вторник', 'среда', 'четверг', 'пятница', 'суббота', 'воскресенье'],
+    dateFormat: '{d} {month} {y}, {weekday}',
   },
   en: {
     title: 'Arrivals',
@@ -77,6 +89,9 @@ const LABELS: Record<BoardLanguage, BoardLabels> = {
     staff: 'Staff',
     visitor: 'Visitor',
     guardian: 'Parent',
+    months: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'],
+    weekdays: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'],
+    dateFormat: '{weekday}, {d} {month} {y}',
   },
 };
 

@@ -142,8 +142,10 @@
     if (!setup) return;
     var now = schoolNow();
     text(el('clock'), now.toISOString().slice(11, 16));
-    var fmt = new Intl.DateTimeFormat(setup.locale, { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
-    text(el('date'), fmt.format(now));
+    var L = setup.labels;
+    var date = L.dateFormat.replace('{d}', String(now.getUTCDate())).replace('{month}', L.months[now.getUTCMonth()])
+      .replace('{y}', String(now.getUTCFullYear())).replace('{weekday}', L.weekdays[(now.getUTCDay() + 6) % 7]);
+    text(el('date'), date);
     // Midnight in school time: a new day starts empty and the kiosk is asked for it.
     if (state.date !== null && schoolDate() > state.date) {
       resetDay(schoolDate());
@@ -158,8 +160,20 @@
     setOnline(true);
     socket.emit('hello', state.lastSeq > 0 ? { sinceSeq: state.lastSeq } : {});
   });
-  socket.on('disconnect', function () { setOnline(false); });
-  socket.on('connect_error', function () { setOnline(false); });
+  // socket.io retries transport failures by itself, but not a disconnect the server initiated (a
+  // kiosk shutting down for a restart or update) nor a refused handshake (board full): the lobby
+  // TV must come back on its own, so retry those too, with jitter.
+  function retryLater() {
+    setTimeout(function () { if (!socket.connected && !socket.active) socket.connect(); }, 1000 + Math.random() * 3000);
+  }
+  socket.on('disconnect', function (reason) {
+    setOnline(false);
+    if (reason === 'io server disconnect') retryLater();
+  });
+  socket.on('connect_error', function () {
+    setOnline(false);
+    if (!socket.active) retryLater();
+  });
   socket.on('setup', applySetup);
   socket.on('snapshot', onSnapshot);
   socket.on('arrivals', onArrivals);

@@ -134,9 +134,10 @@ export class BoardHarness {
     await r.store.close();
   }
 
-  async restart(): Promise<void> {
+  /** Reopens on the same files and port; `whileOffline` runs before the server listens again. */
+  async restart(whileOffline?: () => Promise<void>): Promise<void> {
     await this.stop();
-    await this.open(false);
+    await this.open(false, whileOffline);
   }
 
   async cleanup(): Promise<void> {
@@ -144,7 +145,7 @@ export class BoardHarness {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  private async open(first: boolean): Promise<void> {
+  private async open(first: boolean, beforeListen?: () => Promise<void>): Promise<void> {
     const logger = silent;
     const store = await openStore({ path: join(this.dir, 'esik.db'), deviceId: 'kiosk-1', bootId: uuidv7(), clock: this.clock, cipher: createFieldCipher(this.key, 'k1'), logger, skipIntegrityCheck: true });
     if (first) await store.roster.applyLocal(rosterChanges(this.options.people));
@@ -160,9 +161,10 @@ export class BoardHarness {
     const io = new Server(app.server, { ...BOARD_SOCKET_SERVER_OPTIONS, serveClient: true });
     await registerBoardRoutes(app, { tokens: this.options.tokens ?? [] });
     const board = createBoardServer({ io, feed, language: this.options.language ?? 'kk', tokens: this.options.tokens ?? [], logger, utcOffsetMinutes: OFFSET_MINUTES, limits: this.options.limits });
+    this.running = { store, roster, kiosk, feed, board, app, io, relay, door };
+    await beforeListen?.();
     await app.listen({ host: this.options.host ?? '127.0.0.1', port: this.port });
     const address = app.server.address();
     if (address !== null && typeof address === 'object') this.port = address.port;
-    this.running = { store, roster, kiosk, feed, board, app, io, relay, door };
   }
 }
