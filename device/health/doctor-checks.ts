@@ -124,13 +124,13 @@ export async function checkReader(
   hidDevices: () => Promise<HidDeviceInfo[]>,
 ): Promise<DoctorFinding> {
   const name = `reader:${reader.id}`;
-  if (reader.driver === 'sim') return { name, status: 'pass', detail: 'simulated reader' };
   const hint = 'plugged in? `ls -l /dev/hidraw*` (group hidraw via 99-esik.rules), `lsusb`, `journalctl -u esik | grep reader`';
   if (daemonStatus !== null) {
     return daemonStatus === 'connected'
-      ? { name, status: 'pass', detail: 'connected (daemon)' }
+      ? { name, status: 'pass', detail: `connected (daemon${reader.driver === 'sim' ? ', simulated' : ''})` }
       : { name, status: 'fail', detail: `daemon reports ${daemonStatus}`, hint };
   }
+  if (reader.driver === 'sim') return { name, status: 'pass', detail: 'simulated reader' };
   if (reader.path !== undefined) {
     return existsSync(reader.path)
       ? { name, status: 'pass', detail: `${reader.path} present` }

@@ -75,9 +75,13 @@ export async function attachHealth(services: KioskServices, options: HealthWirin
     const ms = decision.actuatedMonoMs - decision.presentedMonoMs;
     metrics.observeDecision(decision.outcome === 'grant' ? 'granted' : 'denied', decision.reason, ms);
   });
-  // READY only once start-up is complete: main records device.started after readers and HTTP are up.
+  // Checks and READY only once start-up is complete: main records device.started after readers and
+  // HTTP are up. Until then /health answers "starting" (503), which the updater reads as not yet live.
   kiosk.on('event', (event: StoredEvent) => {
-    if (event.type === 'device.started') void notifier.ready(`${config.device.id}: started`);
+    if (event.type !== 'device.started') return;
+    monitor.start();
+    const ready = (): Promise<void> => notifier.ready(`${config.device.id}: started`);
+    void monitor.runOnce().then(ready, ready);
   });
   const server = new HealthServer({
     host: config.health.host,
@@ -89,7 +93,6 @@ export async function attachHealth(services: KioskServices, options: HealthWirin
   });
   services.metrics = metrics;
   const port = await server.listen();
-  monitor.start();
   services.addStatus('health', () => monitor.report());
   registerUpdateAudit(services);
   services.onShutdown(async () => {

@@ -7,6 +7,8 @@ export interface KioskConfigOptions {
   stateDir?: string;
   readers?: unknown[];
   syncUrl?: string;
+  /** 0 by default; a fixed free port when another process (the doctor) must find the endpoint. */
+  healthPort?: number;
 }
 
 export async function writeKioskConfig(options: KioskConfigOptions): Promise<string> {
@@ -21,7 +23,7 @@ export async function writeKioskConfig(options: KioskConfigOptions): Promise<str
     ],
     readers: options.readers ?? [{ id: 'main-in', driver: 'sim', door: 'main', direction: 'in', kind: 'card' }],
     http: { host: '127.0.0.1', port: 0 },
-    health: { host: '127.0.0.1', port: 0 },
+    health: { host: '127.0.0.1', port: options.healthPort ?? 0 },
     admin: { socketPath: join(options.dir, 'admin.sock') },
     ...(options.syncUrl ? { sync: { url: options.syncUrl } } : {}),
   };
