@@ -120,9 +120,8 @@ export abstract class HidReaderBase extends EventEmitter implements CredentialRe
 
   async #resolvePath(): Promise<string> {
     const { selector } = this.#options;
-    if (selector.path !== undefined && selector.vendorId === undefined && selector.productId === undefined) {
-      return selector.path;
-    }
+    // An explicit path (often a udev symlink such as /dev/esik-reader-main) wins over the ids.
+    if (selector.path !== undefined) return selector.path;
     const device = selectHidDevice(await this.#options.backend.devices(), selector);
     if (!device?.path) throw new Error(`no HID device matches ${JSON.stringify(selector)}`);
     return device.path;
