@@ -152,6 +152,10 @@ export class GroupCommitEventLog implements EventLog {
         }
       });
     } catch (error) {
+      if (error instanceof Error && error.message.includes('events.seq')) {
+        // Our counter is behind the file: another process is appending to this database.
+        this.log.fatal({ err: error, firstSeq: first }, 'seq already taken: a second process is writing this database');
+      }
       this.log.error({ err: error, events: group.length, firstSeq: first }, 'event group failed; no seq consumed');
       for (const item of group) {
         if (item.consumeCredentialId !== null) this.consumed.delete(item.consumeCredentialId);
