@@ -12,6 +12,8 @@ export interface KioskEventLog {
 /** The DoorController as the hot path drives it. */
 export interface KioskDoor extends EventEmitter {
   readonly name: string;
+  /** The door's own mode: a door in lockdown refuses entry grants whatever the policy said. */
+  readonly mode?: KioskMode;
   /** Resolves when the relay command has been written. */
   grant(direction: Direction): Promise<void>;
   deny(direction: Direction): Promise<void> | void;

@@ -51,6 +51,20 @@ export function registerTechnician(program: Command): void {
       }
     });
 
+  program
+    .command('mode')
+    .description('kiosk mode')
+    .command('set <mode>')
+    .description('normal | lockdown | emergency | maintenance (recorded as an audit event)')
+    .action(async (mode: string, _opts: unknown, command: Command) => {
+      try {
+        await call(command, '/v1/mode', { mode });
+        process.stdout.write(`mode ${mode}\n`);
+      } catch (error) {
+        fail(error);
+      }
+    });
+
   const person = program.command('person').description('block, unblock or erase a person (recorded as audit events)');
   for (const action of ['block', 'unblock', 'erase'] as const) {
     person

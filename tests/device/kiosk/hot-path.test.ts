@@ -108,3 +108,16 @@ describe('kiosk hot path (real SQLite, real door controller, simulated relay tra
     expect(events.map((e) => e.type)).toContain('door.forced');
   });
 });
+
+describe('kiosk modes', () => {
+  it('lockdown: staff decided by policy but refused by the door is recorded as the deny it is; exit still works', async () => {
+    rig = await kioskRig();
+    await rig.kiosk.setMode('lockdown', 'tester');
+    expect(await rig.kiosk.submit(card('04A2B91C'), 'main', 'in')).toMatchObject({ outcome: 'deny', reason: 'lockdown' });
+    expect(await rig.kiosk.submit(card('0A11C0DE'), 'main', 'in')).toMatchObject({ outcome: 'deny', reason: 'lockdown' });
+    expect(unlocks(rig)).toHaveLength(0);
+    const events = await rig.store.events.since(0, 10);
+    expect(events[0]).toMatchObject({ type: 'mode.changed', reason: 'lockdown', data: { from: 'normal', actor: 'tester' } });
+    expect(events.filter((e) => e.type === 'access.granted')).toHaveLength(0);
+  });
+});
