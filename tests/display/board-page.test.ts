@@ -102,14 +102,13 @@ describe('lobby page in headless Chromium', () => {
     for (const letter of ['Ә', 'Ғ', 'Қ', 'Ө', 'Ұ', 'Ү', 'Һ', 'І', 'ң']) expect(text).toContain(letter);
     // Ask Chromium which font files drew the glyphs: a real family, not a fallback box.
     const cdp = await page.context().newCDPSession(page);
-    const { root } = (await cdp.send('DOM.getDocument')) as { root: { nodeId: number } };
-    const { nodeIds } = (await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector: '#arrivals .name' })) as { nodeIds: number[] };
+    await cdp.send('DOM.enable');
+    await cdp.send('CSS.enable');
+    const { root } = await cdp.send('DOM.getDocument');
+    const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector: '#arrivals .name' });
     const families = new Set<string>();
     for (const nodeId of nodeIds) {
-      const { fonts } = (await cdp.send('CSS.getPlatformFontsForNode', { nodeId }).catch(async () => {
-        await cdp.send('CSS.enable');
-        return cdp.send('CSS.getPlatformFontsForNode', { nodeId });
-      })) as { fonts: Array<{ familyName: string; glyphCount: number }> };
+      const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
       for (const font of fonts) families.add(font.familyName);
     }
     expect([...families].some((f) => /DejaVu Sans|Noto Sans/.test(f))).toBe(true);
