@@ -115,14 +115,18 @@ describe('HidWedgeReader on a fake HID transport', () => {
     await reader.close();
   });
 
-  it('ignores garbage with warnings and no presentation, and does not crash', async () => {
+  it('ignores garbage with logged warnings and no presentation, and does not crash', async () => {
+    const lines: Array<{ level: number; msg: string; ns: string; reader: string }> = [];
+    const capturing = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const backend = new FakeHidBackend(devices);
-    const reader = await wedge(backend);
+    const cfg = ReaderConfigSchema.parse({ driver: 'hid-wedge', id: 'r1', door: 'main', vendorId: 0xffff });
+    const reader = await createReader(cfg, { logger: capturing, hid: backend, monoNow: () => Date.now() });
     const log = record(reader);
     await reader.start();
     for (const hex of ['00', 'ffffffffffffffffffff', '0000ff0000000000', '0000280000000000']) backend.current.play(hex);
     expect(log.presentations).toEqual([]);
-    expect(log.warnings.length).toBeGreaterThanOrEqual(3);
+    expect(log.warnings).toEqual([expect.stringMatching(/1 bytes/u), expect.stringMatching(/10 bytes/u), expect.stringMatching(/invalid key code 0xff/u)]);
+    expect(lines.map((l) => [l.level, l.ns, l.reader, l.msg])).toEqual(log.warnings.map((w) => [40, 'hid-wedge', 'r1', w]));
     await reader.close();
   });
 
