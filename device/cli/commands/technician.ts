@@ -15,6 +15,11 @@ function direction(value: string): 'in' | 'out' {
 }
 
 export function registerTechnician(program: Command): void {
+  registerRelayAndSimulate(program);
+  registerModeAndPerson(program);
+}
+
+function registerRelayAndSimulate(program: Command): void {
   program
     .command('relay')
     .description('relays')
@@ -51,6 +56,9 @@ export function registerTechnician(program: Command): void {
       }
     });
 
+}
+
+function registerModeAndPerson(program: Command): void {
   program
     .command('mode')
     .description('kiosk mode')
