@@ -1,0 +1,151 @@
+// `npm run bench -- pipeline [--images=200] [--gallery=10000]`
+// Frame-to-decision latency on LFW photos through our pipeline (decode, detect, dlib alignment,
+// descriptor, 1:N search, threshold) next to face-api's plain
+// detectSingleFace().withFaceLandmarks().withFaceDescriptor() on the same images, backend and
+// gallery; then, in fresh processes, RSS with 100,000 templates and the models loaded, and the
+// cold start to ready with 50,000 templates in the store.
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import sharp from 'sharp';
+import type * as FaceApiTypes from '@vladmandic/face-api';
+import { FlatTemplateMatcher, createFaceEngine, decodeFrame, defaultModelDir, FACE_ALGO } from '../biometric/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const execFileAsync = promisify(execFile);
+const THRESHOLD = 0.92;
+
+function flag(flags: string[], name: string, fallback: number): number {
+  const found = flags.find((f) => f.startsWith(`--${name}=`));
+  return found ? Number(found.split('=')[1]) : fallback;
+}
+
+function stats(samples: number[]): { p50_ms: number; p99_ms: number; mean_ms: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  const round = (x: number) => Number(x.toFixed(1));
+  return { p50_ms: round(at(50)), p99_ms: round(at(99)), mean_ms: round(sorted.reduce((s, x) => s + x, 0) / sorted.length) };
+}
+
+async function lfwImages(count: number): Promise<Buffer[]> {
+  const dir = resolve(process.env.LFW_DIR ?? resolve(process.env.ESIK_DATA_DIR ?? resolve(here, '../../shared/data'), 'lfw'), 'images');
+  const names = (await readdir(dir)).sort();
+  const files: string[] = [];
+  for (const name of names) {
+    for (const f of (await readdir(join(dir, name))).sort()) files.push(join(dir, name, f));
+    if (files.length >= count) break;
+  }
+  return Promise.all(files.slice(0, count).map((f) => readFile(f)));
+}
+
+function randomGallery(size: number): FlatTemplateMatcher {
+  const matcher = new FlatTemplateMatcher({ modality: 'face', algo: FACE_ALGO, dimensions: 128 });
+  for (let i = 0; i < size; i += 1) {
+    const v = new Float32Array(128).map(() => Math.random() - 0.5);
+    matcher.upsert({ id: `t-${i}`, personId: `p-${i}`, modality: 'face', algo: FACE_ALGO, vector: v });
+  }
+  return matcher;
+}
+
+async function ours(images: Buffer[], matcher: FlatTemplateMatcher) {
+  const engine = await createFaceEngine({ backend: 'auto', logger: pino({ level: 'silent' }) });
+  const times: number[] = [];
+  let failures = 0;
+  for (const [i, image] of images.entries()) {
+    const start = performance.now();
+    const result = await engine.extract(image);
+    if (result.ok) void (matcher.identify(result.descriptor).score >= THRESHOLD);
+    else failures += 1;
+    if (i >= 5) times.push(performance.now() - start);
+  }
+  const backend = engine.backend;
+  const detection = engine.stats();
+  await engine.close();
+  return { backend, ...stats(times), no_face_or_rejected: failures, detection };
+}
+
+async function plainFaceApi(images: Buffer[], matcher: FlatTemplateMatcher) {
+  // Same module instance and backend as our engine (loaded first): only the chain differs.
+  const faceapi = createRequire(import.meta.url)('@vladmandic/face-api/dist/face-api.node-wasm.js') as typeof FaceApiTypes;
+  const modelDir = defaultModelDir();
+  await Promise.all([faceapi.nets.tinyFaceDetector.loadFromDisk(modelDir), faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir), faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir)]);
+  const times: number[] = [];
+  let failures = 0;
+  for (const [i, image] of images.entries()) {
+    const start = performance.now();
+    const decoded = await decodeFrame(image);
+    if (decoded.ok) {
+      const tensor = faceapi.tf.tensor3d(decoded.frame.data, [decoded.frame.height, decoded.frame.width, 3], 'int32');
+      const found = await faceapi.detectSingleFace(tensor, new faceapi.TinyFaceDetectorOptions()).withFaceLandmarks().withFaceDescriptor();
+      tensor.dispose();
+      if (found) void (matcher.identify(found.descriptor).score >= THRESHOLD);
+      else failures += 1;
+    } else failures += 1;
+    if (i >= 5) times.push(performance.now() - start);
+  }
+  return { ...stats(times), no_face: failures };
+}
+
+interface Esbuild {
+  build(options: Record<string, unknown>): Promise<unknown>;
+}
+
+/**
+ * The child runs as plain JavaScript, as the daemon does after `npm run build`: under the tsx
+ * loader a process carries ~45 MB of compiler that a kiosk never has. esbuild comes with tsx.
+ */
+async function bundleChild(dir: string): Promise<string> {
+  const esbuild = (await import('esbuild')) as Esbuild;
+  const outfile = join(dir, 'pipeline-child.mjs');
+  await esbuild.build({
+    entryPoints: [join(here, '_pipeline-child.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile,
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+async function child(script: string, args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', script, ...args], { maxBuffer: 1 << 20, cwd: resolve(here, '..') });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+}
+
+export async function run(flags: string[]): Promise<object> {
+  const count = flag(flags, 'images', 200);
+  const galleryTemplates = flag(flags, 'gallery', 10_000);
+  const images = await lfwImages(count + 5);
+  const matcher = randomGallery(galleryTemplates);
+  const pipeline = await ours(images, matcher);
+  const plain = await plainFaceApi(images, matcher);
+  // Inside the repository (var/ is git-ignored) so the bundle resolves node_modules like the daemon.
+  await mkdir(resolve(here, '../var'), { recursive: true });
+  const dir = await mkdtemp(join(resolve(here, '../var'), 'bench-pipeline-'));
+  let ready: Record<string, unknown>;
+  let rss: Record<string, unknown>;
+  try {
+    const script = await bundleChild(dir);
+    rss = await child(script, ['rss', '100000']);
+    await child(script, ['seed', join(dir, 'store.db'), '50000']);
+    ready = await child(script, ['ready', join(dir, 'store.db')]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return {
+    images: count,
+    gallery_templates: galleryTemplates,
+    ours: pipeline,
+    faceapi_plain: plain,
+    rss_100k_templates_models_loaded: rss,
+    ready_50k_templates: ready,
+    targets: { p50_ms: 120, rss_mb: 300, ready_ms: 3000 },
+    sharp_concurrency: sharp.concurrency(),
+  };
+}
