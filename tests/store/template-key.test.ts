@@ -91,3 +91,18 @@ describe('key rotation with a store', () => {
     await third.store.close();
   });
 });
+
+describe('opening a damaged store through the key file', () => {
+  it('refuses by default and quarantines + salvages with recoverCorrupt', async () => {
+    const clock = { wallMs: () => 1, monoMs: () => 1, trusted: () => true, utcOffsetMinutes: () => 300 };
+    const keyFile = join(dir, 'template.key');
+    const path = join(dir, 'esik.db');
+    const opts = { path, deviceId: 'd', bootId: 'b', clock, logger: pino({ level: 'silent' }) };
+    await writeFile(path, Buffer.alloc(8192, 0x5a));
+    await expect(openStoreWithKeyFile(keyFile, opts)).rejects.toThrow(/damaged/);
+    const { store, recovered } = await openStoreWithKeyFile(keyFile, opts, { recoverCorrupt: true });
+    expect(recovered?.quarantinedAs).toMatch(/esik\.db\.corrupt-/);
+    expect((await store.checkIntegrity()).ok).toBe(true);
+    await store.close();
+  });
+});
