@@ -54,10 +54,10 @@ function expectSame(matcher: FlatTemplateMatcher, gallery: Map<string, EnrolledT
   expect(got.personId).toBe(want.personId);
 }
 
-describe('FlatTemplateMatcher', () => {
+describe.each(['auto', 'js'] as const)('FlatTemplateMatcher (kernel %s)', (kernel) => {
   it('is exact against brute force on random data across chunk boundaries', () => {
     const random = seededRandom(7);
-    const matcher = new FlatTemplateMatcher({ modality: 'face', algo: ALGO, dimensions: 37, chunkSize: 64 });
+    const matcher = new FlatTemplateMatcher({ modality: 'face', algo: ALGO, dimensions: 37, chunkSize: 64, kernel });
     const gallery = new Map<string, EnrolledTemplate>();
     for (let i = 0; i < 500; i++) {
       const t = template(`t${i}`, `p${i % 170}`, randomVector(random, 37));
@@ -67,6 +67,18 @@ describe('FlatTemplateMatcher', () => {
     expect(matcher.size()).toBe(500);
     expect(matcher.personCount()).toBe(170);
     for (let k = 0; k < 50; k++) expectSame(matcher, gallery, randomVector(random, 37));
+  });
+
+  it('is exact against brute force at 128-D with several templates per person', () => {
+    const random = seededRandom(99);
+    const matcher = new FlatTemplateMatcher({ modality: 'face', algo: ALGO, dimensions: 128, chunkSize: 256, kernel });
+    const gallery = new Map<string, EnrolledTemplate>();
+    for (let i = 0; i < 1500; i++) {
+      const t = template(`t${i}`, `p${i % 500}`, randomVector(random, 128));
+      matcher.upsert(t);
+      gallery.set(t.id, t);
+    }
+    for (let k = 0; k < 40; k++) expectSame(matcher, gallery, randomVector(random, 128));
   });
 
   it('reports best, second-best of a different person and margin with several templates per person', () => {
@@ -98,14 +110,14 @@ describe('FlatTemplateMatcher', () => {
           { minLength: 1, maxLength: 120 },
         ),
         (operations) => {
-          const matcher = new FlatTemplateMatcher({ modality: 'face', algo: ALGO, dimensions: 8, chunkSize: 4 });
+          const matcher = new FlatTemplateMatcher({ modality: 'face', algo: ALGO, dimensions: 16, chunkSize: 4, kernel });
           const gallery = new Map<string, EnrolledTemplate>();
           for (const { op, n, seed } of operations) {
             const random = seededRandom(seed + 1);
             const id = `t${n}`;
             if (op === 'add' || op === 'replace') {
               // replace may move a template to another person: the old person must not keep it.
-              const t = template(id, `p${op === 'add' ? n % 9 : seed % 9}`, randomVector(random, 8));
+              const t = template(id, `p${op === 'add' ? n % 9 : seed % 9}`, randomVector(random, 16));
               matcher.upsert(t);
               gallery.set(id, t);
             } else if (op === 'remove') {
@@ -117,7 +129,7 @@ describe('FlatTemplateMatcher', () => {
               expect(matcher.removePerson(personId)).toBe(ids.length);
             }
             expect(matcher.size()).toBe(gallery.size);
-            expectSame(matcher, gallery, randomVector(random, 8));
+            expectSame(matcher, gallery, randomVector(random, 16));
           }
         },
       ),
@@ -127,7 +139,7 @@ describe('FlatTemplateMatcher', () => {
 
   it('a removed person is never returned, even as runner-up, while identification continues', () => {
     const random = seededRandom(3);
-    const matcher = new FlatTemplateMatcher({ modality: 'face', algo: ALGO, dimensions: 16, chunkSize: 8 });
+    const matcher = new FlatTemplateMatcher({ modality: 'face', algo: ALGO, dimensions: 16, chunkSize: 8, kernel });
     const target = randomVector(random, 16);
     for (let i = 0; i < 40; i++) matcher.upsert(template(`x${i}`, `p${i % 10}`, randomVector(random, 16)));
     matcher.upsert(template('erased-1', 'erased', target));
@@ -176,13 +188,21 @@ describe('FlatTemplateMatcher', () => {
     expect(matcher.identify(new Float32Array([3, 4])).score).toBeCloseTo(1, 6);
   });
 
-  it('releases chunks as the gallery shrinks', () => {
+  it('reuses freed chunks: shrinking then regrowing the gallery takes no new memory', () => {
     const random = seededRandom(11);
-    const matcher = new FlatTemplateMatcher({ modality: 'face', algo: ALGO, dimensions: 4, chunkSize: 4 });
-    for (let i = 0; i < 40; i++) matcher.upsert(template(`t${i}`, `p${i}`, randomVector(random, 4)));
-    const full = matcher.storageBytes();
-    for (let i = 0; i < 38; i++) matcher.remove(`t${i}`);
-    expect(matcher.storageBytes()).toBeLessThan(full / 4);
-    expect(matcher.identify(randomVector(random, 4)).personId).toMatch(/^p3[89]$/);
+    const matcher = new FlatTemplateMatcher({ modality: 'face', algo: ALGO, dimensions: 16, chunkSize: 4, kernel });
+    for (let i = 0; i < 400; i++) matcher.upsert(template(`t${i}`, `p${i}`, randomVector(random, 16)));
+    const peak = matcher.storageBytes();
+    for (let i = 0; i < 398; i++) matcher.remove(`t${i}`);
+    expect(matcher.identify(randomVector(random, 16)).personId).toMatch(/^p39[89]$/);
+    for (let i = 0; i < 398; i++) matcher.upsert(template(`u${i}`, `q${i}`, randomVector(random, 16)));
+    expect(matcher.size()).toBe(400);
+    expect(matcher.storageBytes()).toBe(peak);
+  });
+
+  it('uses the SIMD kernel for 128-D when asked for auto, the portable loop otherwise', () => {
+    const matcher = new FlatTemplateMatcher({ modality: 'face', algo: ALGO, dimensions: 128, kernel });
+    expect(matcher.kernel).toBe(kernel === 'js' ? 'js' : 'wasm-simd');
+    expect(new FlatTemplateMatcher({ modality: 'palm', algo: ALGO, dimensions: 37, kernel }).kernel).toBe('js');
   });
 });
