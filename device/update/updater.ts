@@ -40,6 +40,8 @@ export interface UpdaterOptions {
   publicKey?: KeyObject;
   /** Who asked (audit actor), e.g. the SSH user. */
   actor?: string;
+  /** The live database's schema version (the store's readSchemaVersion): a release must know it. */
+  databaseSchema?: () => Promise<number>;
 }
 
 export interface UpdateResult {
@@ -117,7 +119,11 @@ export class Updater {
    * An updater killed between switch and verdict (SSH dropped, power cut) leaves `inFlight` behind.
    * If `current` still names that unverified release, verify it now and go back when it is not healthy.
    */
-  async recoverInterrupted(): Promise<UpdateResult | null> {
+  async recover(): Promise<UpdateResult | null> {
+    return this.withLock(() => this.recoverInterrupted());
+  }
+
+  private async recoverInterrupted(): Promise<UpdateResult | null> {
     const { layout } = this.options;
     const state = await layout.readState();
     const interrupted = state.inFlight;
@@ -165,6 +171,12 @@ export class Updater {
     if (force) return;
     if (manifest.arch && manifest.arch !== process.arch) {
       throw new ReleaseRejectedError(`release is built for ${manifest.arch}, this kiosk is ${process.arch}; use --force`);
+    }
+    const dbSchema = (await this.options.databaseSchema?.()) ?? 0;
+    if (dbSchema > manifest.schemaVersion) {
+      throw new ReleaseRejectedError(
+        `the database is at schema ${dbSchema}; release ${manifest.version} knows only up to ${manifest.schemaVersion} and would refuse to start; use --force`,
+      );
     }
     const live = from ? await this.options.layout.readManifest(from) : null;
     if (live && live.schemaVersion < manifest.minReadableSchema) {

@@ -123,7 +123,7 @@ describe('kill -9 during the release switch', () => {
     await killAfter(child, 0);
     expect(await layout.currentVersion()).toBe('2.1.0');
     expect((await layout.readState()).inFlight?.version).toBe('2.1.0');
-    const recovered = await updater.recoverInterrupted();
+    const recovered = await updater.recover();
     expect(recovered).toMatchObject({ outcome: 'rolled-back', version: '2.0.0', from: '2.1.0' });
     expect(await expectWorkingCurrent()).toBe('2.0.0');
     expect((await layout.readState()).inFlight).toBeNull();

@@ -23,6 +23,7 @@ describe('esik update: install, health check, automatic rollback', () => {
   let layout: ReleaseLayout;
   let restarter: DirectProcessRestarter;
   let updater: Updater;
+  let databaseSchema = 1;
   const audits: Array<{ action: string; detail: Record<string, unknown> }> = [];
   const keys = generateReleaseKeyPair();
   const privateKey = loadPrivateKey(keys.privateKeyPem);
@@ -41,6 +42,7 @@ describe('esik update: install, health check, automatic rollback', () => {
       restart: restarter.restart,
       health: { url: `http://127.0.0.1:${port}/health`, timeoutMs: 4_000, stableMs: 600, pollMs: 100 },
       keep: 3,
+      databaseSchema: () => Promise.resolve(databaseSchema),
       audit: (action, detail) => {
         audits.push({ action, detail });
         return Promise.resolve();
@@ -97,6 +99,15 @@ describe('esik update: install, health check, automatic rollback', () => {
     expect(await liveVersion()).toBe('1.1.0');
     const response = await fetch(updaterHealthUrl(updater));
     expect(((await response.json()) as { version: string }).version).toBe('1.1.0');
+  });
+
+  it('refuses a release that does not know the schema the database is already at', async () => {
+    databaseSchema = 9;
+    const archive = await buildFakeRelease({ workDir: work, version: '1.4.0', mode: 'good', privateKey });
+    await expect(updater.install(archive)).rejects.toThrow(/database is at schema 9; release 1\.4\.0 knows only up to 1/);
+    databaseSchema = 1;
+    expect(await layout.installedVersions()).not.toContain('1.4.0');
+    expect(await liveVersion()).toBe('1.1.0');
   });
 
   it('refuses a tampered payload and leaves the live release alone', async () => {

@@ -1,6 +1,8 @@
 // esik update [install] RELEASE.tgz | update status | update rollback, and esik rollback.
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { readSchemaVersion } from '../../../sync/store/index.js';
+import { databasePath } from '../../config/index.js';
 import { daemonAuditSink, healthUrlOf } from '../../update/cli-support.js';
 import { ReleaseLayout } from '../../update/layout.js';
 import { Updater, type UpdateResult } from '../../update/updater.js';
@@ -30,6 +32,7 @@ async function updaterFor(command: Command, opts: UpdateOptions): Promise<Update
     keep: positive(opts.keep, '--keep'),
     audit: daemonAuditSink(loaded, socketPathOf(loaded), logger),
     actor: actor(),
+    databaseSchema: () => readSchemaVersion(databasePath(loaded.config)),
   });
 }
 
@@ -119,6 +122,17 @@ export function registerUpdate(program: Command): void {
     .option('--root <dir>', 'install root', '/')
     .option('--json', 'print JSON')
     .action((opts: { root: string; json?: boolean }) => status(opts));
+  withCommonOptions(update.command('recover').description('verify an update that was interrupted (power cut, lost SSH); roll back if unhealthy')).action(
+    async (opts: UpdateOptions, command: Command) => {
+      try {
+        const result = await (await updaterFor(command, opts)).recover();
+        if (result === null) process.stdout.write('no interrupted update\n');
+        else report(result, opts.json);
+      } catch (error) {
+        fail(error);
+      }
+    },
+  );
   withCommonOptions(update.command('rollback').description('go back to the previous healthy release').option('--force', 'even if it cannot read the database')).action(
     (opts: UpdateOptions, command: Command) => rollback(opts, command),
   );
