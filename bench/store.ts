@@ -4,7 +4,7 @@
 // apply in one page and load back into memory. All on real files with synchronous=FULL.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
@@ -26,6 +26,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+/** Process CPU seconds (main thread and SQLite's worker threads): a figure other load cannot inflate. */
+function cpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
 
 async function open(dir: string, name: string): Promise<Store> {
   return openStore({
@@ -90,7 +96,9 @@ export async function run(flags: string[]): Promise<object> {
   const dir = await mkdtemp(join(tmpdir(), 'esik-bench-store-'));
   try {
     const store = await open(dir, 'events.db');
+    let cpu = cpuSeconds();
     const groupRate = await burst(store, events);
+    const burstCpuS = cpuSeconds() - cpu;
     const commitsBefore = store.events.commits;
     const serial = await latencies(store, 2_000, 1);
     const fourDoors = await latencies(store, 4_000, 4);
@@ -101,16 +109,21 @@ export async function run(flags: string[]): Promise<object> {
     const rosterStore = await open(dir, 'roster.db');
     const page = rosterPage(people);
     let start = performance.now();
+    cpu = cpuSeconds();
     await rosterStore.roster.applyPage(page, 'c:1');
     const applyS = (performance.now() - start) / 1000;
+    const applyCpuS = cpuSeconds() - cpu;
     start = performance.now();
+    cpu = cpuSeconds();
     const snapshot = await rosterStore.roster.load();
     const loadS = (performance.now() - start) / 1000;
+    const loadCpuS = cpuSeconds() - cpu;
     await rosterStore.close();
 
     return {
       burst_events: events,
       durable_events_per_s: Math.round(groupRate),
+      burst_cpu_us_per_event: round((burstCpuS / events) * 1e6, 1),
       naive_per_event_commit_events_per_s: Math.round(naiveRate),
       group_commit_speedup: round(groupRate / naiveRate, 1),
       append_p50_ms: round(percentile(serial, 50)),
@@ -121,7 +134,11 @@ export async function run(flags: string[]): Promise<object> {
       roster_people: people,
       roster_templates: snapshot.templates.length,
       roster_apply_s: round(applyS, 2),
+      roster_apply_cpu_s: round(applyCpuS, 2),
       roster_load_s: round(loadS, 2),
+      roster_load_cpu_s: round(loadCpuS, 2),
+      loadavg_1m: round(loadavg()[0] ?? 0, 1),
+      cores: cpus().length,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
