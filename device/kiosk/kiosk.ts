@@ -68,6 +68,7 @@ export class Kiosk extends EventEmitter {
   private flushing: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private accepting = true;
+  private readonly dropped = new Map<string, { count: number; warnedAt: number }>();
 
   constructor(private readonly options: KioskOptions) {
     super();
@@ -177,13 +178,26 @@ export class Kiosk extends EventEmitter {
         this.options.queueCapacity ?? 4,
         (job) => this.process(job),
         (job) => {
-          this.log.warn({ reader: readerId, door: job.door.name }, 'presentation dropped: reader queue full');
+          this.noteDropped(readerId, job.door.name);
           job.resolve(null);
         },
       );
       this.queues.set(readerId, queue);
     }
     return queue;
+  }
+
+  /** A camera drops frames all day long: warn at most once per second per reader, with a count. */
+  private noteDropped(readerId: string, door: string): void {
+    const now = this.options.clock.monoMs();
+    const entry = this.dropped.get(readerId) ?? { count: 0, warnedAt: Number.NEGATIVE_INFINITY };
+    entry.count += 1;
+    if (now - entry.warnedAt >= 1000) {
+      this.log.warn({ reader: readerId, door, dropped: entry.count }, 'presentations dropped: reader queue full');
+      entry.count = 0;
+      entry.warnedAt = now;
+    }
+    this.dropped.set(readerId, entry);
   }
 
   private async process(job: Job): Promise<void> {
