@@ -18,6 +18,8 @@ export const boardLimitsSchema = z
     maxBufferedPackets: z.number().int().min(1).default(256),
     /** Live arrivals are coalesced for this long into one message per client. */
     batchMs: z.number().int().min(0).max(200).default(25),
+    /** ...and broadcasts are at least this far apart, so a rush costs a few broadcasts a second. */
+    minIntervalMs: z.number().int().min(0).max(1000).default(100),
     /** Arrivals in a snapshot at most (the newest ones; counts always cover the whole day). */
     snapshotArrivals: z.number().int().min(1).max(5000).default(200),
   })

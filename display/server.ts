@@ -21,7 +21,8 @@ import { boardLimitsSchema, type BoardLimits } from './config.js';
 import { BOARD_LOCALES, boardLabels, type BoardLanguage } from './i18n.js';
 
 export const BOARD_NAMESPACE = '/board';
-const LIVE_ROOM = 'live';
+/** Clients written to in one go; the event loop gets a turn between chunks (decisions first). */
+const CLIENTS_PER_CHUNK = 10;
 
 /** socket.io Server options the kiosk should use so no client message can be large (bytes). */
 export const BOARD_SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: 16 * 1024 } as const;
@@ -53,6 +54,8 @@ interface ClientState {
   /** Packets handed to the socket since its transport last drained. */
   undrained: number;
   snapshotting: boolean;
+  /** Said hello: receives live updates. */
+  live: boolean;
 }
 
 export function createBoardServer(options: BoardServerOptions): BoardServer {
@@ -71,7 +74,7 @@ export function createBoardServer(options: BoardServerOptions): BoardServer {
   nsp.use((socket, next) => admit(socket, nsp, limits, tokens, log, next));
 
   nsp.on('connection', (socket) => {
-    const state: ClientState = { messages: 0, windowStart: Date.now(), undrained: 0, snapshotting: false };
+    const state: ClientState = { messages: 0, windowStart: Date.now(), undrained: 0, snapshotting: false, live: false };
     clients.set(socket.id, state);
     socket.conn.on('drain', () => {
       state.undrained = 0;
@@ -82,7 +85,7 @@ export function createBoardServer(options: BoardServerOptions): BoardServer {
       const parsed = helloSchema.safeParse(payload);
       if (!parsed.success || state.snapshotting) return;
       state.snapshotting = true;
-      void socket.join(LIVE_ROOM);
+      state.live = true;
       void sendSnapshot(socket, options.feed, parsed.data.sinceSeq, log).finally(() => {
         state.snapshotting = false;
       });
@@ -166,11 +169,20 @@ async function sendSnapshot(socket: Socket, feed: BoardFeed, sinceSeq: number | 
   }
 }
 
-/** Coalesces live updates for `batchMs` and broadcasts them once to every live client. */
+/**
+ * Coalesces live updates and broadcasts them to every live client. A batch goes out `batchMs` after
+ * its first update, but never sooner than `minIntervalMs` after the previous one, so a morning rush
+ * costs the kiosk a few broadcasts a second rather than one per arrival. Each broadcast is written
+ * in chunks of clients with a turn of the event loop in between, so a decision that is waiting for
+ * its fsync callback is not held up behind fifty socket writes.
+ */
 class ArrivalBroadcaster {
   private arrivals: BoardArrival[] = [];
   private countUpdates: BoardCounts[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private lastFlushMs = Number.NEGATIVE_INFINITY;
+  private sending = false;
+  private stopped = false;
 
   constructor(
     private readonly nsp: Namespace,
@@ -190,34 +202,53 @@ class ArrivalBroadcaster {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), this.limits.batchMs);
+    if (this.timer || this.stopped) return;
+    const earliest = this.lastFlushMs + this.limits.minIntervalMs - Date.now();
+    this.timer = setTimeout(() => this.flush(), Math.max(this.limits.batchMs, earliest));
   }
 
   private flush(): void {
     this.timer = undefined;
+    if (this.sending) {
+      this.schedule();
+      return;
+    }
     const message = { arrivals: this.arrivals, counts: this.countUpdates };
     this.arrivals = [];
     this.countUpdates = [];
     if (message.arrivals.length === 0 && message.counts.length === 0) return;
-    this.dropStuckClients();
-    this.nsp.to(LIVE_ROOM).emit('arrivals', message);
+    this.lastFlushMs = Date.now();
+    const ids = [...this.clients].filter(([, state]) => state.live).map(([id]) => id);
+    this.sending = true;
+    this.sendChunk(message, ids, 0);
   }
 
-  private dropStuckClients(): void {
-    for (const [id, state] of this.clients) {
-      const socket = this.nsp.sockets.get(id);
-      if (!socket) continue;
-      state.undrained += 1;
-      if (state.undrained > this.limits.maxBufferedPackets) {
-        this.log.warn({ address: socket.handshake.address }, 'board client disconnected: not draining');
-        socket.disconnect(true);
-      }
+  private sendChunk(message: object, ids: string[], from: number): void {
+    const chunk = ids.slice(from, from + CLIENTS_PER_CHUNK).filter((id) => this.keepsUp(id));
+    if (chunk.length > 0 && !this.stopped) this.nsp.to(chunk).emit('arrivals', message);
+    if (from + CLIENTS_PER_CHUNK < ids.length && !this.stopped) {
+      setImmediate(() => this.sendChunk(message, ids, from + CLIENTS_PER_CHUNK));
+      return;
     }
+    this.sending = false;
+    if (this.arrivals.length > 0 || this.countUpdates.length > 0) this.schedule();
+  }
+
+  /** Counts a packet for the client; a client whose transport has not drained for too long is dropped. */
+  private keepsUp(id: string): boolean {
+    const socket = this.nsp.sockets.get(id);
+    const state = this.clients.get(id);
+    if (!socket || !state) return false;
+    state.undrained += 1;
+    if (state.undrained <= this.limits.maxBufferedPackets) return true;
+    this.log.warn({ address: socket.handshake.address }, 'board client disconnected: not draining');
+    socket.disconnect(true);
+    return false;
   }
 }

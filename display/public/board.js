@@ -59,7 +59,9 @@
   function onArrivals(message) {
     message.arrivals.forEach(addArrival);
     message.counts.forEach(function (c) { applyCounts(c.seq, c.groups); });
-    scheduleRender();
+    // The kiosk already coalesces live updates (one message per batch), so draw now rather than a
+    // frame later; snapshots and clock ticks still go through requestAnimationFrame.
+    render();
   }
 
   function arrivalRow(a) {

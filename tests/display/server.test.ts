@@ -192,7 +192,7 @@ describe('board isolation', () => {
   });
 
   it('drops a client that stops reading (long-polling, never polls again) instead of buffering for it', async () => {
-    harness = await BoardHarness.start({ people: PEOPLE, limits: { maxBufferedPackets: 3, batchMs: 0 } });
+    harness = await BoardHarness.start({ people: PEOPLE, limits: { maxBufferedPackets: 3, batchMs: 0, minIntervalMs: 0 } });
     const base = `${harness.url}/socket.io/?EIO=4&transport=polling`;
     const open = await (await fetch(base)).text();
     const sid = (JSON.parse(open.slice(1)) as { sid: string }).sid;
