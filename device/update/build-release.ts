@@ -49,7 +49,9 @@ async function buildRelease(opts: BuildOptions): Promise<void> {
   const minReadableSchema = opts.minReadableSchema !== undefined ? Number(opts.minReadableSchema) : schemaVersion;
   if (opts.build) {
     process.stderr.write('building (tsc -p tsconfig.build.json)...\n');
-    await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
+    await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string }) => {
+      throw new Error(`tsc failed:\n${error.stdout ?? ''}`);
+    });
   }
   if (!existsSync(resolve(root, 'dist', 'device', 'cli', 'index.js'))) throw new Error('dist/ is missing: run without --no-build');
   const files = APP_FILES.filter((f) => existsSync(resolve(root, f)));
