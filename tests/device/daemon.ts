@@ -39,8 +39,8 @@ export interface Daemon {
   exited: Promise<number | null>;
 }
 
-export function startDaemon(configFile: string): Daemon {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'device/cli/index.ts', 'run', '--config', configFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): Daemon {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'device/cli/index.ts', 'run', '--config', configFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
