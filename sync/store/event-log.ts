@@ -31,7 +31,8 @@ export interface EventLogIdentity {
 
 export class GroupCommitEventLog implements EventLog {
   private readonly queue: QueuedAppend[] = [];
-  private flushing = false;
+  /** The running flush loop, if any; it never rejects (each append settles on its own). */
+  private flushing: Promise<void> | null = null;
   private closed = false;
   private last: number;
   private groups = 0;
@@ -79,17 +80,15 @@ export class GroupCommitEventLog implements EventLog {
       }
       if (queued.consumeCredentialId !== null) this.consumed.add(queued.consumeCredentialId);
       this.queue.push(queued);
-      if (!this.flushing) {
-        this.flushing = true;
-        void this.flushLoop();
-      }
+      if (this.flushing === null) this.flushing = this.flushLoop();
     });
   }
 
   /** Stops accepting appends and waits until everything already queued is committed or rejected. */
   async drain(): Promise<void> {
     this.closed = true;
-    while (this.flushing) await new Promise<void>((resolve) => setImmediate(resolve));
+    // Promise-based, not polled on a timer: fake timers in a caller's test cannot stall close().
+    while (this.flushing !== null) await this.flushing;
   }
 
   private stamp(
@@ -128,7 +127,7 @@ export class GroupCommitEventLog implements EventLog {
         await this.commitGroup(this.queue.splice(0, MAX_GROUP));
       }
     } finally {
-      this.flushing = false;
+      this.flushing = null;
     }
   }
 

@@ -169,6 +169,7 @@ export class SqliteStore implements Store {
   readonly state: Store['state'];
   private cipher: FieldCipher;
   private readonly log: Logger;
+  private readonly clock: EventClock;
 
   constructor(
     private readonly db: SqliteConnection,
@@ -178,6 +179,7 @@ export class SqliteStore implements Store {
   ) {
     this.log = opts.logger.child({ ns: 'store' });
     this.cipher = opts.cipher;
+    this.clock = opts.clock;
     this.events = new GroupCommitEventLog(db, opts.clock, { deviceId: opts.deviceId, bootId: opts.bootId }, lastSeq, consumed, opts.logger);
     this.outbox = new SqliteEventOutbox(db, opts.clock);
     this.roster = new SqliteRosterStore(db, opts.cipher, opts.logger, () => this.checkpoint());
@@ -244,7 +246,7 @@ export class SqliteStore implements Store {
   }
 
   registerDoors(doors: readonly DoorRecord[]): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.wallMs();
     return this.db.transaction('register doors', async (sql) => {
       for (const door of doors) {
         await sql.run(

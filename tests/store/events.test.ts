@@ -1,3 +1,4 @@
+import sinon from 'sinon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readSchemaVersion, SCHEMA_VERSION, StoreSchemaError } from '../../sync/store/index.js';
 import sqlite3 from 'sqlite3';
@@ -94,5 +95,19 @@ describe('event log', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((await store.events.since(0, 10)).map((e) => e.seq)).toEqual([1, 2]);
     await store.close();
+  });
+
+  it('appends and closes under sinon fake timers (no timer on the commit path)', async () => {
+    const store = await t.open();
+    const fake = sinon.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'Date'] });
+    try {
+      const appended = await Promise.all([store.events.append(grant('p-1')), store.events.append(grant('p-2'))]);
+      expect(appended.map((e) => e.seq)).toEqual([1, 2]);
+      const closing = store.events.append(grant('p-3'));
+      await store.close();
+      expect((await closing).seq).toBe(3);
+    } finally {
+      fake.restore();
+    }
   });
 });
