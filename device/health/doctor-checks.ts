@@ -104,7 +104,7 @@ export async function checkDatabase(path: string): Promise<DoctorFinding> {
   try {
     const lines = await quickCheck(path);
     if (lines.length === 1 && lines[0] === 'ok') return { name: 'database', status: 'pass', detail: 'quick_check ok' };
-    return { name: 'database', status: 'fail', detail: `quick_check: ${lines.slice(0, 3).join('; ')}`, hint: 'stop the kiosk, `esik db backup`, then restore the last good backup' };
+    return { name: 'database', status: 'fail', detail: `quick_check: ${lines.slice(0, 3).join('; ')}`, hint: 'stop the kiosk, copy esik.db* aside, then restore the last good backup' };
   } catch (error) {
     return { name: 'database', status: 'fail', detail: `cannot read ${path}: ${errorMessage(error)}`, hint: 'check ownership (esik:esik) and that the data folder is readable' };
   }
