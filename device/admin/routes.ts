@@ -7,6 +7,7 @@ import { KIOSK_MODES, type KioskMode } from '../policy/index.js';
 import type { KioskServices, StatusProvider } from '../services.js';
 import { collectStatus } from './status.js';
 import { changePersonStatus, erasePerson } from './person-actions.js';
+import { registerEnrolRoute } from './enrol.js';
 
 const actor = z.string().min(1).max(64);
 const SimulateBody = z.object({
@@ -93,5 +94,15 @@ export function registerAdminRoutes(services: KioskServices, providers: Readonly
     if (!result.found) return reply.code(404).send({ message: `no person "${params.id}"` });
     await audit(services, body.actor, `person.${params.action}`, { personId: params.id });
     return { personId: params.id, action: params.action, done: true };
+  });
+  // Templates (never images) from `esik enroll` and the simulator; the matcher follows the roster.
+  registerEnrolRoute(admin, {
+    person: (id) => services.roster.person(id),
+    apply: async (changes) => {
+      const result = await services.store.roster.applyLocal(changes);
+      services.roster.applyChanges(changes, result.purgedPersonIds);
+      return result;
+    },
+    record: (event) => services.kiosk.record(event),
   });
 }

@@ -11,6 +11,8 @@ import { registerDoctor } from './doctor.js';
 import { registerHealth } from './health.js';
 import { registerRollback } from './rollback.js';
 import { registerUpdate } from './update.js';
+import { registerEnroll } from './enroll.js';
+import { registerBiometricEval } from './biometric-eval.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -25,5 +27,7 @@ export const COMMANDS: CommandRegistrar[] = [
   registerHealth,
   registerUpdate,
   registerRollback,
+  registerEnroll,
+  registerBiometricEval,
   // ---- more commands: add one line each ----
 ];

@@ -1,0 +1,94 @@
+// Enrolment of biometric templates (from `esik enroll` and the simulator page). Only descriptors
+// arrive here, never images. Refused without biometric consent or for a blocked/inactive person;
+// every enrolment is a `template.enrolled` event naming the actor, which syncs upstream.
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import type { EventDraft, Person, RosterChange, RosterApplyResult } from '../../sync/store/types.js';
+
+const MAX_TEMPLATES = 20;
+
+export const EnrolBody = z.object({
+  actor: z.string().min(1).max(64),
+  personId: z.string().trim().min(1).max(128),
+  source: z.enum(['cli', 'simulator']).default('cli'),
+  templates: z
+    .array(
+      z.object({
+        id: z.string().min(1).max(64),
+        modality: z.enum(['face', 'palm']),
+        algo: z.string().min(1).max(128),
+        /** Little-endian float32 vector, base64. */
+        vector: z.string().min(1).max(16_384),
+      }),
+    )
+    .min(1)
+    .max(MAX_TEMPLATES),
+});
+export type EnrolRequest = z.infer<typeof EnrolBody>;
+
+export class EnrolmentRefused extends Error {
+  constructor(
+    readonly statusCode: 403 | 404 | 400,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EnrolmentRefused';
+  }
+}
+
+export function encodeVector(vector: Float32Array): string {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
+}
+
+export function decodeVector(base64: string): Float32Array {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length === 0 || bytes.length % 4 !== 0) throw new EnrolmentRefused(400, 'template vector is not a float32 array');
+  const vector = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < vector.length; i += 1) vector[i] = bytes.readFloatLE(i * 4);
+  if (!vector.every(Number.isFinite)) throw new EnrolmentRefused(400, 'template vector has non-finite values');
+  return vector;
+}
+
+/** What enrolment needs from wherever it runs (the daemon, or the CLI on the store when the daemon is down). */
+export interface EnrolTarget {
+  person(id: string): Person | undefined | Promise<Person | undefined>;
+  apply(changes: RosterChange[]): Promise<RosterApplyResult>;
+  record(event: EventDraft): Promise<unknown>;
+}
+
+export async function enrolTemplates(target: EnrolTarget, request: EnrolRequest): Promise<{ personId: string; enrolled: number }> {
+  const person = await target.person(request.personId);
+  if (person === undefined) throw new EnrolmentRefused(404, `no person "${request.personId}" in the roster`);
+  if (!person.biometricConsent) throw new EnrolmentRefused(403, `person "${request.personId}" has no biometric consent on record`);
+  if (person.status !== 'active') throw new EnrolmentRefused(403, `person "${request.personId}" is ${person.status}`);
+  const changes: RosterChange[] = request.templates.map((t) => ({
+    op: 'upsert',
+    type: 'template',
+    data: { id: t.id, personId: person.id, modality: t.modality, algo: t.algo, vector: decodeVector(t.vector) },
+  }));
+  await target.apply(changes);
+  await target.record({
+    type: 'template.enrolled',
+    door: null,
+    direction: null,
+    personId: person.id,
+    credential: null,
+    reason: request.source,
+    data: { actor: request.actor, templateIds: request.templates.map((t) => t.id), algo: request.templates[0]?.algo, count: request.templates.length },
+  });
+  return { personId: person.id, enrolled: changes.length };
+}
+
+/** POST /v1/enroll on the admin socket. */
+export function registerEnrolRoute(admin: FastifyInstance, target: EnrolTarget): void {
+  admin.post('/v1/enroll', async (request, reply) => {
+    const parsed = EnrolBody.safeParse(request.body);
+    if (!parsed.success) return reply.code(400).send({ message: z.prettifyError(parsed.error) });
+    try {
+      return await enrolTemplates(target, parsed.data);
+    } catch (error: unknown) {
+      if (error instanceof EnrolmentRefused) return reply.code(error.statusCode).send({ message: error.message });
+      throw error;
+    }
+  });
+}
