@@ -98,17 +98,23 @@ function benchSize(n: number, probes: number, seed: number, faceapi: FaceApiMatc
   let sink = 0;
   for (let i = 0; i < 5; i++) sink += sequentialRead(flat);
   const memory = probeVectors.map(() => time(() => (sink += sequentialRead(flat))));
+  // The JavaScript sum is scalar; a native memcpy of the same bytes (read + write) is the other bound.
+  const copyTarget = new Float32Array(flat.length);
+  const copy = probeVectors.map(() => time(() => copyTarget.set(flat)));
   const oursP = percentiles(ours);
   const theirsP = percentiles(theirs);
   const memoryP = percentiles(memory);
   return {
     n,
+    kernel: matcher.kernel,
     loadMs: round(loadMs),
     ours: oursP,
     faceMatcher: theirsP,
     memoryRead: { ...memoryP, bytes: n * DIMS * 4, checksum: Number.isFinite(sink) },
+    memcpy: percentiles(copy),
     speedup_vs_facematcher: round(theirsP.p50 / oursP.p50),
     vs_memory_bound: round(oursP.p50 / memoryP.p50),
+    vs_memcpy: round(oursP.p50 / percentiles(copy).p50),
     topMatchAgreement: `${agree}/${theirProbes.length}`,
     matcher,
     random,
