@@ -48,7 +48,7 @@ export class RosterPuller {
       const response = await http.request('GET', `/v1/devices/${encodeURIComponent(this.options.deviceId)}/roster?${query.toString()}`, token);
       if (response.serverTimeMs !== null) this.options.onServerTime(response.serverTimeMs);
       if (response.status === 410) {
-        if (since === null) throw new SyncError('protocol', 'hub answered 410 to a pull from the start');
+        if (since === null || replace) throw new SyncError('protocol', 'hub answered 410 during a pull from the start');
         logger.warn({ cursor: since }, 'roster cursor expired (410): pulling everything again');
         replace = true;
         since = null;

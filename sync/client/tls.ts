@@ -1,7 +1,7 @@
 // The undici dispatcher the sync client talks through: trusts a given CA (a school's own or a
 // self-signed hub certificate) and optionally pins the hub's public key (SHA-256 of the SPKI,
 // base64, as in HPKP), refusing any other key even if a trusted CA signed it.
-import { createHash } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 
@@ -20,6 +20,7 @@ export class PinMismatchError extends Error {
   readonly code = 'ESIK_PIN_MISMATCH';
 }
 
+/** base64 SHA-256 of a DER SubjectPublicKeyInfo (`openssl x509 -pubkey | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`). */
 export function publicKeyPin(pubkey: Buffer): string {
   return createHash('sha256').update(pubkey).digest('base64');
 }
@@ -44,8 +45,8 @@ export function createHubDispatcher(options: HubTlsOptions = {}): Agent {
         return;
       }
       if (pins.length > 0 && socket instanceof TLSSocket) {
-        const pubkey = socket.getPeerCertificate().pubkey;
-        const pin = pubkey ? publicKeyPin(pubkey) : '(none)';
+        const raw = socket.getPeerCertificate().raw as Buffer | undefined;
+        const pin = raw ? publicKeyPin(new X509Certificate(raw).publicKey.export({ type: 'spki', format: 'der' })) : '(none)';
         if (!pins.includes(pin)) {
           socket.destroy();
           callback(new PinMismatchError(`hub public key ${pin} matches no configured pin`), null);

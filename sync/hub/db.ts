@@ -61,6 +61,13 @@ export class HubDb {
     return next;
   }
 
+  /** Copies the WAL into the database and truncates it, after any running transaction. */
+  checkpoint(): Promise<void> {
+    const next = this.queue.then(() => this.exec('PRAGMA wal_checkpoint(TRUNCATE)'));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
   close(): Promise<void> {
     return new Promise((resolve, reject) => this.db.close((error) => (error ? reject(error) : resolve())));
   }

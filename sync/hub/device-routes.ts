@@ -24,7 +24,7 @@ export interface DeviceRouteOptions {
 
 const deviceParams = z.object({ deviceId: z.string().min(1).max(128) });
 const rosterQuery = z.object({
-  since: z.string().regex(/^c:\d{1,15}$/, 'cursor must look like c:123').optional(),
+  since: z.string().regex(/^[cr]:\d{1,15}$/, 'cursor must look like c:123').optional(),
   limit: z.coerce.number().int().min(1).max(MAX_ROSTER_PAGE).default(500),
 });
 
@@ -83,10 +83,13 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRouteO
     const deviceId = await authenticateDevice(request, options);
     const query = rosterQuery.parse(request.query);
     const since = query.since === undefined ? null : Number(query.since.slice(2));
-    const page = await storage.rosterPage(since, query.limit);
+    // "r:N" continues a pull from the start; its last page hands out an ordinary "c:N".
+    const full = query.since === undefined || query.since.startsWith('r:');
+    const page = await storage.rosterPage(since, query.limit, full);
     if (!page) return reply.code(410).send({ error: 'cursor_expired', message: 'cursor is older than the compaction horizon; pull from the start' });
     const commands = await storage.pendingCommands(deviceId, now());
-    return { changes: page.changes, cursor: formatCursor(page.cursor), more: page.more, commands };
+    const cursor = full && page.more ? `r:${page.cursor}` : formatCursor(page.cursor);
+    return { changes: page.changes, cursor, more: page.more, commands };
   });
 
   app.get('/v1/devices/:deviceId/commands', async (request) => {

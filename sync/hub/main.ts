@@ -45,7 +45,8 @@ async function main(): Promise<void> {
   await app.listen({ port, host: opts.host });
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
-  logger.info({ ns: 'hub', port: bound, tls: Boolean(tls) }, 'hub listening');
+  // Printed whatever the log level: scripts and tests started with --port 0 read the port from it.
+  process.stdout.write(`${JSON.stringify({ port: bound, tls: Boolean(tls), msg: 'hub listening' })}\n`);
 
   const shutdown = (): void => {
     app

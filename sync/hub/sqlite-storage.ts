@@ -180,12 +180,16 @@ export class SqliteHubStorage implements HubStorage {
     }));
   }
 
-  applyRoster(changes: readonly WireRosterChange[]): Promise<number> {
-    return this.db.transaction(async () => {
+  async applyRoster(changes: readonly WireRosterChange[]): Promise<number> {
+    const cursor = await this.db.transaction(async () => {
       for (const change of changes) await this.applyOne(change);
       const row = await this.db.get<{ c: number | null }>('SELECT MAX(cursor) AS c FROM roster');
       return row?.c ?? 0;
     });
+    // secure_delete zeroes the freed bytes in the database pages, but the WAL still holds the
+    // pages as they were: an erasure is only done once the WAL is checkpointed and truncated.
+    if (changes.some((c) => c.op === 'delete')) await this.db.checkpoint();
+    return cursor;
   }
 
   private async applyOne(change: WireRosterChange): Promise<void> {
@@ -215,13 +219,14 @@ export class SqliteHubStorage implements HubStorage {
     }
   }
 
-  async rosterPage(since: number | null, limit: number): Promise<RosterPageResult | null> {
+  async rosterPage(since: number | null, limit: number, full: boolean): Promise<RosterPageResult | null> {
     const horizon = Number((await this.db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'roster_horizon'"))?.value ?? 0);
-    if (since !== null && since < horizon) return null;
+    // A full pull needs no tombstones (the device replaces everything at its end), so the horizon
+    // does not apply to it; an incremental cursor older than the horizon has missed tombstones.
+    if (!full && since !== null && since < horizon) return null;
     const from = since ?? 0;
-    // A full pull needs no tombstones: the device starts from nothing.
     const rows = await this.db.all<RosterDbRow>(
-      `SELECT cursor, type, entity_id, op, data FROM roster WHERE cursor > ? ${since === null ? "AND op = 'upsert'" : ''} ORDER BY cursor LIMIT ?`,
+      `SELECT cursor, type, entity_id, op, data FROM roster WHERE cursor > ? ${full ? "AND op = 'upsert'" : ''} ORDER BY cursor LIMIT ?`,
       [from, limit + 1],
     );
     const more = rows.length > limit;

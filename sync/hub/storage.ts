@@ -61,8 +61,11 @@ export interface HubStorage {
 
   /** Applies admin changes in one transaction; returns the last cursor. A person delete erases its dependants. */
   applyRoster(changes: readonly WireRosterChange[]): Promise<number>;
-  /** null when `since` is older than the compaction horizon (410 Gone). */
-  rosterPage(since: number | null, limit: number): Promise<RosterPageResult | null>;
+  /**
+   * Changes after `since`. `full`: a pull from the start (upserts only, no horizon check);
+   * otherwise null when `since` is older than the compaction horizon (410 Gone).
+   */
+  rosterPage(since: number | null, limit: number, full: boolean): Promise<RosterPageResult | null>;
   rosterEntity(type: RosterEntityType, id: string): Promise<WireRosterChange | null>;
   listGroups(): Promise<Array<{ group: string; people: number }>>;
   /** Drops delete tombstones; devices with an older cursor then get 410 and pull everything. */
