@@ -8,15 +8,14 @@ import { Server as SocketIoServer } from 'socket.io';
 import { v7 as uuidv7 } from 'uuid';
 import { registerAdminRoutes, listenAdmin } from './admin/index.js';
 import { KioskClock } from './clock.js';
-import { databasePath, loadConfig, type KioskConfig } from './config/index.js';
+import { loadConfig, type KioskConfig } from './config/index.js';
 import { Kiosk } from './kiosk/index.js';
 import { buildHardware } from './kiosk/hardware.js';
+import { openKioskStore } from './kiosk/open-store.js';
 import { seedRosterIfEmpty } from './kiosk/seed-roster.js';
 import { RosterCache } from './roster-cache.js';
-import { loadOrCreateKeyFile } from './security/template-key.js';
 import type { KioskServices, StatusProvider } from './services.js';
 import { registerSimulator } from './sim/index.js';
-import { createFieldCipher, openStore } from '../sync/store/index.js';
 // ---- wiring imports: each optional subsystem adds its import here ----
 import { attachBoard } from './wiring/board.js';
 import { attachHealth } from './wiring/health.js';
@@ -36,9 +35,7 @@ async function openCore(config: KioskConfig, logger: Logger, bootId: string) {
   await mkdir(config.device.stateDir, { recursive: true, mode: 0o750 });
   const clock = new KioskClock({ utcOffsetMinutes: config.device.utcOffsetMinutes, logger });
   clock.start();
-  const key = await loadOrCreateKeyFile(config.security.keyFile ?? `${config.device.stateDir}/template.key`);
-  const cipher = createFieldCipher(key.key, key.keyId);
-  const store = await openStore({ path: databasePath(config), deviceId: config.device.id, bootId, clock, cipher, logger });
+  const store = await openKioskStore(config, { bootId, clock, logger, createKey: true });
   if (config.device.seedRosterFile !== undefined) await seedRosterIfEmpty(store.roster, config.device.seedRosterFile, logger);
   await store.registerDoors(config.doors.map((door) => ({ name: door.name, kind: door.kind })));
   const roster = await RosterCache.load(store.roster);
