@@ -60,7 +60,12 @@ export async function attachBoard(services: KioskServices, options: AttachBoardO
   if (matrix) await followArrivalsOnMatrix(feed, matrix, logger);
   if (lcd && config.lcd) greetOnLcd(services, lcd, config, config.lcd.holdMs, logger);
 
-  services.addStatus('board', () => ({ clients: server.clientCount(), matrix: matrix?.name ?? null, lcd: lcd?.name ?? null }));
+  // What each small display shows now is public at the kiosk anyway, and tells a technician it works.
+  services.addStatus('board', () => ({
+    clients: server.clientCount(),
+    matrix: matrix ? { name: matrix.name, lines: lastShown.get(matrix) ?? [] } : null,
+    lcd: lcd ? { name: lcd.name, lines: lastShown.get(lcd) ?? [] } : null,
+  }));
   services.onShutdown(async () => {
     feed.stop();
     server.close();
@@ -81,7 +86,10 @@ async function openLcd(config: LcdConfig, openBoard: FirmataBoardOpener, logger:
   return LcdDisplay.create({ name: 'kiosk-lcd', board, logger, controller: config.controller, pins: config.pins, rows: config.rows, cols: config.cols });
 }
 
+const lastShown = new WeakMap<TextDisplay, string[]>();
+
 function showLogged(display: TextDisplay, lines: string[], logger: Logger): void {
+  lastShown.set(display, lines);
   display.show(lines).catch((error: unknown) => logger.warn({ err: error, display: display.name }, 'display update failed'));
 }
 
