@@ -60,7 +60,8 @@ async function main(argv: string[]): Promise<void> {
     gate: false,
     detector: { tinyInputSize: options.tinyInputSize },
   });
-  const bar = new SingleBar({ stream: process.stderr, format: 'LFW {bar} {value}/{total} images | {eta_formatted} left' }, Presets.shades_classic);
+  // noTTYOutput: a run redirected to a log file still shows its progress every 10 s.
+  const bar = new SingleBar({ stream: process.stderr, format: 'LFW {bar} {value}/{total} images | {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 10_000 }, Presets.shades_classic);
   bar.start(images.size, 0);
   const cache = new DescriptorCache(engine, imagesDir, () => bar.increment());
   const started = performance.now();
