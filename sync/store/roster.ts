@@ -12,7 +12,7 @@
 // every row the re-pull did not mention. Until then the old roster stays in use.
 import type { Logger } from 'pino';
 import type { FieldCipher } from './cipher.js';
-import type { RosterApplyResult, RosterChange, RosterSnapshot, RosterStore, TemplateRecord } from './types.js';
+import type { Person, RosterApplyResult, RosterChange, RosterSnapshot, RosterStore, TemplateRecord } from './types.js';
 import { type SqlRunner, type SqlValue, type SqliteConnection, chunk, num, placeholders, text } from './db.js';
 import { kvGet, kvSet } from './kv.js';
 import {
@@ -74,36 +74,31 @@ class PageWriter {
     for (const run of runsOf(changes)) {
       const head = run[0];
       if (head === undefined) continue;
-      if (head.op === 'delete') await this.deleteRun(head.type, (run as Delete[]).map((c) => c.id));
-      else await this.upsertRun(run as Upsert[]);
+      if (head.op === 'delete') await this.deleteRun(head.type, run.flatMap((c) => (c.op === 'delete' ? [c.id] : [])));
+      else await this.upsertRun(head.type, run);
     }
   }
 
-  private async upsertRun(run: Upsert[]): Promise<void> {
-    const first = run[0];
-    if (first === undefined) return;
-    switch (first.type) {
+  /** One run holds changes of a single op and type (runsOf); the flatMaps narrow without casts. */
+  private async upsertRun(type: Upsert['type'], run: RosterChange[]): Promise<void> {
+    const gen = this.gen;
+    switch (type) {
       case 'person':
-        return this.upsertPeople(run.map((c) => c.data as Extract<Upsert, { type: 'person' }>['data']));
+        return this.upsertPeople(run.flatMap((c) => (c.op === 'upsert' && c.type === 'person' ? [c.data] : [])));
       case 'credential':
-        return this.upsertRows('credentials', CREDENTIAL_COLUMNS, 'id', run.map((c) => credentialParams(c.data as Extract<Upsert, { type: 'credential' }>['data'], this.gen)));
+        return this.upsertRows('credentials', CREDENTIAL_COLUMNS, 'id',
+          run.flatMap((c) => (c.op === 'upsert' && c.type === 'credential' ? [credentialParams(c.data, gen)] : [])));
       case 'template':
-        return this.upsertTemplates(run.map((c) => c.data as TemplateRecord));
+        return this.upsertTemplates(run.flatMap((c) => (c.op === 'upsert' && c.type === 'template' ? [c.data] : [])));
       case 'schedule':
-        return this.upsertRows('schedules', ['id', 'body', 'seen_gen'], 'id', run.map((c) => {
-          const s = c.data as Extract<Upsert, { type: 'schedule' }>['data'];
-          return [s.id, JSON.stringify(s), this.gen];
-        }));
+        return this.upsertRows('schedules', ['id', 'body', 'seen_gen'], 'id',
+          run.flatMap((c) => (c.op === 'upsert' && c.type === 'schedule' ? [[c.data.id, JSON.stringify(c.data), gen]] : [])));
       case 'holiday':
-        return this.upsertRows('holidays', ['date', 'name', 'seen_gen'], 'date', run.map((c) => {
-          const h = c.data as Extract<Upsert, { type: 'holiday' }>['data'];
-          return [h.date, h.name, this.gen];
-        }));
+        return this.upsertRows('holidays', ['date', 'name', 'seen_gen'], 'date',
+          run.flatMap((c) => (c.op === 'upsert' && c.type === 'holiday' ? [[c.data.date, c.data.name, gen]] : [])));
       case 'setting':
-        return this.upsertRows('settings', ['key', 'value', 'seen_gen'], 'key', run.map((c) => {
-          const s = c.data as Extract<Upsert, { type: 'setting' }>['data'];
-          return [s.key, JSON.stringify(s.value) ?? 'null', this.gen];
-        }));
+        return this.upsertRows('settings', ['key', 'value', 'seen_gen'], 'key',
+          run.flatMap((c) => (c.op === 'upsert' && c.type === 'setting' ? [[c.data.key, JSON.stringify(c.data.value) ?? 'null', gen]] : [])));
     }
   }
 
@@ -114,7 +109,7 @@ class PageWriter {
     }
   }
 
-  private async upsertPeople(people: Extract<Upsert, { type: 'person' }>['data'][]): Promise<void> {
+  private async upsertPeople(people: Person[]): Promise<void> {
     const groups = [...new Set(people.map((p) => p.group).filter((g): g is string => g !== null))];
     for (const part of chunk(groups, ROWS_PER_STATEMENT)) {
       await this.sql.run(`INSERT OR IGNORE INTO groups (name) VALUES ${placeholders(part.length, 1)}`, part);
@@ -241,11 +236,11 @@ export class SqliteRosterStore implements RosterStore {
 
   load(): Promise<RosterSnapshot> {
     return this.db.read('load roster', async (sql) => {
-      const people = new Map((await sql.all('SELECT * FROM people')).map((row) => {
+      const people = new Map((await sql.all(`SELECT ${PERSON_COLUMNS.join(', ')} FROM people`)).map((row) => {
         const person = rowToPerson(row, this.cipher);
         return [person.id, person] as const;
       }));
-      const credentials = new Map((await sql.all('SELECT * FROM credentials')).map((row) => {
+      const credentials = new Map((await sql.all(`SELECT ${CREDENTIAL_COLUMNS.join(', ')} FROM credentials`)).map((row) => {
         const credential = rowToCredential(row);
         return [`${credential.kind}:${credential.value}`, credential] as const;
       }));

@@ -91,7 +91,9 @@ async function configure(db: SqliteConnection, busyTimeoutMs: number): Promise<v
   await db.read('configure', async (sql) => {
     const mode = await sql.get('PRAGMA journal_mode = WAL');
     if (mode?.journal_mode !== 'wal') throw new Error(`cannot switch to WAL (journal_mode=${String(mode?.journal_mode)})`);
-    await sql.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;');
+    // journal_size_limit: after a checkpoint the WAL shrinks back to 16 MiB instead of keeping the
+    // high-water size of the last roster re-pull on the SD card.
+    await sql.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA journal_size_limit = 16777216;');
   });
 }
 
