@@ -69,7 +69,7 @@ export class KioskBiometricIdentifier implements BiometricIdentifier {
   private async identifyFace(presentation: FacePresentation): Promise<BiometricResult> {
     this.counters.faceFrames++;
     const engine = this.engine;
-    if (engine === null) return this.badCapture(presentation, 'face_engine_loading');
+    if (engine === null) return this.badCapture(presentation, 'face_engine_unavailable');
     let extraction: FaceExtraction;
     try {
       extraction = await engine.extract(presentation.image);

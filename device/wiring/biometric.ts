@@ -128,7 +128,7 @@ class FaceEngineSlot {
       if (this.state === 'closed') return;
       this.state = 'failed';
       this.failure = error instanceof Error ? error.message : String(error);
-      // Cards and palms keep working; face frames are reported as bad captures (engine not ready).
+      // Cards and palms keep working; face frames are reported as bad captures (face_engine_unavailable).
       this.log.error({ err: error }, 'face engine failed to load: face identification off');
     }
   }

@@ -141,6 +141,6 @@ describe('KioskBiometricIdentifier with GallerySync', () => {
     const other = Object.assign(new FrameCodedEngine(), { algo: 'other-model' });
     expect(() => identifier.setFaceEngine(other)).toThrow(/other-model/);
     identifier.setFaceEngine(null);
-    expect(await identifier.identify(face({ v: axis(0) }, 0))).toEqual({ kind: 'bad_capture', reason: 'face_engine_loading' });
+    expect(await identifier.identify(face({ v: axis(0) }, 0))).toEqual({ kind: 'bad_capture', reason: 'face_engine_unavailable' });
   });
 });

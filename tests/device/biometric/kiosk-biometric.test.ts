@@ -97,3 +97,52 @@ describe('biometrics in the kiosk', () => {
     expect(status).toMatchObject({ enabled: true, backend: 'wasm', face: { state: 'ready', loaded: 0 } });
   }, 120_000);
 });
+
+describe('biometrics absent or broken', () => {
+  let plain: RunningKiosk;
+  let plainDir: DaemonDir;
+
+  beforeAll(async () => {
+    plainDir = await daemonDir({
+      readers: [
+        { id: 'main-in', driver: 'sim', door: 'main', direction: 'in', kind: 'card' },
+        { id: 'palm-in', driver: 'sim', door: 'main', direction: 'in', kind: 'palm' },
+      ],
+    });
+    plain = await startKiosk(plainDir.configFile, { logger: pino({ level: 'silent' }), env: {} });
+  }, 120_000);
+
+  afterAll(async () => {
+    await plain?.stop('test');
+    await plainDir?.cleanup();
+  });
+
+  async function status(): Promise<Record<string, unknown>> {
+    const all = (await adminRequest(plainDir.socketPath, 'GET', '/v1/status')) as Record<string, unknown>;
+    return all.biometric as Record<string, unknown>;
+  }
+
+  it('without a biometric section: off in status, a palm is a bad capture, never a grant', async () => {
+    expect(await status()).toEqual({ enabled: false });
+    const decision = new Promise<KioskDecision>((resolve) => plain.services.kiosk.once('decision', resolve));
+    (plain.services.readers.get('palm-in') as SimulatedPalmReader).present(syntheticPalmTemplate('p-1001', 128), 0.9);
+    expect(await decision).toMatchObject({ outcome: 'deny', reason: 'bad_capture', person: null });
+  });
+
+  it('a face engine that fails to load leaves cards and palms working and says why in status', async () => {
+    const { attachBiometrics } = await import('../../../device/wiring/biometric.js');
+    const services = {
+      ...plain.services,
+      config: { ...plain.services.config, biometric: { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 2000 }, palm: { threshold: 0.8, minMargin: 0.05, consecutiveFrames: 1, windowMs: 2000 }, backend: 'wasm' as const } },
+    };
+    const handle = await attachBiometrics(services, { faceAlgo: 'test-face-v1', loadFaceEngine: () => Promise.reject(new Error('model file truncated')) });
+    await handle!.faceEngineLoaded;
+    expect(await status()).toMatchObject({ enabled: true, backend: null, face: { state: 'failed', failure: 'model file truncated' } });
+    const card = new Promise<KioskDecision>((resolve) => plain.services.kiosk.once('decision', resolve));
+    (plain.services.readers.get('main-in') as SimulatedCardReader).present('0A11C0DE');
+    expect((await card).outcome).toBe('grant');
+    const face = await plain.services.kiosk.submit({ kind: 'face', readerId: 'cam', monoMs: 0, image: Buffer.from('not a jpeg') }, 'main', 'in');
+    expect(face).toMatchObject({ outcome: 'deny', reason: 'bad_capture' });
+    expect(face?.event?.data).toMatchObject({ capture: 'face_engine_unavailable' });
+  });
+});
