@@ -67,6 +67,7 @@ export interface SyncCycleResult {
 }
 
 const MAX_REMEMBERED_ACKS = 1000;
+const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 export class SyncClient {
   private readonly http: HubHttp;
@@ -253,7 +254,8 @@ export class SyncClient {
     }
     const policy = this.options.backoff ?? DEFAULT_BACKOFF;
     const jitter = fullJitterDelay(this.failures - 1, policy, this.options.random ?? Math.random);
-    const delay = sync.retryAfterMs !== null ? Math.min(sync.retryAfterMs, policy.capMs) : jitter;
+    // The hub's Retry-After is obeyed as given (bounded, so a bogus value cannot park us for days).
+    const delay = sync.retryAfterMs !== null ? Math.min(sync.retryAfterMs, MAX_RETRY_AFTER_MS) : jitter;
     this.state = sync.kind === 'offline' ? 'offline' : 'backoff';
     this.log.warn({ kind: sync.kind, status: sync.status, delayMs: delay, failures: this.failures, error: sync.message }, 'sync failed; retrying later');
     this.schedule(delay);
