@@ -3,11 +3,11 @@
 // into a release folder before the signature and the payload checksum have both been verified.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import * as tar from 'tar';
-import { safeWriteFile } from '../util/safe-write.js';
+import { fsyncDirectory } from '../util/safe-write.js';
 import { MANIFEST_FILE, PAYLOAD_FILE, SIGNATURE_FILE, parseManifest, type ReleaseManifest } from './manifest.js';
 import { signBytes, verifyBytes } from './signing.js';
 
@@ -52,9 +52,17 @@ export async function packRelease(options: PackReleaseOptions): Promise<ReleaseM
     parseManifest(manifestBytes); // refuse to sign what a kiosk would refuse to read
     await writeFile(join(work, MANIFEST_FILE), manifestBytes);
     await writeFile(join(work, SIGNATURE_FILE), signBytes(manifestBytes, options.privateKey));
-    const outer = join(work, 'release.tgz');
-    await tar.c({ gzip: true, cwd: work, file: outer, portable: true }, [MANIFEST_FILE, SIGNATURE_FILE, PAYLOAD_FILE]);
-    await safeWriteFile(options.outFile, await readFile(outer));
+    // Streamed, not through safeWriteFile's in-memory buffer (a payload with node_modules is large),
+    // but with the same guarantee: temp file beside the target, fsync, rename, fsync the folder.
+    const outer = join(dirname(options.outFile), `.${basename(options.outFile)}.${process.pid}.tmp`);
+    try {
+      await tar.c({ gzip: true, cwd: work, file: outer, portable: true }, [MANIFEST_FILE, SIGNATURE_FILE, PAYLOAD_FILE]);
+      await fsyncPath(outer);
+      await rename(outer, options.outFile);
+    } finally {
+      await rm(outer, { force: true });
+    }
+    await fsyncDirectory(dirname(options.outFile));
     return manifest;
   } finally {
     await rm(work, { recursive: true, force: true });
