@@ -123,7 +123,7 @@ async function renderLatency(arrivals: number, spacingMs: number): Promise<numbe
 
 export async function run(flags: string[]): Promise<object> {
   const arrivals = flag(flags, 'arrivals', 1000);
-  const rounds = flag(flags, 'rounds', 2);
+  const rounds = flag(flags, 'rounds', 3);
   const clients = flag(flags, 'clients', 50);
   await oneRound(0, 200); // warm-up: JIT, SQLite page cache
   const without: number[] = [];
@@ -135,7 +135,7 @@ export async function run(flags: string[]): Promise<object> {
     withClients.push(...loaded.latencies);
     delivered += loaded.delivered;
   }
-  const render = await renderLatency(flag(flags, 'render-arrivals', 200), flag(flags, 'render-spacing-ms', 50));
+  const render = await renderLatency(flag(flags, 'render-arrivals', 200), flag(flags, 'render-spacing-ms', 200));
   const p99Without = percentile(without, 99);
   const p99With = percentile(withClients, 99);
   return {
@@ -150,6 +150,7 @@ export async function run(flags: string[]): Promise<object> {
     arrivals_delivered_to_clients: delivered,
     arrivals_expected_at_clients: arrivals * rounds * clients,
     render_samples: render.length,
+    render_spacing_ms: flag(flags, 'render-spacing-ms', 200),
     render_p50_ms: round(percentile(render, 50)),
     render_p99_ms: round(percentile(render, 99)),
   };

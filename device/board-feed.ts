@@ -143,6 +143,7 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
   private readonly queued: StoredEvent[] = [];
   private expectedCache: { atMs: number; byGroup: Map<string, number> } | null = null;
   private detach: (() => void) | null = null;
+  private pendingRead: { startMs: number; events: Promise<StoredEvent[]> } | null = null;
 
   constructor(private readonly options: BoardFeedOptions) {
     super();
@@ -187,7 +188,7 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
   async snapshot(afterSeq?: number): Promise<BoardSnapshot> {
     const day = schoolDay(this.options.clock.wallMs(), this.rules.offset);
     const state = new DayState(day.date, this.rules);
-    const events = await this.options.events.between(day.startMs, day.endMs, ['access.granted']);
+    const events = await this.readDay(day);
     const people = this.options.roster.roster.people;
     const arrivals: BoardArrival[] = [];
     for (const event of events) {
@@ -200,6 +201,28 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
       groups: this.groupCounts(state, null),
       lastSeq: Math.max(afterSeq ?? 0, state.lastSeq),
     };
+  }
+
+  /**
+   * Today's granted events. Snapshot requests made in the same turn of the event loop share one
+   * read (fifty lobby screens reconnecting after a restart cost one query). Only reads not yet
+   * started are shared: a caller must never get a read that began before it asked, or an event
+   * committed in between could be neither in its snapshot nor in its live updates.
+   */
+  private readDay(day: { startMs: number; endMs: number }): Promise<StoredEvent[]> {
+    const pending = this.pendingRead;
+    if (pending !== null && pending.startMs === day.startMs) return pending.events;
+    const entry = {
+      startMs: day.startMs,
+      events: new Promise<StoredEvent[]>((resolve, reject) => {
+        setImmediate(() => {
+          if (this.pendingRead === entry) this.pendingRead = null;
+          this.options.events.between(day.startMs, day.endMs, ['access.granted']).then(resolve, reject);
+        });
+      }),
+    };
+    this.pendingRead = entry;
+    return entry.events;
   }
 
   private async load(): Promise<void> {

@@ -2,8 +2,8 @@
 // consent, present/expected/late per class, catch-up by seq, and 'arrival' only after commit.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BoardArrival, BoardCounts } from '../../display/index.js';
-import { maskName, schoolDay } from '../../device/board-feed.js';
-import { BoardHarness, OFFSET_MINUTES, pupil, todayAt } from '../display/harness.js';
+import { StoreBoardFeed, maskName, schoolDay } from '../../device/board-feed.js';
+import { BoardHarness, OFFSET_MINUTES, pupil, silent, todayAt } from '../display/harness.js';
 
 const PEOPLE = [
   pupil('p1', 'Айгерім Сейтқали', '5Б', { displayConsent: 'short' }),
@@ -138,5 +138,28 @@ describe('StoreBoardFeed on a real store and kiosk', () => {
     harness.parts.roster.applyChanges([{ op: 'delete', type: 'person', id: 'p4' }], ['p4']);
     const snapshot = await harness.parts.feed.snapshot();
     expect(snapshot.arrivals).toEqual([]);
+  });
+
+  it('shares one store read among snapshots asked in the same turn, never a read begun before the ask', async () => {
+    await harness.present('p1');
+    const { store, roster } = harness.parts;
+    let reads = 0;
+    const events = {
+      between: (...args: Parameters<typeof store.events.between>) => {
+        reads += 1;
+        return store.events.between(...args);
+      },
+    };
+    const feed = new StoreBoardFeed({ events, roster, clock: harness.clock, logger: silent, bellTime: '08:00' });
+    const together = await Promise.all(Array.from({ length: 20 }, () => feed.snapshot()));
+    expect(reads).toBe(1);
+    expect(new Set(together.map((s) => JSON.stringify(s))).size).toBe(1);
+    const early = feed.snapshot();
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = await harness.present('p2');
+    const late = await feed.snapshot();
+    expect((await early).arrivals.map((a) => a.seq)).not.toContain(later!.event!.seq);
+    expect(late.arrivals.map((a) => a.seq)).toContain(later!.event!.seq);
+    expect(reads).toBe(3);
   });
 });
