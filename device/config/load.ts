@@ -82,15 +82,54 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   }
 }
 
+/** The option of a discriminated union this input selects, or null. */
+function optionFor(union: z.ZodDiscriminatedUnion, input: Record<string, unknown>): z.ZodType | null {
+  const discriminator = union.def.discriminator;
+  for (const option of union.options as z.ZodType[]) {
+    if (!(option instanceof z.ZodObject)) continue;
+    const literal = unwrap(option.shape[discriminator] as z.ZodType);
+    if (literal instanceof z.ZodLiteral && literal.values.has(input[discriminator] as never)) return option;
+  }
+  return null;
+}
+
+/**
+ * zod drops fields it does not know; a misspelt "pulseMS" would then silently become the default.
+ * Walk the input beside the schema and name every field the schema does not have.
+ */
+export function unknownFields(schema: z.ZodType, input: unknown, path: PropertyKey[] = [], out: string[] = []): string[] {
+  let inner = unwrap(schema);
+  if (inner instanceof z.ZodNullable) inner = unwrap(inner.unwrap() as z.ZodType);
+  if (inner instanceof z.ZodArray && Array.isArray(input)) {
+    input.forEach((item, index) => unknownFields(inner.element as z.ZodType, item, [...path, index], out));
+  } else if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
+    const record = input as Record<string, unknown>;
+    if (inner instanceof z.ZodDiscriminatedUnion) {
+      const option = optionFor(inner, record);
+      if (option !== null) unknownFields(option, input, path, out);
+    } else if (inner instanceof z.ZodObject) {
+      const shape = inner.shape as Record<string, z.ZodType>;
+      for (const [key, value] of Object.entries(record)) {
+        const child = shape[key];
+        if (child === undefined) out.push(`${formatPath([...path, key])}: unknown field (misspelt?)`);
+        else unknownFields(child, value, [...path, key], out);
+      }
+    }
+  }
+  return out;
+}
+
 /** Refines messages: for a number field given "abc", say "expected number ≥ 50" when the schema has a minimum. */
 export function validateConfig(input: unknown, file = '(inline)'): KioskConfig {
   const parsed = ConfigSchema.safeParse(input);
+  const unknown = unknownFields(ConfigSchema, input);
+  if (parsed.success && unknown.length > 0) throw new ConfigError(file, unknown);
   if (parsed.success) {
     const problems = crossCheck(parsed.data);
     if (problems.length > 0) throw new ConfigError(file, problems);
     return parsed.data;
   }
-  throw new ConfigError(file, parsed.error.issues.map((issue) => describeIssue(issue, input)));
+  throw new ConfigError(file, [...parsed.error.issues.map((issue) => describeIssue(issue, input)), ...unknown]);
 }
 
 type Leaf = 'string' | 'number' | 'boolean' | 'enum';

@@ -46,6 +46,14 @@ describe('configuration', () => {
     expect(problemsOf({ ...minimal, readers: [{ id: 'r1', driver: 'sim', door: 'side' }] })).toEqual(['readers[0].door: no door named "side" (doors: main)']);
   });
 
+  it('refuses a misspelt field instead of silently using the default', () => {
+    expect(problemsOf({ doors: [{ name: 'main', pulseMS: 500, relay: { driver: 'sim', activelow: true } }], htpp: {} })).toEqual([
+      'doors[0].pulseMS: unknown field (misspelt?)',
+      'doors[0].relay.activelow: unknown field (misspelt?)',
+      'htpp: unknown field (misspelt?)',
+    ]);
+  });
+
   it('applies ESIK_<PATH> environment overrides with the field type', () => {
     const { config, applied } = applyEnvOverrides(minimal, { ESIK_HTTP_PORT: '8081', ESIK_DEVICE_ID: 'kiosk-7', ESIK_DEVICE_STATE_DIR: '/srv/esik', ESIK_STORAGE_FAIL_MODE: 'open-for-known' });
     expect(applied.sort()).toEqual(['ESIK_DEVICE_ID', 'ESIK_DEVICE_STATE_DIR', 'ESIK_HTTP_PORT', 'ESIK_STORAGE_FAIL_MODE']);
