@@ -4,7 +4,7 @@ export * from './types.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export { readSchemaVersion } from './schema-version.js';
 export { type FieldCipher, FieldCipherError, createFieldCipher } from './cipher.js';
-export { type SalvageReport, quarantineDatabase, recoverCorruptStore } from './salvage.js';
+export { type SalvageReport, UNCERTAIN_SEQ_MARGIN, quarantineDatabase, recoverCorruptStore } from './salvage.js';
 export {
   type DoorRecord, type LastPassage, type SalvagedEvent, type Store, type StoreEventLog, type StoreOptions, type StoreOutbox,
   type StoreRoster, openStore,

@@ -13,13 +13,17 @@ import { type SalvagedEvent, type Store, type StoreOptions, openSqliteStore } fr
 
 const SALVAGE_SELECT = EVENT_SELECT.replace(' FROM events', ', sync_state, sync_error FROM events NOT INDEXED');
 const RANGE = 256;
+/** Added to the high-water mark when the table's tail could not be read. */
+export const UNCERTAIN_SEQ_MARGIN = 10_000;
 
 export interface SalvageReport {
   /** Where the damaged database now lives (its -wal and -shm beside it with the same prefix). */
   quarantinedAs: string;
   salvagedEvents: number;
-  /** Highest seq known from the damaged file (events or the pruning floor). */
+  /** Seq the fresh store continues above: the damaged file's highest, plus a margin if uncertain. */
   highWaterSeq: number;
+  /** False when the table's last row was unreadable and UNCERTAIN_SEQ_MARGIN was added. */
+  highWaterCertain: boolean;
   /** Seqs whose rows raised an error when read. */
   unreadableRanges: Array<[number, number]>;
   /**
@@ -84,10 +88,30 @@ async function attempt<T>(fn: () => Promise<T>): Promise<T | null> {
   }
 }
 
-async function highWater(sql: SqlRunner): Promise<number> {
+/** Every place a seq is written down besides the table's own b-tree (indexes carry the rowid). */
+const SEQ_WITNESSES = [
+  'SELECT max(seq) AS top FROM events INDEXED BY sqlite_autoindex_events_1',
+  'SELECT max(seq) AS top FROM events INDEXED BY events_wall',
+  `SELECT max(seq) AS top FROM events INDEXED BY events_pending WHERE sync_state = 'pending'`,
+  'SELECT max(event_seq) AS top FROM credential_uses',
+];
+
+/**
+ * A seq strictly above anything the damaged file may have issued. The table's rightmost row is the
+ * answer when it can be read; otherwise the indexes and the pruning floor are asked, and a margin
+ * is added because the lost tail may have held more (a jump in seq is visible and harmless; a seq
+ * issued twice is rejected upstream as a conflict).
+ */
+async function highWater(sql: SqlRunner): Promise<{ seq: number; certain: boolean }> {
   const top = await attempt(() => sql.get('SELECT seq FROM events ORDER BY seq DESC LIMIT 1'));
   const floor = await attempt(() => kvGet(sql, 'events.seqFloor'));
-  return Math.max(top ? num(top, 'seq') : 0, typeof floor === 'number' ? floor : 0);
+  let seq = Math.max(top ? num(top, 'seq') : 0, typeof floor === 'number' ? floor : 0);
+  for (const query of SEQ_WITNESSES) {
+    const row = await attempt(() => sql.get(query));
+    const value = row?.top;
+    if (typeof value === 'number') seq = Math.max(seq, value);
+  }
+  return { seq, certain: top !== null };
 }
 
 /**
@@ -129,14 +153,18 @@ async function salvageFrom(file: string, report: SalvageReport, log: Logger): Pr
   const db = await attempt(() => SqliteConnection.open(file));
   if (db === null) {
     log.error({ file }, 'quarantined database cannot be opened at all; no events salvaged');
+    report.highWaterSeq = UNCERTAIN_SEQ_MARGIN;
+    report.highWaterCertain = false;
     return [];
   }
   try {
     return await db.exclusive(async (sql) => {
-      report.highWaterSeq = await highWater(sql);
-      const events = await readUnsent(sql, report.highWaterSeq, report);
+      const known = await highWater(sql);
+      // With an unreadable tail, look past the known mark too: rows there may still be reachable.
+      const events = await readUnsent(sql, known.seq + (known.certain ? 0 : UNCERTAIN_SEQ_MARGIN), report);
       const rowMax = events.reduce((m, e) => Math.max(m, e.event.seq), 0);
-      report.highWaterSeq = Math.max(report.highWaterSeq, rowMax);
+      report.highWaterSeq = Math.max(known.seq, rowMax) + (known.certain ? 0 : UNCERTAIN_SEQ_MARGIN);
+      report.highWaterCertain = known.certain;
       return events;
     });
   } finally {
@@ -152,7 +180,7 @@ async function salvageFrom(file: string, report: SalvageReport, log: Logger): Pr
 export async function recoverCorruptStore(opts: StoreOptions): Promise<{ store: Store; report: SalvageReport }> {
   const log = opts.logger.child({ ns: 'store.salvage' });
   const quarantinedAs = await quarantineDatabase(opts.path);
-  const report: SalvageReport = { quarantinedAs, salvagedEvents: 0, highWaterSeq: 0, unreadableRanges: [], gaps: [] };
+  const report: SalvageReport = { quarantinedAs, salvagedEvents: 0, highWaterSeq: 0, highWaterCertain: true, unreadableRanges: [], gaps: [] };
   const salvaged = await salvageFrom(quarantinedAs, report, log);
   const store = await openSqliteStore(opts);
   await store.adoptSalvaged(salvaged, report.highWaterSeq);

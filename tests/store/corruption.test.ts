@@ -1,7 +1,7 @@
 import { open, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreCorruptError, recoverCorruptStore } from '../../sync/store/index.js';
+import { StoreCorruptError, UNCERTAIN_SEQ_MARGIN, recoverCorruptStore } from '../../sync/store/index.js';
 import { type TempStore, grant, silentLogger, tempStore } from './helpers.js';
 
 let t: TempStore;
@@ -44,7 +44,9 @@ describe('damaged database', () => {
     const { store, report } = await recoverCorruptStore(recoverOpts());
     expect(report.salvagedEvents).toBe(0);
     expect((await stat(report.quarantinedAs)).size).toBe(64 * 1024);
-    expect((await store.events.append(grant('p-1'))).seq).toBe(1);
+    // Nothing could be read, so seq jumps by the safety margin rather than risk reusing one.
+    expect(report.highWaterCertain).toBe(false);
+    expect((await store.events.append(grant('p-1'))).seq).toBe(UNCERTAIN_SEQ_MARGIN + 1);
     await store.close();
   });
 
@@ -79,7 +81,10 @@ describe('damaged database', () => {
     await expect(t.open()).rejects.toBeInstanceOf(StoreCorruptError);
     const { store, report } = await recoverCorruptStore(recoverOpts());
     const next = await store.events.append(grant('after'));
-    expect(next.seq).toBe(Math.max(report.highWaterSeq, 0) + 1);
+    // The tail is gone: seq continues above the 300 issued before, never reusing one.
+    expect(report.highWaterSeq).toBeGreaterThanOrEqual(300);
+    expect(next.seq).toBe(report.highWaterSeq + 1);
+    for (const e of await store.events.since(0, 1000)) expect(e.seq).toBeGreaterThan(100); // only unsent came back
     expect((await store.checkIntegrity()).ok).toBe(true);
     await store.close();
   });
