@@ -169,6 +169,8 @@ export class Kiosk extends EventEmitter {
     if (this.retryTimer !== null) clearInterval(this.retryTimer);
     this.retryTimer = null;
     if (this.pending.size > 0) await this.flushPending();
+    // Still failing at shutdown: these never reached the disk. Say so loudly; the log is the last record.
+    if (this.pending.size > 0) this.log.error({ heldInMemory: this.pending.size, lost: this.pending.lost }, 'ALARM: stopping with events that could not be recorded');
   }
 
   private queueFor(readerId: string): BoundedSerialQueue<Job> {
