@@ -3,7 +3,7 @@
 // connected board clients (a child process, like TVs elsewhere), rounds interleaved to share the
 // machine's noise; then decision-to-render latency in headless Chromium for paced arrivals.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
+import { loadavg, setPriority } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -73,14 +73,18 @@ function stopClients(child: ChildProcess): Promise<number> {
   });
 }
 
-async function oneRound(clients: number, arrivals: number): Promise<{ latencies: number[]; delivered: number }> {
+async function oneRound(clients: number, arrivals: number): Promise<{ latencies: number[]; delivered: number; cpuMs: number }> {
   const harness = await BoardHarness.start({ people: people(1000) });
   try {
     const child = clients > 0 ? await startClients(harness.url, clients) : null;
+    // CPU time of the kiosk process over the burst and its broadcasts: less sensitive than latency
+    // to what else the machine is doing.
+    const cpuBefore = process.cpuUsage();
     const { latencies } = await burst(harness, arrivals);
     await new Promise((r) => setTimeout(r, 300));
+    const cpu = process.cpuUsage(cpuBefore);
     const delivered = child === null ? 0 : await stopClients(child);
-    return { latencies, delivered };
+    return { latencies, delivered, cpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
     await harness.cleanup();
   }
@@ -123,16 +127,20 @@ async function renderLatency(arrivals: number, spacingMs: number): Promise<numbe
 
 export async function run(flags: string[]): Promise<object> {
   const arrivals = flag(flags, 'arrivals', 1000);
-  const rounds = flag(flags, 'rounds', 3);
+  const rounds = flag(flags, 'rounds', 4);
   const clients = flag(flags, 'clients', 50);
   await oneRound(0, 200); // warm-up: JIT, SQLite page cache
   const without: number[] = [];
   const withClients: number[] = [];
   let delivered = 0;
+  const cpu = { without: 0, with: 0 };
   for (let r = 0; r < rounds; r++) {
-    without.push(...(await oneRound(0, arrivals)).latencies);
+    const alone = await oneRound(0, arrivals);
+    without.push(...alone.latencies);
+    cpu.without += alone.cpuMs;
     const loaded = await oneRound(clients, arrivals);
     withClients.push(...loaded.latencies);
+    cpu.with += loaded.cpuMs;
     delivered += loaded.delivered;
   }
   const render = await renderLatency(flag(flags, 'render-arrivals', 200), flag(flags, 'render-spacing-ms', 200));
@@ -147,6 +155,9 @@ export async function run(flags: string[]): Promise<object> {
     p50_ms_50_clients: round(percentile(withClients, 50)),
     p99_ms_50_clients: round(p99With),
     ratio: round(p99With / p99Without),
+    kiosk_cpu_ms_per_arrival_0_clients: round(cpu.without / (arrivals * rounds)),
+    kiosk_cpu_ms_per_arrival_50_clients: round(cpu.with / (arrivals * rounds)),
+    load_average_1m: round(loadavg()[0] ?? NaN),
     arrivals_delivered_to_clients: delivered,
     arrivals_expected_at_clients: arrivals * rounds * clients,
     render_samples: render.length,
