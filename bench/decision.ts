@@ -3,7 +3,7 @@
 // simulated relay. Then a burst of concurrent presentations at many readers for durable events/s,
 // side by side with the naive alternative: one transaction and one fsync per event, no group commit.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
@@ -173,6 +173,9 @@ export async function run(flags: string[]): Promise<object> {
     naive_append_p99_ms: round(baseline.p99),
     group_commit_vs_naive_throughput: round(rush.perSecond / baseline.perSecond, 2),
     morning_rush_events_per_s_needed: round(1000 / (15 * 60), 2),
+    // Latency percentiles mean little on a machine busy with other work: say how busy it was.
+    cpus: availableParallelism(),
+    load_avg_1m_at_end: round(loadavg()[0] ?? 0, 1),
   };
   return result;
 }
