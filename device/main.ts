@@ -8,10 +8,11 @@ import { Server as SocketIoServer } from 'socket.io';
 import { v7 as uuidv7 } from 'uuid';
 import { registerAdminRoutes, listenAdmin } from './admin/index.js';
 import { KioskClock } from './clock.js';
-import { loadConfig, type KioskConfig } from './config/index.js';
+import { databasePath, loadConfig, type KioskConfig } from './config/index.js';
 import { Kiosk } from './kiosk/index.js';
 import { buildHardware } from './kiosk/hardware.js';
-import { openKioskStore } from './kiosk/open-store.js';
+import { keyFileOf, openKioskStore } from './kiosk/open-store.js';
+import { dbCorruptAlarmDraft, openStoreRecovering } from './recovery/index.js';
 import { seedRosterIfEmpty } from './kiosk/seed-roster.js';
 import { RosterCache } from './roster-cache.js';
 import type { KioskServices, StatusProvider } from './services.js';
@@ -35,18 +36,22 @@ async function openCore(config: KioskConfig, logger: Logger, bootId: string) {
   await mkdir(config.device.stateDir, { recursive: true, mode: 0o750 });
   const clock = new KioskClock({ utcOffsetMinutes: config.device.utcOffsetMinutes, logger });
   clock.start();
-  const store = await openKioskStore(config, { bootId, clock, logger, createKey: true });
+  // A damaged database is quarantined and its unsent events salvaged rather than keeping the door down.
+  const { store, recovery } = await openStoreRecovering(() => openKioskStore(config, { bootId, clock, logger, createKey: true }), {
+    keyFile: keyFileOf(config), stateDir: config.device.stateDir,
+    storeOptions: { path: databasePath(config), deviceId: config.device.id, bootId, clock, logger },
+  });
   if (config.device.seedRosterFile !== undefined) await seedRosterIfEmpty(store.roster, config.device.seedRosterFile, logger);
   await store.registerDoors(config.doors.map((door) => ({ name: door.name, kind: door.kind })));
   const roster = await RosterCache.load(store.roster);
-  return { clock, store, roster };
+  return { clock, store, roster, recovery };
 }
 
 export async function startKiosk(configFile: string, options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<RunningKiosk> {
   const { config, file, overrides } = await loadConfig(configFile, options.env);
   const logger = options.logger ?? pino({ base: { device: config.device.id }, redact: LOG_REDACT });
   const bootId = uuidv7();
-  const { clock, store, roster } = await openCore(config, logger, bootId);
+  const { clock, store, roster, recovery } = await openCore(config, logger, bootId);
   const hardware = await buildHardware(config, logger, () => clock.monoMs());
   const kiosk = new Kiosk({
     events: store.events, roster, doors: [...hardware.doors.values()], clock, logger,
@@ -61,7 +66,9 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
     config, configFile: file, logger, bootId, clock, store, roster, kiosk, ...hardware, http, io, admin: Fastify({ logger: false }),
     addStatus: (name, provider) => void statusProviders.set(name, provider),
     onShutdown: (fn) => void shutdownHooks.push(fn),
+    storeRecovery: recovery,
   };
+  services.addStatus('storeRecovery', () => recovery ?? { recovered: false });
   registerAdminRoutes(services, statusProviders);
   registerSimulator(services);
   // ---- wiring: each optional subsystem adds one line here, e.g. `await attachBoard(services);` ----
@@ -78,6 +85,7 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
   await http.listen({ host: config.http.host, port: config.http.port });
   await listenAdmin(services.admin, config.admin.socketPath ?? `${config.device.stateDir}/admin.sock`);
   await kiosk.record({ type: 'device.started', door: null, direction: null, personId: null, credential: null, reason: null, data: { version: VERSION, configFile: file, envOverrides: overrides } });
+  if (recovery !== null) await kiosk.record(dbCorruptAlarmDraft(recovery));
   logger.info({ http: http.server.address(), admin: config.admin.socketPath, doors: [...hardware.doors.keys()] }, 'kiosk started');
   return { services, stop: (reason) => stopKiosk(services, shutdownHooks, reason) };
 }

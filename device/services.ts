@@ -12,6 +12,7 @@ import type { Kiosk } from './kiosk/index.js';
 import type { RosterCache } from './roster-cache.js';
 import type { KioskMetrics } from './metrics.js';
 import type { Store } from '../sync/store/index.js';
+import type { StoreRecoveryReport } from './recovery/index.js';
 
 /** A section of `esik status`: a subsystem reports its own state (sync backlog, gallery size...). */
 export type StatusProvider = () => unknown;
@@ -43,4 +44,6 @@ export interface KioskServices {
   onShutdown(fn: () => Promise<void> | void): void;
   /** Prometheus metrics, set by the health wiring; read it at call time (`services.metrics?.markSyncSucceeded(...)`). */
   metrics?: KioskMetrics;
+  /** Set when the database was damaged at this boot and rebuilt (device/recovery); health shows it. */
+  storeRecovery?: StoreRecoveryReport | null;
 }

@@ -19,6 +19,7 @@ import {
   type HealthReport,
 } from '../health/index.js';
 import { KioskMetrics } from '../metrics.js';
+import { storeRecoveryCheck } from '../recovery/index.js';
 import { SdNotifier, notifyTransportFromEnv, watchdogIntervalMs, type NotifyTransport } from '../systemd/notify.js';
 import { runningVersion } from '../update/version.js';
 
@@ -68,6 +69,7 @@ export async function attachHealth(services: KioskServices, options: HealthWirin
       readersAliveCheck(readers),
       diskFreeCheck(config.device.stateDir, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES),
       clockTrustedCheck(() => clock.trusted()),
+      storeRecoveryCheck(() => services.storeRecovery),
     ],
     onReport: (report) => refreshGauges(services, metrics, report),
   });
