@@ -2,10 +2,11 @@
 // quarantined rows (rejected by upstream with a 4xx) kept for inspection but never offered again,
 // synced rows eligible for retention pruning. Unsent events are never pruned, whatever the disk says.
 import type { EventClock, EventOutbox, OutboxBacklog, StoredEvent } from './types.js';
-import { type SqliteConnection, type SqlValue, chunk, num, numOrNull } from './db.js';
+import { type SqlRunner, type SqliteConnection, chunk, num, numOrNull } from './db.js';
 import { EVENT_SELECT, rowToEvent } from './event-codec.js';
 
 const IDS_PER_STATEMENT = 500;
+const PRUNE_CHUNK = 2_000;
 
 export class SqliteEventOutbox implements EventOutbox {
   constructor(
@@ -84,23 +85,34 @@ export class SqliteEventOutbox implements EventOutbox {
 
   /**
    * Retention: deletes synced events whose wallMs is before `cutoffWallMs` (an epoch time, not an
-   * age). Pending and quarantined events are never touched. The highest pruned seq is remembered so
-   * seq never repeats even if every event row is gone.
+   * age). Pending and quarantined events are never touched. Deletes in chunks of PRUNE_CHUNK rows,
+   * one transaction each, so appends queued meanwhile commit between chunks instead of waiting for
+   * a month of history to be zeroed (secure_delete). The highest pruned seq is remembered so seq
+   * never repeats even if every event row is gone.
    */
-  pruneSynced(cutoffWallMs: number): Promise<number> {
-    return this.db.transaction('prune synced events', async (sql) => {
-      const where = `sync_state = 'synced' AND wall_ms < ?`;
-      const params: SqlValue[] = [cutoffWallMs];
-      const top = await sql.get(`SELECT max(seq) AS top FROM events WHERE ${where}`, params);
-      const topSeq = top ? numOrNull(top, 'top') : null;
-      if (topSeq === null) return 0;
-      await sql.run(
-        `INSERT INTO kv (key, value) VALUES ('events.seqFloor', ?)
-         ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
-        [String(topSeq)],
-      );
-      const { changes } = await sql.run(`DELETE FROM events WHERE ${where}`, params);
-      return changes;
-    });
+  async pruneSynced(cutoffWallMs: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const removed = await this.db.transaction('prune synced events', (sql) => this.pruneChunk(sql, cutoffWallMs));
+      total += removed;
+      if (removed < PRUNE_CHUNK) return total;
+    }
+  }
+
+  private async pruneChunk(sql: SqlRunner, cutoffWallMs: number): Promise<number> {
+    const rows = await sql.all(`SELECT seq FROM events WHERE sync_state = 'synced' AND wall_ms < ? ORDER BY seq LIMIT ?`, [cutoffWallMs, PRUNE_CHUNK]);
+    const seqs = rows.map((row) => num(row, 'seq'));
+    const top = seqs[seqs.length - 1];
+    if (top === undefined) return 0;
+    await sql.run(
+      `INSERT INTO kv (key, value) VALUES ('events.seqFloor', ?)
+       ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
+      [String(top)],
+    );
+    let removed = 0;
+    for (const part of chunk(seqs, IDS_PER_STATEMENT)) {
+      removed += (await sql.run(`DELETE FROM events WHERE seq IN (${part.map(() => '?').join(', ')})`, part)).changes;
+    }
+    return removed;
   }
 }

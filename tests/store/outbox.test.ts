@@ -60,4 +60,17 @@ describe('outbox', () => {
     expect((await reopened.events.append(grant('p-9'))).seq).toBe(6);
     await reopened.close();
   });
+
+  it('prunes a large history in chunks, letting an append commit in between', async () => {
+    const store = await t.open();
+    const events = await Promise.all(Array.from({ length: 4_500 }, (_, i) => store.events.append(grant(`p-${i}`))));
+    await store.outbox.markSynced(events.map((e) => e.id));
+    const before = store.transactionCount();
+    const [pruned, appended] = await Promise.all([store.pruneSynced(Number.MAX_SAFE_INTEGER), store.events.append(grant('late'))]);
+    expect(pruned).toBe(4_500);
+    expect(appended.seq).toBe(4_501);
+    expect(store.transactionCount() - before).toBeGreaterThanOrEqual(4); // 3 prune chunks + the append
+    expect((await store.events.since(0, 10)).map((e) => e.seq)).toEqual([4_501]);
+    await store.close();
+  });
 });
