@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { safeWriteFile } from '../util/safe-write.js';
@@ -73,7 +73,11 @@ export class Updater {
       await layout.removeLeftovers();
       await this.recoverInterrupted();
       const from = await layout.currentVersion();
-      const manifest = await this.stage(archivePath, from, opts.force ?? false);
+      const manifest = await this.stage(archivePath, from, opts.force ?? false).catch(async (error: unknown) => {
+        // A refused archive (bad signature, tampered, incompatible) is worth a record too.
+        if (error instanceof ReleaseRejectedError) await this.audit('update.refused', { archive: basename(archivePath), from, reason: error.message });
+        throw error;
+      });
       await this.audit('update.started', { version: manifest.version, from });
       const result = await this.goLive(manifest.version, from);
       await this.audit(`update.${result.outcome}`, { ...result });

@@ -113,17 +113,21 @@ export function registerUpdate(program: Command): void {
     }
     await install(archive, opts, command);
   });
-  withCommonOptions(update.command('install <release>').description('same as `esik update RELEASE`').option('--force', 'skip the schema and architecture checks')).action(
-    (archive: string, opts: UpdateOptions, command: Command) => install(archive, opts, command),
-  );
+  // Options given after a subcommand are still parsed by `update` (commander's default), so the
+  // subcommands read them with optsWithGlobals() instead of declaring them twice.
+  update
+    .command('install <release>')
+    .description('same as `esik update RELEASE`')
+    .action((archive: string, _opts: unknown, command: Command) => install(archive, command.optsWithGlobals<UpdateOptions>(), command));
   update
     .command('status')
     .description('live release, installed releases, healthy history, failed and interrupted updates')
-    .option('--root <dir>', 'install root', '/')
-    .option('--json', 'print JSON')
-    .action((opts: { root: string; json?: boolean }) => status(opts));
-  withCommonOptions(update.command('recover').description('verify an update that was interrupted (power cut, lost SSH); roll back if unhealthy')).action(
-    async (opts: UpdateOptions, command: Command) => {
+    .action((_opts: unknown, command: Command) => status(command.optsWithGlobals<UpdateOptions>()));
+  update
+    .command('recover')
+    .description('verify an update that was interrupted (power cut, lost SSH); roll back if unhealthy')
+    .action(async (_opts: unknown, command: Command) => {
+      const opts = command.optsWithGlobals<UpdateOptions>();
       try {
         const result = await (await updaterFor(command, opts)).recover();
         if (result === null) process.stdout.write('no interrupted update\n');
@@ -131,9 +135,9 @@ export function registerUpdate(program: Command): void {
       } catch (error) {
         fail(error);
       }
-    },
-  );
-  withCommonOptions(update.command('rollback').description('go back to the previous healthy release').option('--force', 'even if it cannot read the database')).action(
-    (opts: UpdateOptions, command: Command) => rollback(opts, command),
-  );
+    });
+  update
+    .command('rollback')
+    .description('go back to the previous healthy release (--force: even if it cannot read the database)')
+    .action((_opts: unknown, command: Command) => rollback(command.optsWithGlobals<UpdateOptions>(), command));
 }
