@@ -1,6 +1,6 @@
 // Serves the lobby page at /board from display/public (plain HTML/CSS/JS for a TV running Chromium
 // in kiosk mode; the socket.io client script comes from the socket.io server at /socket.io/).
-// Non-loopback requests need ?token=<board token>, the same token the page then hands to socket.io.
+// Non-loopback requests for the page need ?token=<board token>, which the page then hands to socket.io.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BoardTokens } from './access.js';
 
-const FILES: ReadonlyArray<{ route: string; file: string; type: string }> = [
-  { route: '/board', file: 'index.html', type: 'text/html; charset=utf-8' },
-  { route: '/board/board.css', file: 'board.css', type: 'text/css; charset=utf-8' },
-  { route: '/board/board.js', file: 'board.js', type: 'text/javascript; charset=utf-8' },
+// The page itself needs the token; its stylesheet and script carry no data (like socket.io's own
+// client script) and are fetched by the page without the query string.
+const FILES: ReadonlyArray<{ route: string; file: string; type: string; tokenRequired: boolean }> = [
+  { route: '/board', file: 'index.html', type: 'text/html; charset=utf-8', tokenRequired: true },
+  { route: '/board/board.css', file: 'board.css', type: 'text/css; charset=utf-8', tokenRequired: false },
+  { route: '/board/board.js', file: 'board.js', type: 'text/javascript; charset=utf-8', tokenRequired: false },
 ];
 
 const SECURITY_HEADERS = {
@@ -37,12 +39,12 @@ export function defaultPublicDir(): string {
 export async function registerBoardRoutes(fastify: FastifyInstance, options: BoardRouteOptions): Promise<void> {
   const tokens = new BoardTokens(options.tokens);
   const dir = options.publicDir ?? defaultPublicDir();
-  for (const { route, file, type } of FILES) {
+  for (const { route, file, type, tokenRequired } of FILES) {
     // Read once at start-up: a missing page file fails the start, not the first viewer.
     const body = await readFile(join(dir, file));
     fastify.get(route, (request: FastifyRequest, reply: FastifyReply) => {
       const query = request.query as Record<string, unknown> | undefined;
-      if (!tokens.allows(request.socket.remoteAddress, query?.token)) {
+      if (tokenRequired && !tokens.allows(request.socket.remoteAddress, query?.token)) {
         return reply.code(401).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('board token required\n');
       }
       return reply.headers(SECURITY_HEADERS).type(type).send(body);

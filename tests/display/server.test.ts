@@ -134,6 +134,9 @@ describe('board access', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect((await fetch(`${harness.url}/board`)).status).toBe(200);
+    // What the page then loads without the query string (no data in them).
+    expect((await fetch(`${base}/board/board.js`)).status).toBe(200);
+    expect((await fetch(`${base}/board/board.css`)).status).toBe(200);
 
     const refused = client(base);
     clients.push(refused);
