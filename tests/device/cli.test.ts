@@ -99,14 +99,14 @@ describe('esik CLI against a running kiosk', { timeout: 180_000 }, () => {
     expect(tail.code).toBe(0);
     expect(tail.stdout.trim().split('\n')).toHaveLength(3);
 
-    const follower = spawn(process.execPath, ['--import', 'tsx', 'device/cli/index.ts', '--config', dir.configFile, 'events', 'tail', '-n', '0', '--follow', '--json'], { cwd: repoRoot });
+    const follower = spawn(process.execPath, ['--import', 'tsx', 'device/cli/index.ts', '--config', dir.configFile, 'events', 'tail', '-n', '1', '--follow', '--json'], { cwd: repoRoot });
     let out = '';
     follower.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    // Give the follower a moment to start polling, then make an event (functional deadline only).
-    const until = Date.now() + 30_000;
-    await new Promise((r) => setTimeout(r, 3000));
+    // Functional deadlines only: wait for the follower's first line (it is polling), then make an event.
+    const until = Date.now() + 60_000;
+    while (!out.includes('\n') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     await esik(['simulate', 'card', '0A11C0DF']);
-    while (!out.includes('"access.granted"') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    while (!out.includes('"p-2002"') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     follower.kill('SIGTERM');
     const lines = out.trim().split("\n").map((l) => JSON.parse(l) as { type: string; personId: string | null });
     expect(lines.some((e) => e.type === 'access.granted' && e.personId === 'p-2002')).toBe(true);
