@@ -23,6 +23,9 @@ export class StoreKeyError extends StoreError {}
 /** A one-time credential was already consumed by an earlier grant. */
 export class CredentialConsumedError extends StoreError {}
 
+/** A local change would store a template for a person who is blocked or has not consented. */
+export class ConsentError extends StoreError {}
+
 /** The store was closed; nothing more can be written through this handle. */
 export class StoreClosedError extends StoreError {}
 

@@ -10,7 +10,7 @@ export {
   type StoreRoster, openStore,
 } from './store.js';
 export {
-  CredentialConsumedError, StoreClosedError, StoreCorruptError, StoreError, StoreFullError, StoreKeyError,
+  ConsentError, CredentialConsumedError, StoreClosedError, StoreCorruptError, StoreError, StoreFullError, StoreKeyError,
   StoreSchemaError,
 } from './errors.js';
 export { isoWithOffset } from './event-codec.js';

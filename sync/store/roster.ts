@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { FieldCipher } from './cipher.js';
 import type { Person, RosterApplyResult, RosterChange, RosterSnapshot, RosterStore, TemplateRecord } from './types.js';
 import { type SqlRunner, type SqlValue, type SqliteConnection, chunk, num, placeholders, text } from './db.js';
+import { ConsentError } from './errors.js';
 import { kvGet, kvSet } from './kv.js';
 import {
   CREDENTIAL_COLUMNS, PERSON_COLUMNS, TEMPLATE_COLUMNS, credentialParams, personParams,
@@ -68,6 +69,8 @@ class PageWriter {
     private readonly cipher: FieldCipher,
     private readonly gen: number,
     private readonly log: Logger,
+    /** Local enrolment refuses a template without consent; an upstream page skips it and goes on. */
+    private readonly refuseWithoutConsent = false,
   ) {}
 
   async write(changes: readonly RosterChange[]): Promise<void> {
@@ -138,6 +141,10 @@ class PageWriter {
     }
     // Unknown owners are passed through so the foreign key fails the page, as for credentials.
     const kept = templates.filter((t) => allowed.has(t.personId) || !known.has(t.personId));
+    if (kept.length < templates.length && this.refuseWithoutConsent) {
+      const refused = templates.find((t) => !kept.includes(t));
+      throw new ConsentError(`person ${refused?.personId ?? '?'} is blocked or has no biometric consent: template not stored`);
+    }
     if (kept.length < templates.length) {
       this.log.warn({ skipped: templates.length - kept.length }, 'templates skipped: person blocked or without biometric consent');
     }
@@ -216,7 +223,7 @@ export class SqliteRosterStore implements RosterStore {
 
   async applyLocal(changes: readonly RosterChange[]): Promise<RosterApplyResult> {
     const result = await this.db.transaction('apply local roster change', async (sql) => {
-      const writer = new PageWriter(sql, this.cipher, await currentGen(sql), this.log);
+      const writer = new PageWriter(sql, this.cipher, await currentGen(sql), this.log, true);
       await writer.write(changes);
       return { applied: writer.applied, purgedPersonIds: [...writer.purged] };
     });

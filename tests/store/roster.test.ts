@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RosterChange } from '../../sync/store/index.js';
+import { ConsentError, type RosterChange } from '../../sync/store/index.js';
 import { type TempStore, person, tempStore, vector } from './helpers.js';
 
 let t: TempStore;
@@ -120,6 +120,14 @@ describe('roster', () => {
     expect((await store.roster.load()).templates.map((x) => x.id)).toEqual(['t-local']);
     const erased = await store.roster.applyLocal([{ op: 'delete', type: 'person', id: 'p-1' }]);
     expect(erased.purgedPersonIds).toEqual(['p-1']);
+    await store.close();
+  });
+
+  it('refuses a local enrolment for a person without biometric consent, storing nothing', async () => {
+    const store = await t.open();
+    await store.roster.applyPage([upsertPerson('p-1', { biometricConsent: false })], 'c:1');
+    await expect(store.roster.applyLocal([tpl('t-1', 'p-1', 1)])).rejects.toBeInstanceOf(ConsentError);
+    expect((await store.roster.load()).templates).toEqual([]);
     await store.close();
   });
 });
