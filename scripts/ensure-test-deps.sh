@@ -6,6 +6,8 @@ set -euo pipefail
 
 need=()
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
+# The lobby board's font stack starts with DejaVu Sans: it has every Kazakh letter (Ә Ғ Қ Ң Ө Ұ Ү Һ І).
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
 ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0' || need+=(libusb-1.0-0)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 
