@@ -52,7 +52,7 @@ async function seed(path: string, n: number): Promise<object> {
 async function ready(path: string): Promise<object> {
   const started = performance.now();
   const [engine, gallery] = await Promise.all([
-    createFaceEngine({ backend: 'auto', logger: silent }),
+    createFaceEngine({ backend: 'auto', logger: silent }).then((e) => ({ e, modelsMs: performance.now() - started })),
     (async () => {
       const store = await open(path);
       const snapshot = await store.roster.load();
@@ -64,8 +64,8 @@ async function ready(path: string): Promise<object> {
     })(),
   ]);
   const readyMs = performance.now() - started;
-  const result = { templates: gallery.matcher.size(), ready_ms: readyMs, gallery_ms: gallery.loadedMs, backend: engine.backend };
-  await engine.close();
+  const result = { templates: gallery.matcher.size(), ready_ms: readyMs, models_ms: engine.modelsMs, gallery_ms: gallery.loadedMs, backend: engine.e.backend };
+  await engine.e.close();
   return result;
 }
 
