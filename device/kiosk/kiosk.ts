@@ -96,7 +96,9 @@ export class Kiosk extends EventEmitter {
   attachReader(reader: CredentialReader): void {
     this.readers.push(reader);
     reader.on('presentation', (presentation: Presentation) => {
-      void this.submit(presentation, reader.door, reader.direction);
+      this.submit(presentation, reader.door, reader.direction).catch((error: unknown) => {
+        this.log.error({ err: error, reader: reader.id }, 'presentation refused');
+      });
     });
     reader.on('status', (status: ReaderStatus) => {
       this.log.info({ reader: reader.id, status }, 'reader status');
