@@ -8,6 +8,7 @@ import { Server as SocketIoServer } from 'socket.io';
 import { v7 as uuidv7 } from 'uuid';
 import { registerAdminRoutes, listenAdmin } from './admin/index.js';
 import { KioskClock } from './clock.js';
+import { clockOverrideFromEnv } from './clock-override.js';
 import { databasePath, loadConfig, type KioskConfig } from './config/index.js';
 import { Kiosk } from './kiosk/index.js';
 import { buildHardware } from './kiosk/hardware.js';
@@ -21,6 +22,7 @@ import { registerSimulator } from './sim/index.js';
 import { attachBoard } from './wiring/board.js';
 import { attachHealth } from './wiring/health.js';
 import { attachBiometrics } from './wiring/biometric.js';
+import { attachSync } from './wiring/sync.js';
 import { LOG_REDACT } from './systemd/logger.js';
 // ---- end wiring imports ----
 
@@ -34,7 +36,8 @@ export interface RunningKiosk {
 
 async function openCore(config: KioskConfig, logger: Logger, bootId: string) {
   await mkdir(config.device.stateDir, { recursive: true, mode: 0o750 });
-  const clock = new KioskClock({ utcOffsetMinutes: config.device.utcOffsetMinutes, logger });
+  // ESIK_FAKE_CLOCK_FILE (fault tests only) moves the wall clock and the NTP state under a real process.
+  const clock = new KioskClock({ utcOffsetMinutes: config.device.utcOffsetMinutes, logger, ...clockOverrideFromEnv(process.env) });
   clock.start();
   // A damaged database is quarantined and its unsent events salvaged rather than keeping the door down.
   const { store, recovery } = await openStoreRecovering(() => openKioskStore(config, { bootId, clock, logger, createKey: true }), {
@@ -75,6 +78,7 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
   await attachBoard(services);
   await attachHealth(services);
   await attachBiometrics(services);
+  await attachSync(services);
   // ---- end wiring ----
 
   for (const reader of hardware.readers.values()) {
