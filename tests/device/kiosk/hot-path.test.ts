@@ -121,3 +121,21 @@ describe('kiosk modes', () => {
     expect(events.filter((e) => e.type === 'access.granted')).toHaveLength(0);
   });
 });
+
+describe('readers', () => {
+  it('a presentation at an attached simulated reader is decided at its door and direction', async () => {
+    rig = await kioskRig();
+    const { SimulatedCardReader } = await import('../../../device/hw/index.js');
+    const reader = new SimulatedCardReader('main-out', 'main', 'out');
+    rig.kiosk.attachReader(reader);
+    await reader.start();
+    const decided = new Promise<KioskDecision>((resolve) => rig!.kiosk.once('decision', resolve));
+    reader.present('0a11c0de');
+    expect(await decided).toMatchObject({ outcome: 'grant', door: 'main', direction: 'out', readerId: 'main-out' });
+    reader.present('   '); // garbage: ignored by the reader with a warning, no decision
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const types = (await rig.store.events.since(0, 20)).map((e) => e.type);
+    expect(types.filter((t) => t.startsWith('access.'))).toEqual(['access.granted']);
+    expect(types).toContain('reader.status');
+  });
+});
