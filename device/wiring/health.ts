@@ -49,30 +49,12 @@ const DEFAULT_MAX_LAG_MS = 2_000;
 const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
 
 export async function attachHealth(services: KioskServices, options: HealthWiringOptions = {}): Promise<HealthHandle> {
-  const { config, logger, kiosk, store, clock } = services;
+  const { config, logger, kiosk } = services;
   const env = options.env ?? process.env;
   const metrics = options.metrics ?? new KioskMetrics(new Registry(), { defaultLabels: { device: config.device.id } });
   const notifier = new SdNotifier(options.notifyTransport ?? notifyTransportFromEnv(env), logger);
   const lag = nativeEventLoopLag();
-  const watchdogMs = watchdogIntervalMs(env);
-  // systemd's advice: ping at half the watchdog period, so one slow run does not kill the kiosk.
-  const intervalMs = Math.min(options.intervalMs ?? DEFAULT_INTERVAL_MS, watchdogMs === null ? Infinity : Math.floor(watchdogMs / 2));
-  const readers = (): Array<{ id: string; status: string; required: boolean }> =>
-    [...services.readers.values()].map((reader) => ({ id: reader.id, status: reader.status(), required: true }));
-  const monitor = new HealthMonitor({
-    logger,
-    intervalMs,
-    watchdog: notifier,
-    checks: [
-      eventLoopLagCheck(lag.read, options.maxLagMs ?? DEFAULT_MAX_LAG_MS),
-      databaseWritableCheck(() => store.state.set('health.probe', clock.wallMs())),
-      readersAliveCheck(readers),
-      diskFreeCheck(config.device.stateDir, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES),
-      clockTrustedCheck(() => clock.trusted()),
-      storeRecoveryCheck(() => services.storeRecovery),
-    ],
-    onReport: (report) => refreshGauges(services, metrics, report),
-  });
+  const monitor = buildMonitor(services, options, { metrics, notifier, readLag: lag.read, env });
   kiosk.on('decision', (decision: KioskDecision) => {
     const ms = decision.actuatedMonoMs - decision.presentedMonoMs;
     metrics.observeDecision(decision.outcome === 'grant' ? 'granted' : 'denied', decision.reason, ms);
@@ -104,6 +86,37 @@ export async function attachHealth(services: KioskServices, options: HealthWirin
     await server.close();
   });
   return { monitor, metrics, notifier, server, port };
+}
+
+interface MonitorParts {
+  metrics: KioskMetrics;
+  notifier: SdNotifier;
+  readLag: () => number;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The checks that gate the watchdog, run at most every half watchdog period. */
+function buildMonitor(services: KioskServices, options: HealthWiringOptions, parts: MonitorParts): HealthMonitor {
+  const { config, logger, store, clock } = services;
+  const watchdogMs = watchdogIntervalMs(parts.env);
+  // systemd's advice: ping at half the watchdog period, so one slow run does not kill the kiosk.
+  const intervalMs = Math.min(options.intervalMs ?? DEFAULT_INTERVAL_MS, watchdogMs === null ? Infinity : Math.floor(watchdogMs / 2));
+  const readers = (): Array<{ id: string; status: string; required: boolean }> =>
+    [...services.readers.values()].map((reader) => ({ id: reader.id, status: reader.status(), required: true }));
+  return new HealthMonitor({
+    logger,
+    intervalMs,
+    watchdog: parts.notifier,
+    checks: [
+      eventLoopLagCheck(parts.readLag, options.maxLagMs ?? DEFAULT_MAX_LAG_MS),
+      databaseWritableCheck(() => store.state.set('health.probe', clock.wallMs())),
+      readersAliveCheck(readers),
+      diskFreeCheck(config.device.stateDir, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES),
+      clockTrustedCheck(() => clock.trusted()),
+      storeRecoveryCheck(() => services.storeRecovery),
+    ],
+    onReport: (report) => refreshGauges(services, parts.metrics, report),
+  });
 }
 
 /** Gauges that follow each health run; the outbox depth is read from the store off the hot path. */

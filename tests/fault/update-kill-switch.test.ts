@@ -16,9 +16,14 @@ import { DirectProcessRestarter, buildFakeRelease, freePort, tempRoot } from '..
 const run = promisify(execFile);
 const CHILD = join(import.meta.dirname, '..', 'ops', 'helpers', 'switch-child.ts');
 const TRIALS = 8;
+// Each trial starts a tsx child; on a loaded 2-core machine that alone can take seconds.
+const TRIAL_TIMEOUT_MS = 300_000;
+const children = new Set<ReturnType<typeof spawn>>();
 
 async function startChild(args: string[]): Promise<ReturnType<typeof spawn>> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let out = '';
   child.stdout?.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
@@ -70,6 +75,7 @@ describe('kill -9 during the release switch', () => {
   });
 
   afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
     await restarter.stop();
     await rm(root, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
@@ -93,7 +99,7 @@ describe('kill -9 during the release switch', () => {
       seen.add(await expectWorkingCurrent());
     }
     expect(seen.size).toBeGreaterThanOrEqual(1);
-  });
+  }, TRIAL_TIMEOUT_MS);
 
   it(`leaves a working current after SIGKILL at random points of a whole install (${TRIALS} trials)`, async () => {
     const archive = await buildFakeRelease({ workDir: work, version: '2.0.0', mode: 'good', privateKey });
@@ -109,9 +115,10 @@ describe('kill -9 during the release switch', () => {
     const result = await updater.install(archive);
     expect(result).toMatchObject({ outcome: 'installed', version: '2.0.0' });
     expect(await expectWorkingCurrent()).toBe('2.0.0');
-  });
+  }, TRIAL_TIMEOUT_MS);
 
   it('verifies an update whose updater was killed after the switch, and rolls it back when unhealthy', async () => {
+    const before = await expectWorkingCurrent();
     const archive = await buildFakeRelease({ workDir: work, version: '2.1.0', mode: 'unhealthy', privateKey });
     const child = await startChild(['install', root, archive, '20000']);
     const deadline = Date.now() + 20_000;
@@ -124,8 +131,8 @@ describe('kill -9 during the release switch', () => {
     expect(await layout.currentVersion()).toBe('2.1.0');
     expect((await layout.readState()).inFlight?.version).toBe('2.1.0');
     const recovered = await updater.recover();
-    expect(recovered).toMatchObject({ outcome: 'rolled-back', version: '2.0.0', from: '2.1.0' });
-    expect(await expectWorkingCurrent()).toBe('2.0.0');
+    expect(recovered).toMatchObject({ outcome: 'rolled-back', version: before, from: '2.1.0' });
+    expect(await expectWorkingCurrent()).toBe(before);
     expect((await layout.readState()).inFlight).toBeNull();
-  });
+  }, TRIAL_TIMEOUT_MS);
 });

@@ -40,7 +40,7 @@ describe('esik update: install, health check, automatic rollback', () => {
       layout,
       logger,
       restart: restarter.restart,
-      health: { url: `http://127.0.0.1:${port}/health`, timeoutMs: 4_000, stableMs: 600, pollMs: 100 },
+      health: { url: `http://127.0.0.1:${port}/health`, timeoutMs: 8_000, stableMs: 600, pollMs: 100 },
       keep: 3,
       databaseSchema: () => Promise.resolve(databaseSchema),
       audit: (action, detail) => {
