@@ -14,11 +14,14 @@ const logger = pino({ level: 'silent' });
 interface Wire {
   board: five.Board;
   writes: Array<[number, number]>;
+  /** Bytes written to I2C address 0x27 (a PCF8574 backpack), in order. */
+  i2c: number[];
 }
 
 /** The part of mock-firmata's io the tests touch: pin writes are recorded at this transport. */
 interface MockIo {
   digitalWrite(pin: number, value: number): void;
+  i2cWrite(address: number, ...rest: unknown[]): void;
   emit(event: string): boolean;
 }
 
@@ -31,12 +34,19 @@ async function readyBoard(): Promise<Wire> {
     writes.push([pin, value]);
     original(pin, value);
   };
+  const i2c: number[] = [];
+  const originalI2c = io.i2cWrite.bind(io);
+  io.i2cWrite = (address: number, ...rest: unknown[]) => {
+    const bytes = rest.at(-1);
+    if (address === 0x27) i2c.push(...(Array.isArray(bytes) ? (bytes as number[]) : [bytes as number]));
+    originalI2c(address, ...rest);
+  };
   const board = new five.Board({ io, repl: false, debug: false });
   const ready = new Promise<void>((resolve) => board.on('ready', () => resolve()));
   io.emit('connect');
   io.emit('ready');
   await ready;
-  return { board, writes };
+  return { board, writes, i2c };
 }
 
 /** Replays recorded pin writes through an HD44780 model and returns its two visible rows. */
@@ -74,6 +84,18 @@ function decode(writes: ReadonlyArray<[number, number]>, cols = 16): { rows: str
   }
   const row = (start: number): string => String.fromCharCode(...ddram.slice(start, start + cols));
   return { rows: [row(0x00), row(0x40)], commands };
+}
+
+/** PCF8574 byte stream (bit 0 RS, bit 2 EN, bits 4-7 D4-D7) as the equivalent parallel pin writes. */
+function i2cAsPinWrites(bytes: readonly number[]): Array<[number, number]> {
+  return bytes.flatMap((byte): Array<[number, number]> => [
+    [PINS.rs, byte & 0x01],
+    [PINS.d4, (byte >> 4) & 1],
+    [PINS.d5, (byte >> 5) & 1],
+    [PINS.d6, (byte >> 6) & 1],
+    [PINS.d7, (byte >> 7) & 1],
+    [PINS.en, (byte >> 2) & 1],
+  ]);
 }
 
 describe('toLcdAscii', () => {
@@ -128,6 +150,16 @@ describe('LcdDisplay on a mock Firmata board (parallel 4-bit)', () => {
   it('rejects writes after close instead of throwing', async () => {
     await lcd.close();
     await expect(lcd.show(['x'])).rejects.toThrow(/closed/);
+  });
+});
+
+describe('LcdDisplay on an I2C backpack (PCF8574 at 0x27)', () => {
+  it('shows the Russian deny reason transliterated, as the expander latches it', async () => {
+    const wire = await readyBoard();
+    const lcd = new LcdDisplay({ name: 'kiosk', board: wire.board, logger, controller: 'PCF8574', LcdClass: five.LCD });
+    await lcd.show(greetingLines({ outcome: 'deny', reason: 'outside_schedule', direction: 'in', person: null }, 'ru'));
+    expect(decodeScreen(i2cAsPinWrites(wire.i2c))).toEqual(['Prokhod zapreshc', 'Vne raspisaniya ']);
+    await lcd.close();
   });
 });
 
