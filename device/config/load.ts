@@ -216,7 +216,7 @@ function resolvePaths(config: KioskConfig, base: string): KioskConfig {
       keyFile: at(config.security.keyFile) ?? resolve(stateDir, 'template.key'),
       pinHashFile: at(config.security.pinHashFile),
     },
-    sync: { ...config.sync, tokenFile: at(config.sync.tokenFile) },
+    sync: { ...config.sync, tokenFile: at(config.sync.tokenFile), caFile: at(config.sync.caFile) },
     biometric: config.biometric && { ...config.biometric, modelDir: at(config.biometric.modelDir) },
   };
 }

@@ -59,8 +59,12 @@ export const ConfigSchema = z.object({
       url: z.url().optional(),
       tokenFile: z.string().optional(),
       intervalMs: z.number().int().min(1000).default(15_000),
+      /** PEM CA to trust for the hub (e.g. its self-signed certificate); default: system CAs. */
+      caFile: z.string().optional(),
+      /** Hub public-key pins: base64 SHA-256 of the SPKI (docs/protocol.md). */
+      pins: z.array(z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 SHA-256')).default([]),
     })
-    .default({ intervalMs: 15_000 }),
+    .default({ intervalMs: 15_000, pins: [] }),
   health: z
     .object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8081) })
     .default({ host: '127.0.0.1', port: 8081 }),

@@ -40,6 +40,8 @@ export interface SyncClientOptions {
   onCommand?: (command: HubCommand) => Promise<CommandAck>;
   /** The hub's clock (Date header), epoch ms. */
   onServerTime?: (ms: number) => void;
+  /** After every cycle (metrics, health). */
+  onCycle?: (result: SyncCycleResult) => void;
   /** A trusted (bootId, monoMs, wallMs) of this boot, or null while the clock is untrusted. */
   clockAnchor?: () => ClockAnchor | null;
   dispatcher?: Dispatcher;
@@ -47,6 +49,8 @@ export interface SyncClientOptions {
   now?: () => number;
   random?: () => number;
   backoff?: BackoffPolicy;
+  /** After notify(): how soon new events are pushed. */
+  notifyDelayMs?: number;
   /** Between successful cycles. */
   intervalMs?: number;
   /** While unauthorized: how often to look whether the token changed; a full retry happens every unauthorizedRetryMs. */
@@ -137,7 +141,10 @@ export class SyncClient {
 
   /** New events were recorded: push soon rather than at the next interval (when not backing off). */
   notify(): void {
-    if (this.running && this.current === null && (this.state === 'online' || this.state === 'idle')) this.schedule(0);
+    if (!this.running || this.current !== null || (this.state !== 'online' && this.state !== 'idle')) return;
+    // A short delay gathers a morning rush into one batch instead of a request per arrival.
+    const soon = this.options.notifyDelayMs ?? 250;
+    if (this.nextAttemptMs === null || this.nextAttemptMs - this.now() > soon) this.schedule(soon);
   }
 
   /** Runs one cycle now (after a running one); used by `esik sync now`. */
@@ -190,6 +197,13 @@ export class SyncClient {
   private runCycle(): Promise<SyncCycleResult> {
     const cycle = this.cycle().finally(() => {
       if (this.current === cycle) this.current = null;
+    });
+    void cycle.then((result) => {
+      try {
+        this.options.onCycle?.(result);
+      } catch (error) {
+        this.log.warn({ err: error }, 'onCycle failed');
+      }
     });
     this.current = cycle;
     return cycle;

@@ -3,7 +3,7 @@
 // a pull from any cursor returns each entity at most once, in its latest form.
 import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, WireEvent, WireRosterChange } from '../client/wire.js';
 import { rosterEntityId } from '../client/wire.js';
-import { HubDb } from './db.js';
+import { HubDb, type SqlValue } from './db.js';
 import type { CommandRecord, DeviceRecord, HubEvent, HubStorage, IngestRejection, RosterPageResult } from './storage.js';
 
 const SCHEMA = `
@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS commands (
   created_at TEXT NOT NULL, expires_at TEXT, expires_ms INTEGER, state TEXT NOT NULL, ack TEXT, acked_ms INTEGER);
 CREATE INDEX IF NOT EXISTS commands_pending ON commands (device_id, state);
 `;
+
+/** Rows per multi-row INSERT (10 parameters each) and ids per IN (...) lookup. */
+const INSERT_CHUNK = 50;
+const LOOKUP_CHUNK = 500;
 
 interface EventRow {
   hub_seq: number;
@@ -120,14 +124,48 @@ export class SqliteHubStorage implements HubStorage {
     return this.db.transaction(async () => {
       const response: PushResponse = { accepted: [], duplicates: [], rejected: [...rejected] };
       const anchors = await this.recordAnchors(deviceId, events, anchor);
+      const fresh: WireEvent[] = [];
+      // Classify against what is stored with two set lookups, then insert the new ones in a few
+      // multi-row statements: the transaction holds the only writer, so nothing changes between.
+      const known = await this.storedMatches(deviceId, events);
       for (const event of events) {
-        const outcome = await this.insertEvent(deviceId, event, anchors.get(event.bootId) ?? null, nowMs);
-        if (outcome === 'accepted') response.accepted.push(event.id);
-        else if (outcome === 'duplicate') response.duplicates.push(event.id);
-        else response.rejected.push({ id: event.id, error: outcome.error });
+        const byId = known.byId.get(event.id);
+        if (byId) {
+          if (byId.device_id === deviceId && byId.seq === event.seq) response.duplicates.push(event.id);
+          else response.rejected.push({ id: event.id, error: `conflict: id ${event.id} is already stored as another event` });
+        } else if (known.seqs.has(event.seq)) {
+          response.rejected.push({ id: event.id, error: `conflict: seq ${event.seq} already holds another event id for this device` });
+        } else {
+          fresh.push(event);
+        }
+      }
+      for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
+        const part = fresh.slice(i, i + INSERT_CHUNK);
+        const params = part.flatMap((event) => this.eventParams(deviceId, event, anchors.get(event.bootId) ?? null, nowMs));
+        await this.db.run(`INSERT INTO events (id, device_id, seq, type, boot_id, mono_ms, time_trusted, true_ms, received_ms, body) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, params);
+        response.accepted.push(...part.map((e) => e.id));
       }
       return response;
     });
+  }
+
+  private async storedMatches(deviceId: string, events: WireEvent[]): Promise<{ byId: Map<string, { device_id: string; seq: number }>; seqs: Set<number> }> {
+    const byId = new Map<string, { device_id: string; seq: number }>();
+    const seqs = new Set<number>();
+    for (let i = 0; i < events.length; i += LOOKUP_CHUNK) {
+      const part = events.slice(i, i + LOOKUP_CHUNK);
+      const marks = part.map(() => '?').join(', ');
+      const rows = await this.db.all<{ id: string; device_id: string; seq: number }>(`SELECT id, device_id, seq FROM events WHERE id IN (${marks})`, part.map((e) => e.id));
+      for (const row of rows) byId.set(row.id, row);
+      const taken = await this.db.all<{ seq: number }>(`SELECT seq FROM events WHERE device_id = ? AND seq IN (${marks})`, [deviceId, ...part.map((e) => e.seq)]);
+      for (const row of taken) seqs.add(row.seq);
+    }
+    return { byId, seqs };
+  }
+
+  private eventParams(deviceId: string, event: WireEvent, anchor: ClockAnchor | null, nowMs: number): SqlValue[] {
+    const trueMs = event.timeTrusted ? event.wallMs : anchor ? Math.round(anchor.wallMs + (event.monoMs - anchor.monoMs)) : null;
+    return [event.id, deviceId, event.seq, event.type, event.bootId, event.monoMs, event.timeTrusted ? 1 : 0, trueMs, nowMs, JSON.stringify(event)];
   }
 
   /** Every trusted event and the request's anchor pin their boot's monotonic clock to true time. */
@@ -150,20 +188,6 @@ export class SqliteHubStorage implements HubStorage {
       if (row) latest.set(bootId, { bootId, monoMs: row.mono_ms, wallMs: row.wall_ms });
     }
     return latest;
-  }
-
-  private async insertEvent(deviceId: string, event: WireEvent, anchor: ClockAnchor | null, nowMs: number): Promise<'accepted' | 'duplicate' | { error: string }> {
-    const trueMs = event.timeTrusted ? event.wallMs : anchor ? Math.round(anchor.wallMs + (event.monoMs - anchor.monoMs)) : null;
-    const inserted = await this.db.run(
-      `INSERT INTO events (id, device_id, seq, type, boot_id, mono_ms, time_trusted, true_ms, received_ms, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      [event.id, deviceId, event.seq, event.type, event.bootId, event.monoMs, event.timeTrusted ? 1 : 0, trueMs, nowMs, JSON.stringify(event)],
-    );
-    if (inserted.changes === 1) return 'accepted';
-    const byId = await this.db.get<{ device_id: string; seq: number }>('SELECT device_id, seq FROM events WHERE id = ?', [event.id]);
-    if (byId && byId.device_id === deviceId && byId.seq === event.seq) return 'duplicate';
-    if (byId) return { error: `conflict: id ${event.id} is already stored as another event` };
-    return { error: `conflict: seq ${event.seq} already holds another event id for this device` };
   }
 
   async readEvents(afterHubSeq: number, limit: number, deviceId?: string): Promise<HubEvent[]> {

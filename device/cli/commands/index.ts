@@ -13,6 +13,7 @@ import { registerRollback } from './rollback.js';
 import { registerUpdate } from './update.js';
 import { registerEnroll } from './enroll.js';
 import { registerBiometricEval } from './biometric-eval.js';
+import { registerSync } from './sync.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -29,5 +30,6 @@ export const COMMANDS: CommandRegistrar[] = [
   registerRollback,
   registerEnroll,
   registerBiometricEval,
+  registerSync,
   // ---- more commands: add one line each ----
 ];
