@@ -23,7 +23,6 @@ import { attachBoard } from './wiring/board.js';
 import { attachHealth } from './wiring/health.js';
 import { attachBiometrics } from './wiring/biometric.js';
 import { attachSync } from './wiring/sync.js';
-import { attachSync } from './wiring/sync.js';
 import { LOG_REDACT } from './systemd/logger.js';
 // ---- end wiring imports ----
 
@@ -79,7 +78,6 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
   await attachBoard(services);
   await attachHealth(services);
   await attachBiometrics(services);
-  await attachSync(services);
   await attachSync(services);
   // ---- end wiring ----
 
