@@ -95,6 +95,19 @@ describe('lobby page in headless Chromium', () => {
     expect(await groupRow('6А')).toEqual(['6А', '3 / 3', '0']);
   });
 
+  it('after a network blip (transport closed under it), catches up what was committed meanwhile, once', async () => {
+    const before = await rowSeqs();
+    for (const socket of harness.parts.io.of('/board').sockets.values()) socket.conn.close();
+    const missed: number[] = [];
+    for (const id of ['p7', 'p5']) missed.push((await harness.present(id, 'out'))!.event!.seq);
+    await page.waitForSelector(`#arrivals li[data-seq="${missed.at(-1)}"]`, { timeout: 10_000 });
+    await page.waitForSelector('#status', { state: 'hidden' });
+    const after = await rowSeqs();
+    expect(after.slice(0, 2)).toEqual([...missed].reverse());
+    expect(after.slice(2)).toEqual(before.slice(0, after.length - 2));
+    expect(new Set(after).size).toBe(after.length);
+  });
+
   it('renders the Kazakh letters with a real font and saves a 1920x1080 screenshot', async () => {
     await presentAndSee('p7');
     const text = (await page.textContent('body')) ?? '';
