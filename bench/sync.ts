@@ -99,6 +99,17 @@ export async function run(flags: string[]): Promise<object> {
     await loadRoster(hub.url, adminToken, people);
     const { token } = await admin(hub.url, adminToken, 'POST', '/v1/admin/devices', { id: 'bench-roster' });
     const { store, client } = await kiosk(dir, 'bench-roster', hub.url, token ?? '', { rosterPageSize: 2000 });
+    // Time spent inside the store's applyPage (decrypt/encrypt, SQLite) versus the wire and the hub.
+    let storeApplyMs = 0;
+    const applyPage = store.roster.applyPage.bind(store.roster);
+    store.roster.applyPage = async (...args) => {
+      const t0 = performance.now();
+      try {
+        return await applyPage(...args);
+      } finally {
+        storeApplyMs += performance.now() - t0;
+      }
+    };
     const started = performance.now();
     const pulled = await client.syncNow();
     const rosterSeconds = (performance.now() - started) / 1000;
@@ -116,6 +127,7 @@ export async function run(flags: string[]): Promise<object> {
         changesApplied: pulled.rosterApplied,
         pageSize: 2000,
         seconds: Number(rosterSeconds.toFixed(2)),
+        storeApplySeconds: Number((storeApplyMs / 1000).toFixed(2)),
         targetSeconds: 20,
         meetsTarget: rosterSeconds <= 20 && snapshot.people.size === people,
       },
