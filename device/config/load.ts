@@ -15,11 +15,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** `doors[0].pulseMs` from zod's path array. */
+/**
+ * `doors[0].pulseMs` from zod's path array. A key that is not an identifier (empty, spaces, dots)
+ * is quoted, `admin[" "]`, so the problem still names the field unambiguously.
+ */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
+    else if (!/^[A-Za-z_$][\w$]*$/.test(String(part))) out += `[${JSON.stringify(String(part))}]`;
     else out += out === '' ? String(part) : `.${String(part)}`;
   }
   return out === '' ? '(root)' : out;
