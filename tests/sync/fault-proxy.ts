@@ -14,7 +14,9 @@ export type Fault =
   | { kind: 'reorder' }
   | { kind: 'status'; status: number; retryAfterS?: number; body?: string }
   /** Accept the request and never answer (the client's timeout must fire). */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Answer 400 to any request whose body contains `marker` (a hub that refuses whole batches). */
+  | { kind: 'reject-containing'; marker: string };
 
 export interface ProxyStats {
   requests: number;
@@ -129,6 +131,12 @@ export class FaultProxy {
       this.stats.faulted += 1;
       res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfterS === undefined ? {} : { 'retry-after': String(fault.retryAfterS) }) });
       res.end(fault.body ?? JSON.stringify({ error: 'unavailable', message: 'injected fault' }));
+      return;
+    }
+    if (fault.kind === 'reject-containing' && captured.body.includes(fault.marker)) {
+      this.stats.faulted += 1;
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'invalid_payload', message: `batch contains ${fault.marker}` }));
       return;
     }
     const answer = await this.forward(captured);
