@@ -61,17 +61,29 @@ async function fill(store: Store, count: number): Promise<void> {
   }
 }
 
-async function drain(dir: string, hubUrl: string, adminToken: string, name: string, events: number, batchSize: number): Promise<{ events: number; seconds: number; eventsPerSecond: number }> {
+async function drain(dir: string, hubUrl: string, adminToken: string, name: string, events: number, batchSize: number): Promise<{ events: number; seconds: number; eventsPerSecond: number; storeOutboxSeconds: number }> {
   const { token } = await admin(hubUrl, adminToken, 'POST', '/v1/admin/devices', { id: name });
   const { store, client } = await kiosk(dir, name, hubUrl, token ?? '', { batchSize });
   await fill(store, events);
+  // Time inside the store's outbox (reading batches, marking them synced) versus wire and hub.
+  let outboxMs = 0;
+  const timed = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    const t0 = performance.now();
+    try {
+      return await fn(...args);
+    } finally {
+      outboxMs += performance.now() - t0;
+    }
+  };
+  store.outbox.nextBatch = timed(store.outbox.nextBatch.bind(store.outbox));
+  store.outbox.markSynced = timed(store.outbox.markSynced.bind(store.outbox));
   const started = performance.now();
   const result = await client.syncNow();
   const seconds = (performance.now() - started) / 1000;
   const left = (await store.outbox.backlog()).pending;
   await store.close();
   if (!result.ok || left !== 0) throw new Error(`drain incomplete: ${result.error ?? ''} pending=${left}`);
-  return { events, seconds: Number(seconds.toFixed(2)), eventsPerSecond: Math.round(events / seconds) };
+  return { events, seconds: Number(seconds.toFixed(2)), eventsPerSecond: Math.round(events / seconds), storeOutboxSeconds: Number((outboxMs / 1000).toFixed(2)) };
 }
 
 async function loadRoster(hubUrl: string, adminToken: string, people: number): Promise<void> {
