@@ -136,6 +136,8 @@ export class SqliteHubStorage implements HubStorage {
         } else if (known.seqs.has(event.seq)) {
           response.rejected.push({ id: event.id, error: `conflict: seq ${event.seq} already holds another event id for this device` });
         } else {
+          // A seq repeated within this batch would otherwise break the UNIQUE insert (a 500).
+          known.seqs.add(event.seq);
           fresh.push(event);
         }
       }
