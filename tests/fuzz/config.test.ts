@@ -43,8 +43,8 @@ function pathsOf(value: Json, prefix: (string | number)[] = [], out: (string | n
 function mutate(base: Json, path: (string | number)[], action: 'set' | 'delete' | 'add', replacement: Json, extraKey: string): Json {
   const copy = structuredClone(base);
   if (path.length === 0) return action === 'set' ? replacement : copy;
-  const parent = path.slice(0, -1).reduce<Json>((node, key) => (node as Record<string | number, Json>)[key] as Json, copy) as Record<string | number, Json>;
-  const last = path[path.length - 1]!;
+  const parent = path.slice(0, -1).reduce<Json>((node, key) => (node as Record<string | number, Json>)[key], copy) as Record<string | number, Json>;
+  const last = path[path.length - 1];
   if (action === 'set') parent[last] = replacement;
   else if (action === 'delete') {
     if (Array.isArray(parent)) parent.splice(Number(last), 1);

@@ -137,7 +137,7 @@ describe('fuzz: palm report decoder', () => {
         const encoded = encodePalmReports(v, quality);
         const target = where % (encoded.length * PALM_REPORT_LENGTH);
         const corrupted = encoded.map((r) => Buffer.from(r));
-        const report = corrupted[Math.floor(target / PALM_REPORT_LENGTH)]!;
+        const report = corrupted[Math.floor(target / PALM_REPORT_LENGTH)];
         report[target % PALM_REPORT_LENGTH] ^= flip;
         const decoder = new PalmFrameDecoder();
         const vectors = corrupted.flatMap((r) => decoder.push(r)).filter((o) => o.type === 'vector');

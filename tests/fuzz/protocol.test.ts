@@ -131,7 +131,7 @@ describe('fuzz: hub side, device requests', () => {
     hub = await buildHub({ storage, logger, adminToken });
     const registered = await hub.inject({ method: 'POST', url: '/v1/admin/devices', headers: { authorization: `Bearer ${adminToken}` }, payload: { id: 'kiosk-1' } });
     expect(registered.statusCode).toBe(201);
-    token = (registered.json() as { token: string }).token;
+    token = registered.json<{ token: string }>().token;
   });
   afterAll(async () => {
     await hub.close();
