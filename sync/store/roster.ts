@@ -1,6 +1,7 @@
-// The persisted roster. Every page is one transaction including its cursor. Consecutive changes of
-// the same kind are written as multi-row statements (prepared once per chunk), awaited in order,
-// so 50,000 people apply in a few seconds and the page's own order (upsert then delete) holds.
+// The persisted roster. Every page is one transaction including its cursor. Changes of the same
+// kind are written as multi-row statements (prepared once per chunk), awaited in order, so 50,000
+// people apply in a few seconds; interleaved upserts (person, template, person, ...) are grouped by
+// type first where that cannot change the result (batchedOrder), and deletes keep their place.
 //
 // Privacy rules enforced here, as the last line before the disk: a template is stored only for a
 // person who exists, is not blocked and has biometric consent; blocking a person or withdrawing
@@ -60,6 +61,53 @@ function runsOf(changes: readonly RosterChange[]): RosterChange[][] {
   return runs;
 }
 
+/** The key an upsert writes: two upserts of one key must keep their page order. */
+function upsertKey(change: Upsert): string {
+  switch (change.type) {
+    case 'holiday': return `holiday:${change.data.date}`;
+    case 'setting': return `setting:${change.data.key}`;
+    default: return `${change.type}:${change.data.id}`;
+  }
+}
+
+const UPSERT_ORDER: readonly Upsert['type'][] = ['person', 'credential', 'template', 'schedule', 'holiday', 'setting'];
+
+/**
+ * Reorders a page so that runsOf finds long runs. The hub sends a person and their template
+ * interleaved, which as written would be two multi-row statements of one row each per person.
+ * Within a segment of upserts, types are applied people first; this gives the page-order result
+ * because a segment ends before any delete, before a second upsert of the same key, and before a
+ * person whose credential or template already appears in it (whose fate depends on that order).
+ */
+function batchedOrder(changes: readonly RosterChange[]): RosterChange[] {
+  const out: RosterChange[] = [];
+  let buckets = new Map<Upsert['type'], Upsert[]>();
+  let keys = new Set<string>();
+  let owners = new Set<string>();
+  const flush = (): void => {
+    for (const type of UPSERT_ORDER) out.push(...(buckets.get(type) ?? []));
+    buckets = new Map();
+    keys = new Set();
+    owners = new Set();
+  };
+  for (const change of changes) {
+    if (change.op === 'delete') {
+      flush();
+      out.push(change);
+      continue;
+    }
+    const key = upsertKey(change);
+    if (keys.has(key) || (change.type === 'person' && owners.has(change.data.id))) flush();
+    keys.add(key);
+    if (change.type === 'credential' || change.type === 'template') owners.add(change.data.personId);
+    const bucket = buckets.get(change.type);
+    if (bucket) bucket.push(change);
+    else buckets.set(change.type, [change]);
+  }
+  flush();
+  return out;
+}
+
 class PageWriter {
   readonly purged = new Set<string>();
   applied = 0;
@@ -74,7 +122,7 @@ class PageWriter {
   ) {}
 
   async write(changes: readonly RosterChange[]): Promise<void> {
-    for (const run of runsOf(changes)) {
+    for (const run of runsOf(batchedOrder(changes))) {
       const head = run[0];
       if (head === undefined) continue;
       if (head.op === 'delete') await this.deleteRun(head.type, run.flatMap((c) => (c.op === 'delete' ? [c.id] : [])));

@@ -89,6 +89,29 @@ describe('roster', () => {
     await store.close();
   });
 
+  it('interleaved people and templates (the hub order) are batched by type with the page-order result', async () => {
+    const store = await t.open();
+    await store.roster.applyPage([upsertPerson('p-2'), tpl('t-2', 'p-2', 2), upsertPerson('p-6', { status: 'blocked' })], 'c:1');
+    const result = await store.roster.applyPage([
+      upsertPerson('p-1'), tpl('t-1', 'p-1', 1), upsertPerson('p-3'), tpl('t-3', 'p-3', 3),
+      // blocked, then a template (skipped), then unblocked: batching the template after both would store it
+      upsertPerson('p-4', { status: 'blocked' }), tpl('t-4', 'p-4', 4), upsertPerson('p-4'),
+      // a template, then consent withdrawn: it must end up deleted and p-5 reported purged
+      upsertPerson('p-5'), tpl('t-5', 'p-5', 5), upsertPerson('p-5', { biometricConsent: false }),
+      { op: 'delete', type: 'template', id: 't-2' }, tpl('t-2b', 'p-2', 6),
+      // a template while p-6 is still blocked (skipped), then p-6 unblocked: p-6 must not move ahead
+      tpl('t-6', 'p-6', 7), upsertPerson('p-6'),
+    ], 'c:2');
+    expect(result.applied).toBe(12); // t-4 and t-6 are skipped, not applied
+    expect(result.purgedPersonIds.sort()).toEqual(['p-4', 'p-5']);
+    const snap = await store.roster.load();
+    expect(snap.templates.map((x) => x.id).sort()).toEqual(['t-1', 't-2b', 't-3']);
+    expect(snap.people.get('p-4')?.status).toBe('active');
+    expect(snap.people.get('p-6')?.status).toBe('active');
+    expect(snap.people.get('p-5')?.biometricConsent).toBe(false);
+    await store.close();
+  });
+
   it('replace/complete: a full re-pull replaces the roster only when complete', async () => {
     const store = await t.open();
     await store.roster.applyPage([upsertPerson('p-old'), upsertPerson('p-kept'), card('c-old', 'p-old', 'AA'), tpl('t-old', 'p-old', 1),
