@@ -18,6 +18,7 @@ import { seedRosterIfEmpty } from './kiosk/seed-roster.js';
 import { RosterCache } from './roster-cache.js';
 import type { KioskServices, StatusProvider } from './services.js';
 import { registerSimulator } from './sim/index.js';
+import { registerKeyRoutes } from './security/key-rotation.js';
 // ---- wiring imports: each optional subsystem adds its import here ----
 import { attachBoard } from './wiring/board.js';
 import { attachHealth } from './wiring/health.js';
@@ -73,6 +74,7 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
   };
   services.addStatus('storeRecovery', () => recovery ?? { recovered: false });
   registerAdminRoutes(services, statusProviders);
+  registerKeyRoutes(services);
   registerSimulator(services);
   // ---- wiring: each optional subsystem adds one line here, e.g. `await attachBoard(services);` ----
   await attachBoard(services);

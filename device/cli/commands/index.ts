@@ -14,6 +14,7 @@ import { registerUpdate } from './update.js';
 import { registerEnroll } from './enroll.js';
 import { registerBiometricEval } from './biometric-eval.js';
 import { registerSync } from './sync.js';
+import { registerKey } from './key.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -31,5 +32,6 @@ export const COMMANDS: CommandRegistrar[] = [
   registerEnroll,
   registerBiometricEval,
   registerSync,
+  registerKey,
   // ---- more commands: add one line each ----
 ];
