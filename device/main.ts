@@ -19,8 +19,10 @@ import { RosterCache } from './roster-cache.js';
 import type { KioskServices, StatusProvider } from './services.js';
 import { registerSimulator } from './sim/index.js';
 import { registerKeyRoutes } from './security/key-rotation.js';
+import { readPinHashFile, registerPinRoutes, TechnicianPinGuard } from './security/pin-guard.js';
 // ---- wiring imports: each optional subsystem adds its import here ----
 import { attachBoard } from './wiring/board.js';
+import { BOARD_SOCKET_SERVER_OPTIONS } from '../display/index.js';
 import { attachHealth } from './wiring/health.js';
 import { attachBiometrics } from './wiring/biometric.js';
 import { attachSync } from './wiring/sync.js';
@@ -63,7 +65,8 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
     lastPassages: await store.lastPassages(), usedCredentialIds: await store.usedSingleUseCredentials(),
   });
   const http = Fastify({ logger: false });
-  const io = new SocketIoServer(http.server, { serveClient: true });
+  // Board and simulator messages are tiny; a 16 KiB cap keeps a misbehaving client from making us buffer megabytes.
+  const io = new SocketIoServer(http.server, { serveClient: true, ...BOARD_SOCKET_SERVER_OPTIONS });
   const shutdownHooks: Array<() => Promise<void> | void> = [];
   const statusProviders = new Map<string, StatusProvider>();
   const services: KioskServices = {
@@ -75,9 +78,12 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
   services.addStatus('storeRecovery', () => recovery ?? { recovered: false });
   registerAdminRoutes(services, statusProviders);
   registerKeyRoutes(services);
-  registerSimulator(services);
+  // One PinGate for the kiosk: its lockout counts failures from every non-loopback client.
+  const pinGuard = new TechnicianPinGuard({ hash: await readPinHashFile(config.security.pinHashFile), logger });
+  registerSimulator(services, pinGuard.admit);
+  registerPinRoutes(services, pinGuard);
   // ---- wiring: each optional subsystem adds one line here, e.g. `await attachBoard(services);` ----
-  await attachBoard(services);
+  await attachBoard(services, { openFirmataBoard: hardware.openFirmataBoard });
   await attachHealth(services);
   await attachBiometrics(services);
   await attachSync(services);

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { KioskConfig } from '../config/index.js';
 import { createDoors, type DoorController, type DoorSet } from '../door/index.js';
 import { createReader, withDefaultTransports, type HwDeps } from '../hw/index.js';
+import type { FirmataBoardOpener } from '../hw/deps.js';
 import type { CredentialReader, DigitalInput, Relay } from '../hw/types.js';
 
 export interface KioskHardware {
@@ -13,12 +14,16 @@ export interface KioskHardware {
   /** Every relay and input by "<door>.<role>", for the simulator page and status. */
   relays: Map<string, Relay>;
   inputs: Map<string, DigitalInput>;
+  /** The one Firmata board pool: the LCD and LED matrix share it with relays, so a port opens once. */
+  openFirmataBoard: FirmataBoardOpener;
 }
 
 export async function buildHardware(config: KioskConfig, logger: Logger, monoNow: () => number): Promise<KioskHardware> {
   const deps: HwDeps = withDefaultTransports({ logger, monoNow });
   const doorSet = await createDoors(config.doors, deps);
-  const hardware: KioskHardware = { doorSet, doors: new Map(), readers: new Map(), relays: new Map(), inputs: new Map() };
+  const openFirmataBoard = deps.firmataBoard;
+  if (openFirmataBoard === undefined) throw new Error('withDefaultTransports did not provide a Firmata board pool');
+  const hardware: KioskHardware = { doorSet, doors: new Map(), readers: new Map(), relays: new Map(), inputs: new Map(), openFirmataBoard };
   for (const name of doorSet.names()) {
     const parts = doorSet.parts(name);
     if (parts === undefined) continue;
