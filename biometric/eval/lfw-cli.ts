@@ -31,6 +31,7 @@ interface CliOptions {
   skipIdentification?: boolean;
   backend: BackendChoice;
   tinyInputSize: number;
+  mirror?: boolean;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -40,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--skip-identification', 'verification only')
     .option('--backend <name>', 'auto | wasm | tensorflow', 'auto')
     .option('--tiny-input-size <px>', 'tiny face detector input size', positiveInt, 416)
+    .option('--mirror', 'average the descriptors of the chip and its mirror image')
     .parse(argv, { from: 'user' });
   const options = program.opts<CliOptions>();
   const lfwDir = defaultLfwDir();
@@ -59,6 +61,7 @@ async function main(argv: string[]): Promise<void> {
     multipleFaces: 'largest',
     gate: false,
     detector: { tinyInputSize: options.tinyInputSize },
+    mirror: options.mirror === true,
   });
   // noTTYOutput: a run redirected to a log file still shows its progress every 10 s.
   const bar = new SingleBar({ stream: process.stderr, format: 'LFW {bar} {value}/{total} images | {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 10_000 }, Presets.shades_classic);

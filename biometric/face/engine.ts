@@ -24,6 +24,8 @@ export interface FaceEngineOptions {
   multipleFaces?: 'reject' | 'largest';
   /** Skip the quality gate (evaluation of the recogniser itself); detection failures still count. */
   gate?: boolean;
+  /** Average the descriptors of the chip and its mirror image (twice the describe cost). */
+  mirror?: boolean;
 }
 
 export interface DetectionStats {
@@ -57,7 +59,7 @@ class DlibAlignedFaceEngine implements DetailedFaceEngine {
     private readonly faceapi: FaceApi,
     private readonly nets: FaceNets,
     private readonly detector: FaceDetector,
-    private readonly options: Required<Pick<FaceEngineOptions, 'multipleFaces' | 'gate'>> & {
+    private readonly options: Required<Pick<FaceEngineOptions, 'multipleFaces' | 'gate' | 'mirror'>> & {
       quality: QualityThresholds;
       decode: DecodeOptions;
     },
@@ -133,6 +135,13 @@ class DlibAlignedFaceEngine implements DetailedFaceEngine {
   }
 
   private async computeDescriptor(chip: Uint8Array): Promise<Float32Array> {
+    const plain = await this.describeChip(chip);
+    if (!this.options.mirror) return plain;
+    const mirrored = await this.describeChip(mirrorChip(chip, CHIP_SIZE));
+    return l2Normalise(plain.map((v, i) => v + mirrored[i]));
+  }
+
+  private async describeChip(chip: Uint8Array): Promise<Float32Array> {
     const tensor = this.faceapi.tf.tensor3d(chip, [CHIP_SIZE, CHIP_SIZE, 3], 'int32');
     try {
       const raw = await this.nets.recognition.computeFaceDescriptor(tensor);
@@ -155,6 +164,20 @@ class DlibAlignedFaceEngine implements DetailedFaceEngine {
     }
     return Promise.resolve();
   }
+}
+
+function mirrorChip(chip: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(chip.length);
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      const from = (y * size + x) * 3;
+      const to = (y * size + (size - 1 - x)) * 3;
+      out[to] = chip[from]!;
+      out[to + 1] = chip[from + 1]!;
+      out[to + 2] = chip[from + 2]!;
+    }
+  }
+  return out;
 }
 
 export function l2Normalise(vector: Float32Array): Float32Array {
@@ -183,6 +206,7 @@ export async function createFaceEngine(options: FaceEngineOptions): Promise<Deta
     {
       multipleFaces: options.multipleFaces ?? 'reject',
       gate: options.gate ?? true,
+      mirror: options.mirror ?? false,
       quality: { ...DEFAULT_QUALITY, ...options.quality },
       decode: options.decode ?? {},
     },
