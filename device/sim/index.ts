@@ -16,7 +16,7 @@ const ASSETS: Record<string, string> = { '': 'index.html', 'sim.js': 'sim.js', '
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
 /** Decides whether a client may use the simulator; the privacy part replaces it with PIN + lockout. */
-export type SimAccessGuard = (remoteAddress: string | undefined, headers: Record<string, string | string[] | undefined>) => boolean;
+export type SimAccessGuard = (remoteAddress: string | undefined, headers: Record<string, string | string[] | undefined>) => boolean | Promise<boolean>;
 
 export const loopbackOnly: SimAccessGuard = (address) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 
@@ -66,7 +66,7 @@ export function registerSimulator(services: KioskServices, guard: SimAccessGuard
   const { http, io, kiosk, logger } = services;
   const log = logger.child({ ns: 'sim' });
   const serveAsset = async (request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> => {
-    if (!guard(request.socket.remoteAddress, request.headers)) return reply.code(403).send('simulator: loopback only');
+    if (!(await guard(request.socket.remoteAddress, request.headers))) return reply.code(403).send('simulator: loopback or technician PIN only');
     const file = ASSETS[name];
     if (file === undefined) return reply.code(404).send('not found');
     const body = await readFile(join(here, 'public', file));
@@ -77,8 +77,10 @@ export function registerSimulator(services: KioskServices, guard: SimAccessGuard
 
   const namespace = io.of('/sim');
   namespace.use((socket, next) => {
-    if (guard(socket.handshake.address, socket.handshake.headers)) next();
-    else next(new Error('simulator: loopback only'));
+    void Promise.resolve(guard(socket.handshake.address, socket.handshake.headers)).then(
+      (admitted) => next(admitted ? undefined : new Error('simulator: loopback or technician PIN only')),
+      (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
+    );
   });
   namespace.on('connection', (socket: Socket) => {
     socket.emit('hello', { deviceId: services.config.device.id, readers: [...services.readers.values()].map((r) => ({ id: r.id, door: r.door, direction: r.direction })), cards: rosterView(services), hardware: hardwareView(services) });

@@ -15,6 +15,7 @@ import { registerEnroll } from './enroll.js';
 import { registerBiometricEval } from './biometric-eval.js';
 import { registerSync } from './sync.js';
 import { registerKey } from './key.js';
+import { registerPin } from './pin.js';
 
 export type CommandRegistrar = (program: Command) => void;
 
@@ -33,5 +34,6 @@ export const COMMANDS: CommandRegistrar[] = [
   registerBiometricEval,
   registerSync,
   registerKey,
+  registerPin,
   // ---- more commands: add one line each ----
 ];
