@@ -1,0 +1,123 @@
+// No image, template or name in clear anywhere on disk. A real kiosk (child process, temp state
+// dir, temp TMPDIR) enrols faces from faces-bbt through `esik enroll`, decides card presentations
+// (names are read), erases one person; then every file under the state dir (DB, -wal, -shm
+// included, scanned while the kiosk runs and after it stops) and the temp dir is searched for image
+// signatures, 16-byte windows of the enrolled float32 vectors, and the names (UTF-8 and UTF-16LE).
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFaceEngine } from '../../biometric/index.js';
+import { adminRequest } from '../../device/admin/index.js';
+import { daemonDir, repoRoot, startDaemon, waitForDaemon, type Daemon, type DaemonDir } from '../device/daemon.js';
+import { runEsik } from './helpers.js';
+
+const dataDir = process.env.ESIK_DATA_DIR ?? resolve(repoRoot, '../shared/data');
+const faces = (who: string): string[] => [1, 2, 3].map((i) => join(dataDir, 'faces-bbt', 'examples', who, `${who}${i}.png`));
+const ENROLLED = { 'p-1001': faces('amy'), 'p-1002': faces('howard') } as const;
+
+interface Needle {
+  what: string;
+  bytes: Buffer;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
+/** Every needle found in any file, as "file: what". */
+async function scan(dirs: string[], needles: Needle[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const dir of dirs) {
+    for (const file of await filesUnder(dir)) {
+      const content = await readFile(file).catch(() => Buffer.alloc(0));
+      for (const needle of needles) if (content.includes(needle.bytes)) found.push(`${file}: ${needle.what}`);
+    }
+  }
+  return found;
+}
+
+let dir: DaemonDir;
+let tempDir: string;
+let daemon: Daemon | null = null;
+let needles: Needle[] = [];
+const env = (): NodeJS.ProcessEnv => ({ TMPDIR: tempDir, TMP: tempDir, TEMP: tempDir });
+
+beforeAll(async () => {
+  dir = await daemonDir();
+  tempDir = await mkdtemp(join(tmpdir(), 'esik-scan-tmp-'));
+  const roster = JSON.parse(await readFile(join(repoRoot, 'fixtures/demo-roster.json'), 'utf8')) as { people: Array<{ id: string; name: string; shortName?: string }> };
+  for (const person of roster.people) if (person.id in ENROLLED) Object.assign(person, { biometricConsent: true });
+  const rosterFile = join(dir.dir, 'roster.json');
+  await writeFile(rosterFile, JSON.stringify(roster));
+  const config = JSON.parse(await readFile(dir.configFile, 'utf8')) as { device: Record<string, unknown> };
+  config.device.seedRosterFile = rosterFile;
+  await writeFile(dir.configFile, JSON.stringify(config));
+  // The roster file holds the names in clear by design (the test's own input); only the kiosk's
+  // state directory and its temp dir are scanned.
+  for (const person of roster.people) {
+    for (const name of [person.name, person.shortName].filter((n): n is string => typeof n === 'string' && n.length >= 4)) {
+      needles.push({ what: `name "${name}" (UTF-8)`, bytes: Buffer.from(name, 'utf8') }, { what: `name "${name}" (UTF-16LE)`, bytes: Buffer.from(name, 'utf16le') });
+    }
+  }
+  needles.push({ what: 'JPEG signature', bytes: Buffer.from([0xff, 0xd8, 0xff]) }, { what: 'PNG signature', bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47]) });
+  // The vectors as enrolled: the same engine on the same images gives the same descriptors.
+  const engine = await createFaceEngine({ backend: 'wasm', logger: pino({ level: 'silent' }) });
+  try {
+    for (const files of Object.values(ENROLLED)) {
+      for (const file of files) {
+        const result = await engine.extract(await readFile(file));
+        if (!result.ok) continue;
+        const bytes = Buffer.from(result.descriptor.buffer, result.descriptor.byteOffset, result.descriptor.byteLength);
+        for (let at = 0; at + 16 <= bytes.length; at += 16) needles.push({ what: `template bytes of ${file} @${at}`, bytes: bytes.subarray(at, at + 16) });
+      }
+    }
+  } finally {
+    await engine.close();
+  }
+  daemon = startDaemon(dir.configFile, env());
+  await waitForDaemon(dir.socketPath, daemon);
+}, 180_000);
+
+afterAll(async () => {
+  if (daemon !== null) {
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+  }
+  await dir.cleanup();
+  await rm(tempDir, { recursive: true, force: true });
+  needles = [];
+});
+
+describe('nothing readable on disk', () => {
+  it('after enrolment, decisions and an erasure: no image, template bytes or name in any file', async () => {
+    expect(needles.filter((n) => n.what.startsWith('template')).length).toBeGreaterThan(0);
+    for (const [person, files] of Object.entries(ENROLLED)) {
+      const result = await runEsik(dir.configFile, ['enroll', person, ...files, '--json'], { env: env(), timeoutMs: 170_000 });
+      expect(result.code, result.stderr).toBe(0);
+      expect((JSON.parse(result.stdout) as { enrolled: number }).enrolled).toBeGreaterThan(0);
+    }
+    for (const card of ['04A2B91C', '04A2B91D', '04A2B91E']) {
+      await adminRequest(dir.socketPath, 'POST', '/v1/simulate', { actor: 'test', kind: 'card', value: card });
+    }
+    await adminRequest(dir.socketPath, 'POST', '/v1/person/p-1002/erase', { actor: 'test' });
+    const stateDir = join(dir.dir, 'state');
+    const whileRunning = await scan([stateDir, tempDir], needles);
+    expect((await filesUnder(stateDir)).some((f) => f.endsWith('-wal'))).toBe(true);
+    daemon?.child.kill('SIGTERM');
+    await daemon?.exited;
+    daemon = null;
+    const afterStop = await scan([stateDir, tempDir], needles);
+    // Control: the same scan does find the names in the test's own roster file.
+    expect((await scan([dir.dir], needles.filter((n) => n.what.startsWith('name')))).some((f) => f.includes('roster.json'))).toBe(true);
+    expect(whileRunning).toEqual([]);
+    expect(afterStop).toEqual([]);
+  }, 400_000);
+});
