@@ -76,6 +76,11 @@ export async function enrolTemplates(target: EnrolTarget, request: EnrolRequest)
     reason: request.source,
     data: { actor: request.actor, templateIds: request.templates.map((t) => t.id), algo: request.templates[0]?.algo, count: request.templates.length },
   });
+  // Enrolment is a technician action like any other: the audit trail lists it with the rest.
+  await target.record({
+    type: 'audit', door: null, direction: null, personId: person.id, credential: null, reason: 'template.enrol',
+    data: { actor: request.actor, action: 'template.enrol', source: request.source, count: request.templates.length },
+  });
   return { personId: person.id, enrolled: changes.length };
 }
 
