@@ -82,3 +82,26 @@ describe('biometric consent', () => {
     expect(after.person).toBeNull();
   });
 });
+
+describe('display consent on the board', () => {
+  it('the board shows each arrival only as far as that person allowed: none, initials, short, full', async () => {
+    // The board's own feed over this kiosk's store and roster, as attachBoard builds it.
+    const { StoreBoardFeed } = await import('../../device/board-feed.js');
+    const feed = new StoreBoardFeed({ events: kiosk.services.store.events, roster: kiosk.services.roster, clock: kiosk.services.clock, logger: pino({ level: 'silent' }), bellTime: '08:30' });
+    feed.attach(kiosk.services.kiosk);
+    await feed.start();
+    try {
+      for (const card of ['04A2B921', '04A2B91E', '04A2B91C', '04A2B923']) {
+        await adminRequest(dir.socketPath, 'POST', '/v1/simulate', { actor: 'test', kind: 'card', value: card });
+      }
+      const snapshot = await feed.snapshot();
+      // Arrivals carry no person id (the board never learns who is who), only the masked name.
+      const shown = snapshot.arrivals.map((a) => a.displayName);
+      expect(shown).toEqual(expect.arrayContaining(['', 'Айгерім С.', 'Д. Қ.', 'Томирис Бекова']));
+      const text = JSON.stringify(snapshot);
+      for (const hidden of ['Дмитрий', 'Соколов', 'Дария', 'Қасымова', 'Сейтқали']) expect(text).not.toContain(hidden);
+    } finally {
+      feed.stop();
+    }
+  });
+});
