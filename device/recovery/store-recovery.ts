@@ -5,12 +5,13 @@
 // never deleted: they are evidence and a technician may recover more from them), the roster is left
 // without a cursor so the next sync pulls it whole from upstream, and the caller raises the alarm.
 // A torn WAL needs none of this: SQLite drops frames whose checksum does not match.
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { type SalvageReport, type Store, type StoreOptions, StoreCorruptError } from '../../sync/store/index.js';
 import type { HealthCheck } from '../health/checks.js';
 import { openStoreWithKeyFile } from '../security/template-key.js';
+import { fsyncDirectory } from '../util/safe-write.js';
 
 export const DB_CORRUPT_REASON = 'db_corrupt';
 
@@ -33,15 +34,6 @@ export interface OpenedStore {
   recovery: StoreRecoveryReport | null;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Moves `<file>`, `<file>-wal`, `<file>-shm` (those that exist) into `folder`, same names. */
 export async function moveIntoQuarantine(file: string, folder: string): Promise<string> {
   await mkdir(folder, { recursive: true, mode: 0o700 });
@@ -51,8 +43,8 @@ export async function moveIntoQuarantine(file: string, folder: string): Promise<
       if (!(typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT')) throw error;
     });
   }
-  await fsyncDir(folder);
-  await fsyncDir(dirname(file));
+  await fsyncDirectory(folder);
+  await fsyncDirectory(dirname(file));
   return target;
 }
 
