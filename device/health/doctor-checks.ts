@@ -131,6 +131,7 @@ export async function checkReader(
       : { name, status: 'fail', detail: `daemon reports ${daemonStatus}`, hint };
   }
   if (reader.driver === 'sim') return { name, status: 'pass', detail: 'simulated reader' };
+  if (reader.driver === 'camera') return { name, status: 'skip', detail: `camera reader (${reader.source.driver}); frames are checked by the running daemon` };
   if (reader.path !== undefined) {
     return existsSync(reader.path)
       ? { name, status: 'pass', detail: `${reader.path} present` }

@@ -2,6 +2,7 @@
 // `driver` so a config file names exactly one driver per device, and the driver's native library is
 // loaded only when some device names it (a laptop without onoff/johnny-five/node-hid still starts).
 import { z } from 'zod';
+import { CameraConfigSchema } from './camera/index.js';
 
 /**
  * sysfs GPIO number as onoff sees it. On Raspberry Pi kernels >= 6.6 this is the BCM number plus
@@ -106,6 +107,14 @@ export const ReaderConfigSchema = z.discriminatedUnion('driver', [
     dimension: z.number().int().min(1).max(4096).optional(),
     /** A frame whose reports stop arriving for this long is dropped. */
     frameTimeoutMs: z.number().int().min(10).max(10_000).default(500),
+  }),
+  z.object({
+    driver: z.literal('camera'),
+    ...readerBase,
+    /** Where frames come from (rpicam, ffmpeg, folder, http snapshots); see device/hw/camera. */
+    source: CameraConfigSchema,
+    /** Face presentations per second at most; newer frames replace older ones in between. */
+    maxFps: z.number().min(0.1).max(60).default(5),
   }),
 ]);
 export type ReaderConfig = z.infer<typeof ReaderConfigSchema>;

@@ -34,6 +34,8 @@ export { selectHidDevice, type HidSelector } from './hid/hid-reader-base.js';
 export { KeyboardReportDecoder, validateReport, type DecoderOutput } from './hid/keyboard-decoder.js';
 export { PalmFrameDecoder, encodePalmReports, crc16, type PalmOutput } from './hid/palm-frame.js';
 export { loadNodeHidBackend } from './hid/node-hid-backend.js';
+export * from './camera/index.js';
+export { CameraReader, type CameraReaderOptions } from './camera/camera-reader.js';
 
 async function loadOnoffGpio(): Promise<GpioFactory> {
   type OnoffModule = typeof import('onoff');
@@ -119,6 +121,12 @@ export async function createReader(cfg: ReaderConfig, deps: HwDeps): Promise<Cre
       return cfg.driver === 'hid-wedge'
         ? new HidWedgeReader({ ...base, kind: cfg.kind, uidFormat: cfg.uidFormat, interCharTimeoutMs: cfg.interCharTimeoutMs, maxLength: cfg.maxLength, reportId: cfg.reportId })
         : new HidPalmReader({ ...base, dimension: cfg.dimension, frameTimeoutMs: cfg.frameTimeoutMs });
+    }
+    case 'camera': {
+      // Loaded only when a config names a camera, like the native drivers above.
+      const [{ createFrameSource }, { CameraReader }] = await Promise.all([import('./camera/index.js'), import('./camera/camera-reader.js')]);
+      const source = createFrameSource(cfg.source, deps.logger);
+      return new CameraReader({ id, door, direction, source, maxFps: cfg.maxFps, ...(deps.monoNow ? { monoNow: deps.monoNow } : {}) });
     }
   }
 }
