@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs from Debian's packages, once: Chromium for the lobby-board
-# tests (driven by playwright-core; no browser download) and libusb for loading node-hid.
+# tests (driven by playwright-core; no browser download), its fonts, libusb for loading node-hid,
+# the sqlite3 shell, openssl and systemd's tools.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -10,6 +11,9 @@ need=()
 [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
 ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0' || need+=(libusb-1.0-0)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+# TLS tests make a self-signed hub certificate; the ops tests run systemd-notify and systemd-analyze.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
