@@ -53,7 +53,14 @@ async function openCore(config: KioskConfig, logger: Logger, bootId: string) {
   return { clock, store, roster, recovery };
 }
 
-export async function startKiosk(configFile: string, options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<RunningKiosk> {
+export interface StartKioskOptions {
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Test-only: which client addresses the technician PIN guard treats as local (default: real loopback). */
+  pinGuardIsLoopback?: (address: string | undefined) => boolean;
+}
+
+export async function startKiosk(configFile: string, options: StartKioskOptions = {}): Promise<RunningKiosk> {
   const { config, file, overrides } = await loadConfig(configFile, options.env);
   const logger = options.logger ?? pino({ base: { device: config.device.id }, redact: LOG_REDACT });
   const bootId = uuidv7();
@@ -79,7 +86,7 @@ export async function startKiosk(configFile: string, options: { env?: NodeJS.Pro
   registerAdminRoutes(services, statusProviders);
   registerKeyRoutes(services);
   // One PinGate for the kiosk: its lockout counts failures from every non-loopback client.
-  const pinGuard = new TechnicianPinGuard({ hash: await readPinHashFile(config.security.pinHashFile), logger });
+  const pinGuard = new TechnicianPinGuard({ hash: await readPinHashFile(config.security.pinHashFile), logger, isLoopback: options.pinGuardIsLoopback });
   registerSimulator(services, pinGuard.admit);
   registerPinRoutes(services, pinGuard);
   // ---- wiring: each optional subsystem adds one line here, e.g. `await attachBoard(services);` ----

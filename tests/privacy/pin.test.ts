@@ -1,64 +1,72 @@
-// The technician PIN on the simulator (the admin surface reachable beyond localhost), against a real
-// kiosk bound to 0.0.0.0 and reached through this machine's non-loopback address: without the PIN
+// The technician PIN on the simulator (the admin surface reachable beyond localhost), against the
+// real kiosk and its real HTTP server, with every packet on loopback: the kiosk runs in-process and
+// its PIN guard is told that only 127.0.0.1 is local, so requests sent from source address
+// 127.0.0.2 (any 127/8 source is accepted on Linux) stand in for a remote technician. Without the PIN
 // or with a wrong one the page is refused; with the PIN it is served; loopback needs none; after
-// 5 wrong attempts even the right PIN is refused. `esik pin set` writes the scrypt hash 0600 and
-// records a `pin.set` audit event.
+// 5 wrong attempts even the right PIN is refused. `esik pin set` (a child process talking over the
+// unix admin socket) writes the scrypt hash 0600 and records a `pin.set` audit event.
+import { request } from 'node:http';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { networkInterfaces, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allEvents, daemonDir, startDaemon, waitForDaemon, type Daemon, type DaemonDir } from '../device/daemon.js';
+import { startKiosk, type RunningKiosk } from '../../device/main.js';
+import { allEvents, daemonDir, type DaemonDir } from '../device/daemon.js';
 import { runEsik } from './helpers.js';
 
-const externalAddress = Object.values(networkInterfaces())
-  .flat()
-  .find((i) => i !== undefined && !i.internal && i.family === 'IPv4')?.address;
+const LOCAL = '127.0.0.1';
+/** The "remote" technician: a loopback source the guard is told is not local. */
+const REMOTE = '127.0.0.2';
 
-function freePort(): Promise<number> {
+let dir: DaemonDir;
+let kiosk: RunningKiosk | null = null;
+let port = 0;
+const remoteAddressesSeen = new Set<string | undefined>();
+const pinFile = (): string => join(dir.dir, 'pin.hash');
+
+/** GET /sim on 127.0.0.1 from the given loopback source address; resolves to the status code. */
+function simPage(source: string, pin?: string): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '0.0.0.0', () => {
-      const address = server.address();
-      server.close(() => resolvePromise(typeof address === 'object' && address !== null ? address.port : 0));
+    const req = request({ host: LOCAL, port, localAddress: source, path: '/sim', headers: pin === undefined ? {} : { 'x-esik-pin': pin } }, (response) => {
+      response.resume();
+      response.once('end', () => resolvePromise(response.statusCode ?? 0));
+      response.once('error', reject);
     });
+    req.once('error', reject);
+    req.end();
   });
 }
 
-let dir: DaemonDir;
-let daemon: Daemon | null = null;
-let port = 0;
-const pinFile = (): string => join(dir.dir, 'pin.hash');
-
-async function simPage(host: string, pin?: string): Promise<number> {
-  const response = await fetch(`http://${host}:${port}/sim`, { headers: pin === undefined ? {} : { 'x-esik-pin': pin } });
-  await response.arrayBuffer();
-  return response.status;
-}
-
-describe.skipIf(externalAddress === undefined)('technician PIN on the simulator beyond localhost', () => {
+describe('technician PIN on the simulator beyond localhost (all on loopback)', () => {
   beforeAll(async () => {
-    port = await freePort();
-    dir = await daemonDir({ http: { host: '0.0.0.0', port } });
+    dir = await daemonDir({ http: { host: LOCAL, port: 0 } });
     // The PIN hash file lives in this test's own directory, known only once it exists.
     const config = JSON.parse(await readFile(dir.configFile, 'utf8')) as Record<string, unknown>;
     await writeFile(dir.configFile, JSON.stringify({ ...config, security: { pinHashFile: pinFile() } }));
-    daemon = startDaemon(dir.configFile);
-    await waitForDaemon(dir.socketPath, daemon);
+    kiosk = await startKiosk(dir.configFile, {
+      logger: pino({ level: 'silent' }),
+      env: {},
+      pinGuardIsLoopback: (address) => {
+        remoteAddressesSeen.add(address);
+        return address === LOCAL || address === `::ffff:${LOCAL}`;
+      },
+    });
+    const address = kiosk.services.http.server.address();
+    if (address === null || typeof address === 'string') throw new Error('no http address');
+    port = address.port;
   }, 60_000);
   afterAll(async () => {
-    if (daemon !== null) {
-      daemon.child.kill('SIGTERM');
-      await daemon.exited;
-    }
+    if (kiosk !== null) await kiosk.stop('test');
     await dir.cleanup();
   });
 
   it('with no PIN configured, only loopback is admitted', async () => {
-    expect(await simPage(externalAddress!)).toBe(403);
-    expect(await simPage(externalAddress!, '1234')).toBe(403);
-    expect(await simPage('127.0.0.1')).toBe(200);
+    expect(await simPage(REMOTE)).toBe(403);
+    expect(await simPage(REMOTE, '1234')).toBe(403);
+    expect(await simPage(LOCAL)).toBe(200);
+    // The guard really saw the other source address: the "remote" requests are not local to it.
+    expect([...remoteAddressesSeen].some((a) => a?.endsWith(REMOTE) === true)).toBe(true);
   });
 
   it('esik pin set writes the scrypt hash 0600 and audits it; the running kiosk uses it at once', async () => {
@@ -74,22 +82,22 @@ describe.skipIf(externalAddress === undefined)('technician PIN on the simulator 
     expect(audits[0]?.data).toMatchObject({ actor: userInfo().username, action: 'pin.set' });
     expect(JSON.stringify(audits)).not.toContain('482913');
 
-    expect(await simPage(externalAddress!)).toBe(403);
-    expect(await simPage(externalAddress!, '000000')).toBe(403);
-    expect(await simPage(externalAddress!, '482913')).toBe(200);
-    expect(await simPage('127.0.0.1')).toBe(200);
+    expect(await simPage(REMOTE)).toBe(403);
+    expect(await simPage(REMOTE, '000000')).toBe(403);
+    expect(await simPage(REMOTE, '482913')).toBe(200);
+    expect(await simPage(LOCAL)).toBe(200);
   }, 60_000);
 
   it('a PIN that is not 4-12 digits is refused and the old one stays', async () => {
     const result = await runEsik(dir.configFile, ['pin', 'set'], { stdin: 'abc\n' });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/4 to 12 digits/);
-    expect(await simPage(externalAddress!, '482913')).toBe(200);
+    expect(await simPage(REMOTE, '482913')).toBe(200);
   }, 60_000);
 
   it('after 5 wrong PINs the surface is locked, even for the right PIN', async () => {
-    for (let i = 0; i < 5; i += 1) expect(await simPage(externalAddress!, `11110${i}`)).toBe(403);
-    expect(await simPage(externalAddress!, '482913')).toBe(403);
-    expect(await simPage('127.0.0.1')).toBe(200);
+    for (let i = 0; i < 5; i += 1) expect(await simPage(REMOTE, `11110${i}`)).toBe(403);
+    expect(await simPage(REMOTE, '482913')).toBe(403);
+    expect(await simPage(LOCAL)).toBe(200);
   }, 60_000);
 });
