@@ -8,6 +8,7 @@ import type { KioskServices, StatusProvider } from '../services.js';
 import { collectStatus } from './status.js';
 import { changePersonStatus, erasePerson } from './person-actions.js';
 import { registerEnrolRoute } from './enrol.js';
+import { registerSimulateFaceRoute } from './simulate-face.js';
 
 const actor = z.string().min(1).max(64);
 const SimulateBody = z.object({
@@ -68,6 +69,7 @@ export function registerAdminRoutes(services: KioskServices, providers: Readonly
     if (decision === null) return { decided: false };
     return { decided: true, outcome: decision.outcome, reason: decision.reason, flags: decision.flags, door, direction: body.direction, personId: decision.person?.id ?? null, name: decision.person?.name ?? null, seq: decision.event?.seq ?? null };
   });
+  registerSimulateFaceRoute(admin, services);
   admin.post('/v1/relay/test', async (request, reply) => {
     const body = parse(RelayTestBody, request.body, reply);
     if (body === null) return reply;

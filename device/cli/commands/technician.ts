@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { adminRequest } from '../../admin/index.js';
 import { actor, configFrom, fail, printJson, socketPathOf, text } from '../context.js';
+import { registerSimulateFace } from './simulate-face.js';
 
 async function call(command: Command, path: string, body: Record<string, unknown>): Promise<unknown> {
   const loaded = await configFrom(command);
@@ -36,9 +37,9 @@ function registerRelayAndSimulate(program: Command): void {
       }
     });
 
-  program
-    .command('simulate')
-    .description('feed the kiosk a presentation')
+  const simulate = program.command('simulate').description('feed the kiosk a presentation');
+  registerSimulateFace(simulate);
+  simulate
     .command('card <uid>')
     .description('present a card UID (or a QR payload with --qr) as if read at the door')
     .option('--door <name>', 'door name (default: the first door)')
