@@ -1,0 +1,122 @@
+// A face presented without a camera, end to end in the real kiosk (startKiosk on a temp config,
+// real SQLite store, the real face engine): four faces-bbt people are enrolled through the admin
+// enrol route (descriptors only), then photos go through POST /v1/simulate/face as `esik simulate
+// face` sends them. A held-out crop of an enrolled person opens the door for that person; someone
+// never enrolled is denied as unknown; a corrupt image opens nothing and the kiosk keeps deciding.
+// Finally no file under the state dir holds a JPEG or PNG signature: images never reach the disk.
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFaceEngine } from '../../biometric/index.js';
+import type { FaceEngine } from '../../biometric/types.js';
+import { adminRequest, AdminRequestError } from '../../device/admin/index.js';
+import { encodeVector } from '../../device/admin/enrol.js';
+import { startKiosk, type RunningKiosk } from '../../device/main.js';
+import { daemonDir, repoRoot, type DaemonDir } from './daemon.js';
+
+const dataDir = process.env.ESIK_DATA_DIR ?? resolve(repoRoot, '../shared/data');
+const photo = (who: string, n: number): string => join(dataDir, 'faces-bbt', 'examples', who, `${who}${n}.png`);
+const ENROLLED: Record<string, string> = { 'p-1001': 'amy', 'p-1002': 'howard', 'p-1003': 'penny', 'p-1004': 'sheldon' };
+
+let dir: DaemonDir;
+let kiosk: RunningKiosk;
+let engine: FaceEngine;
+
+async function faceEngineState(): Promise<unknown> {
+  const status = (await adminRequest(dir.socketPath, 'GET', '/v1/status')) as { biometric?: { face?: { state?: unknown } } };
+  return status.biometric?.face?.state;
+}
+
+beforeAll(async () => {
+  dir = await daemonDir({
+    biometric: { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 2000 }, backend: 'wasm' },
+  });
+  kiosk = await startKiosk(dir.configFile, { logger: pino({ level: 'silent' }), env: {} });
+  engine = await createFaceEngine({ backend: 'wasm', logger: pino({ level: 'silent' }) });
+  const changes = Object.keys(ENROLLED).map((id) => ({ op: 'upsert' as const, type: 'person' as const, data: { ...kiosk.services.roster.person(id)!, biometricConsent: true } }));
+  const applied = await kiosk.services.store.roster.applyLocal(changes);
+  kiosk.services.roster.applyChanges(changes, applied.purgedPersonIds);
+  for (const [personId, who] of Object.entries(ENROLLED)) {
+    const templates = [];
+    for (const n of [1, 2, 3]) {
+      const extraction = await engine.extract(await readFile(photo(who, n)));
+      if (extraction.ok) templates.push({ id: `face-${who}-${n}`, modality: 'face', algo: engine.algo, vector: encodeVector(extraction.descriptor) });
+    }
+    expect(templates.length).toBeGreaterThan(0);
+    await adminRequest(dir.socketPath, 'POST', '/v1/enroll', { actor: 'test', personId, templates });
+  }
+  // Generous functional deadline for the kiosk's own face models to load (not a speed claim).
+  const until = Date.now() + 120_000;
+  while ((await faceEngineState()) !== 'ready') {
+    if (Date.now() > until) throw new Error(`face engine not ready: ${String(await faceEngineState())}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await kiosk?.stop('test');
+  await engine?.close();
+  await dir?.cleanup();
+});
+
+function presentFace(image: Buffer, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  return adminRequest(dir.socketPath, 'POST', '/v1/simulate/face', { actor: 'test', image: image.toString('base64'), ...extra }, 120_000) as Promise<Record<string, unknown>>;
+}
+
+async function filesUnder(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
+describe('presenting a face through the admin API', () => {
+  it('a held-out crop of an enrolled person opens the door for that person', async () => {
+    const result = await presentFace(await readFile(photo('amy', 4)));
+    expect(result).toMatchObject({ result: 'granted', outcome: 'grant', personId: 'p-1001', door: 'main', direction: 'in' });
+    expect(result.framesSent).toBe(2);
+  }, 120_000);
+
+  it('a person never enrolled is denied as unknown, without identity', async () => {
+    const result = await presentFace(await readFile(photo('raj', 4)));
+    expect(result).toMatchObject({ result: 'denied', outcome: 'deny', reason: 'unknown', personId: null });
+  }, 120_000);
+
+  it('a corrupt image opens nothing, is reported as a bad capture, and the kiosk keeps deciding', async () => {
+    const png = await readFile(photo('penny', 4));
+    const corrupt = Buffer.concat([png.subarray(0, 64), Buffer.alloc(4096, 0x5a)]);
+    const result = await presentFace(corrupt, { frames: 1 });
+    expect(result.outcome).not.toBe('grant');
+    expect(result).toMatchObject({ result: 'denied', reason: 'bad_capture' });
+    expect(typeof result.capture).toBe('string');
+    // Still up: the next card is decided.
+    const card = (await adminRequest(dir.socketPath, 'POST', '/v1/simulate', { actor: 'test', value: '04A2B91D' })) as Record<string, unknown>;
+    expect(card).toMatchObject({ decided: true, outcome: 'grant', personId: 'p-1002' });
+  }, 120_000);
+
+  it('refuses a body that is not base64 or a door that does not exist, and audits what it presented', async () => {
+    await expect(presentFace(Buffer.alloc(0), { image: 'not base64!!' })).rejects.toBeInstanceOf(AdminRequestError);
+    await expect(presentFace(Buffer.from('abcd'), { door: 'nowhere' })).rejects.toMatchObject({ statusCode: 404 });
+    const page = (await adminRequest(dir.socketPath, 'GET', '/v1/events?after=0&limit=1000')) as { events: Array<{ type: string; reason: string | null; data?: Record<string, unknown> }> };
+    const audits = page.events.filter((e) => e.type === 'audit' && e.reason === 'simulate.face');
+    expect(audits.length).toBeGreaterThanOrEqual(3);
+    expect(audits[0]?.data).toMatchObject({ actor: 'test', action: 'simulate.face', frames: 2 });
+    expect(JSON.stringify(audits)).not.toContain('iVBOR');
+  });
+
+  it('wrote no image to the state dir', async () => {
+    const signatures = [Buffer.from([0xff, 0xd8, 0xff]), Buffer.from([0x89, 0x50, 0x4e, 0x47])];
+    const found: string[] = [];
+    const files = await filesUnder(join(dir.dir, 'state'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const bytes = await readFile(file).catch(() => Buffer.alloc(0));
+      for (const signature of signatures) if (bytes.includes(signature)) found.push(`${file}: ${signature.toString('hex')}`);
+    }
+    expect(found).toEqual([]);
+  });
+});
