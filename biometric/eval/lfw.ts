@@ -112,6 +112,55 @@ export interface IdentificationReport {
   /** Never-enrolled probes accepted as anyone. */
   falseAcceptRate: number;
   threshold: number;
+  /** The same gallery at a threshold calibrated on 1:N data instead of the pair threshold. */
+  openSet: OpenSetReport;
+}
+
+/**
+ * A 1:N threshold: the lowest one accepting at most `targetFar` of the never-enrolled probes of one
+ * half (even positions), its false-accept rate measured on the other half (odd positions), and the
+ * genuine probes' outcomes at it. A pair threshold is far too permissive for 1:N: each impostor
+ * meets every enrolled face, and only the best of those scores counts.
+ */
+export interface OpenSetReport {
+  targetFar: number;
+  threshold: number;
+  calibrationImpostors: number;
+  heldOutImpostors: number;
+  heldOutFalseAcceptRate: number;
+  trueAcceptRate: number;
+  misidentificationRate: number;
+}
+
+/** Lowest threshold t with at most `targetFar` of `scores` >= t (scores equal to t are accepted). */
+export function thresholdForFar(scores: readonly number[], targetFar: number): number {
+  const sorted = [...scores].sort((a, b) => b - a);
+  const allowed = Math.floor(targetFar * sorted.length);
+  const firstRefused = sorted[allowed];
+  if (firstRefused === undefined) return -1;
+  // Just above the highest score that must be refused.
+  return firstRefused + 1e-6;
+}
+
+interface GenuineOutcome {
+  correct: boolean;
+  score: number;
+}
+
+export function openSetReport(genuine: readonly GenuineOutcome[], impostorScores: readonly number[], genuineTotal: number, targetFar = 0.01): OpenSetReport {
+  const calibration = impostorScores.filter((_, i) => i % 2 === 0);
+  const heldOut = impostorScores.filter((_, i) => i % 2 === 1);
+  const threshold = thresholdForFar(calibration, targetFar);
+  const total = Math.max(1, genuineTotal);
+  return {
+    targetFar,
+    threshold,
+    calibrationImpostors: calibration.length,
+    heldOutImpostors: heldOut.length,
+    heldOutFalseAcceptRate: heldOut.filter((s) => s >= threshold).length / Math.max(1, heldOut.length),
+    trueAcceptRate: genuine.filter((g) => g.correct && g.score >= threshold).length / total,
+    misidentificationRate: genuine.filter((g) => !g.correct && g.score >= threshold).length / total,
+  };
 }
 
 async function enrolGallery(plan: IdentificationPlan, cache: DescriptorCache, matcher: FlatTemplateMatcher) {
@@ -136,10 +185,13 @@ export async function runIdentification(plan: IdentificationPlan, cache: Descrip
   const matcher = new FlatTemplateMatcher({ modality: 'face', algo, dimensions: 128 });
   const { probes, enrolFailures } = await enrolGallery(plan, cache, matcher);
   let probeFailures = 0, rank1 = 0, accepted = 0, misidentified = 0, falseAccepts = 0, impostorProbes = 0;
+  const genuineOutcomes: GenuineOutcome[] = [];
+  const impostorScores: number[] = [];
   for (const probe of probes) {
     const described = await cache.get(probe.path);
     if (!described.ok) { probeFailures += 1; continue; }
     const match = matcher.identify(described.descriptor);
+    genuineOutcomes.push({ correct: match.personId === probe.person, score: match.score });
     if (match.personId === probe.person) {
       rank1 += 1;
       if (match.score >= threshold) accepted += 1;
@@ -151,7 +203,9 @@ export async function runIdentification(plan: IdentificationPlan, cache: Descrip
       const described = await cache.get(path);
       // A never-enrolled face we cannot even describe is not let in: no false accept either way.
       if (!described.ok) { probeFailures += 1; continue; }
-      if (matcher.identify(described.descriptor).score >= threshold) falseAccepts += 1;
+      const best = matcher.identify(described.descriptor).score;
+      impostorScores.push(best);
+      if (best >= threshold) falseAccepts += 1;
     }
   }
   const genuine = Math.max(1, probes.length);
@@ -166,5 +220,6 @@ export async function runIdentification(plan: IdentificationPlan, cache: Descrip
     misidentificationRate: misidentified / genuine,
     falseAcceptRate: falseAccepts / Math.max(1, impostorProbes),
     threshold,
+    openSet: openSetReport(genuineOutcomes, impostorScores, probes.length),
   };
 }

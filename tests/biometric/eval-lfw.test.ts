@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePairsFile } from '../../biometric/calibrate/index.js';
 import { DescriptorCache } from '../../biometric/eval/descriptors.js';
-import { pairImages, planIdentification, runIdentification, runVerification, selectPairs } from '../../biometric/eval/lfw.js';
+import { openSetReport, pairImages, planIdentification, runIdentification, runVerification, selectPairs, thresholdForFar } from '../../biometric/eval/lfw.js';
 import type { FaceEngine, FaceExtraction } from '../../biometric/types.js';
 
 /** One axis per identity: same person = cosine 1, different people = cosine 0. `Nobody` has no face. */
@@ -82,5 +82,30 @@ describe('LFW identification protocol', () => {
     expect(report.rank1).toBeCloseTo(4 / 5);
     expect(report.falseAcceptRate).toBe(0);
     expect(report.impostorProbes).toBe(2);
+  });
+});
+
+describe('1:N threshold calibration', () => {
+  it('picks the lowest threshold refusing all but the allowed share of calibration impostors', () => {
+    const scores = Array.from({ length: 200 }, (_, i) => i / 200);
+    const t = thresholdForFar(scores, 0.01);
+    expect(scores.filter((s) => s >= t)).toHaveLength(2);
+    expect(thresholdForFar([0.9], 0.01)).toBeGreaterThan(0.9);
+  });
+
+  it('calibrates on even impostors, measures on odd ones and counts genuine outcomes at that threshold', () => {
+    // Even impostors top out at 0.50, odd ones reach 0.80: the held-out half shows the leak.
+    const impostors = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? 0.5 * (i / 200) : i < 20 ? 0.8 : 0.1));
+    const genuine = [
+      { correct: true, score: 0.9 },
+      { correct: true, score: 0.4 },
+      { correct: false, score: 0.95 },
+    ];
+    const report = openSetReport(genuine, impostors, 4);
+    expect(report.calibrationImpostors).toBe(100);
+    expect(report.threshold).toBeGreaterThan(0.49);
+    expect(report.heldOutFalseAcceptRate).toBeCloseTo(10 / 100);
+    expect(report.trueAcceptRate).toBeCloseTo(1 / 4);
+    expect(report.misidentificationRate).toBeCloseTo(1 / 4);
   });
 });
