@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { KioskDecision } from '../kiosk/index.js';
 import type { KioskServices } from '../services.js';
 import { audit } from '../admin/routes.js';
+import { registerSimulatorFaceRoute } from './face.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ASSETS: Record<string, string> = { '': 'index.html', 'sim.js': 'sim.js', 'sim.css': 'sim.css' };
@@ -74,6 +75,7 @@ export function registerSimulator(services: KioskServices, guard: SimAccessGuard
   };
   http.get('/sim', (request, reply) => serveAsset(request, reply, ''));
   http.get('/sim/:asset', (request, reply) => serveAsset(request, reply, (request.params as { asset: string }).asset));
+  registerSimulatorFaceRoute(services, guard);
 
   const namespace = io.of('/sim');
   namespace.use((socket, next) => {

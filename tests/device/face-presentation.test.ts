@@ -3,7 +3,7 @@
 // enrol route (descriptors only), then photos go through POST /v1/simulate/face as `esik simulate
 // face` sends them. A held-out crop of an enrolled person opens the door for that person; someone
 // never enrolled is denied as unknown; a corrupt image opens nothing and the kiosk keeps deciding.
-// Finally no file under the state dir holds a JPEG or PNG signature: images never reach the disk.
+// The simulator page's POST /sim/face takes the same path. Finally no file under the state dir holds a JPEG or PNG signature: images never reach the disk.
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -107,6 +107,18 @@ describe('presenting a face through the admin API', () => {
     expect(audits[0]?.data).toMatchObject({ actor: 'test', action: 'simulate.face', frames: 2 });
     expect(JSON.stringify(audits)).not.toContain('iVBOR');
   });
+
+  it('the simulator page route presents a face too, and refuses an oversized body', async () => {
+    const address = kiosk.services.http.server.address();
+    if (address === null || typeof address === 'string') throw new Error('no http address');
+    const url = `http://127.0.0.1:${address.port}/sim/face`;
+    const post = (body: string): Promise<Response> => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const response = await post(JSON.stringify({ image: (await readFile(photo('howard', 4))).toString('base64'), door: 'main', direction: 'in' }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ result: 'granted', personId: 'p-1002' });
+    const tooBig = await post(JSON.stringify({ image: 'A'.repeat(7 * 1024 * 1024) }));
+    expect(tooBig.status).toBe(413);
+  }, 120_000);
 
   it('wrote no image to the state dir', async () => {
     const signatures = [Buffer.from([0xff, 0xd8, 0xff]), Buffer.from([0x89, 0x50, 0x4e, 0x47])];

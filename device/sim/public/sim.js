@@ -110,6 +110,54 @@
     if (reader) $('direction').value = reader.direction;
   });
 
+  // Faces go over HTTP (the socket caps messages at 16 KiB); the server keeps them in memory only.
+  const MAX_FACE_BYTES = 4 * 1024 * 1024;
+  function showFace(text, cls) {
+    const box = $('face-decision');
+    box.className = 'decision ' + cls;
+    box.textContent = text;
+  }
+  function faceText(r) {
+    if (r.result === 'pending') return 'PENDING · not recognised yet after ' + r.framesSent + ' frame(s)';
+    const who = r.name || (r.reason === 'unknown' ? 'not recognised' : 'nobody');
+    return (r.result === 'granted' ? 'GRANTED' : 'DENIED') + ' · ' + who + (r.reason ? ' · reason: ' + r.reason : '') + (r.capture ? ' (' + r.capture + ')' : '') + ' · ' + r.door + ' ' + r.direction;
+  }
+  function presentFace(blob) {
+    if (blob.size === 0 || blob.size > MAX_FACE_BYTES) return showFace('image must be 1 byte to 4 MiB', 'deny');
+    showFace('identifying…', 'idle');
+    const reader = new FileReader();
+    reader.onerror = () => showFace('cannot read the image', 'deny');
+    reader.onload = () => {
+      const image = String(reader.result).replace(/^data:[^,]*,/, '');
+      fetch('/sim/face', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image: image, door: $('door').value, direction: $('direction').value }) })
+        .then((res) => res.json().then((body) => ({ ok: res.ok, body: body })))
+        .then((r) => (r.ok ? showFace(faceText(r.body), r.body.result === 'granted' ? 'grant' : r.body.result === 'denied' ? 'deny' : 'idle') : showFace('error: ' + r.body.message, 'deny')))
+        .catch((error) => showFace('error: ' + error.message, 'deny'));
+    };
+    reader.readAsDataURL(blob);
+  }
+  $('face-file').addEventListener('change', () => {
+    const file = $('face-file').files[0];
+    if (file) presentFace(file);
+    $('face-file').value = '';
+  });
+  $('face-camera').addEventListener('click', () => {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return showFace('no webcam access in this browser (needs https or localhost)', 'deny');
+    navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false }).then((stream) => {
+      $('face-video').srcObject = stream;
+      $('face-video').hidden = false;
+      $('face-snap').disabled = false;
+    }, (error) => showFace('webcam: ' + error.message, 'deny'));
+  });
+  $('face-snap').addEventListener('click', () => {
+    const video = $('face-video');
+    const canvas = $('face-canvas');
+    canvas.width = video.videoWidth || 640;
+    canvas.height = video.videoHeight || 480;
+    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+    canvas.toBlob((blob) => (blob ? presentFace(blob) : showFace('capture failed', 'deny')), 'image/jpeg', 0.9);
+  });
+
   socket.on('connect', () => { $('conn').textContent = 'live'; $('conn').className = 'pill'; });
   socket.on('disconnect', () => { $('conn').textContent = 'offline'; $('conn').className = 'pill off'; });
   socket.on('connect_error', (error) => { $('conn').textContent = error.message; $('conn').className = 'pill off'; });
