@@ -4,6 +4,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 
+/** Decides whether a client address is the kiosk itself (no token needed). */
+export type LoopbackPredicate = (address: string | undefined) => boolean;
+
 export function isLoopback(address: string | undefined): boolean {
   if (address === undefined || isIP(address) === 0) return false;
   if (address === '::1') return true;
@@ -18,7 +21,11 @@ function digest(value: string): Buffer {
 export class BoardTokens {
   private readonly digests: Buffer[];
 
-  constructor(tokens: readonly string[]) {
+  /** `isLocal` is injectable so tests can play a remote client from another loopback address. */
+  constructor(
+    tokens: readonly string[],
+    private readonly isLocal: LoopbackPredicate = isLoopback,
+  ) {
     this.digests = tokens.map(digest);
   }
 
@@ -31,8 +38,8 @@ export class BoardTokens {
     return found;
   }
 
-  /** Loopback passes; anything else needs a valid token. */
+  /** A local address passes; anything else needs a valid token. */
   allows(address: string | undefined, presented: unknown): boolean {
-    return isLoopback(address) || this.matches(presented);
+    return this.isLocal(address) || this.matches(presented);
   }
 }

@@ -4,7 +4,7 @@ export { BOARD_NAMESPACE, BOARD_SOCKET_SERVER_OPTIONS, createBoardServer } from 
 export type { BoardServer, BoardServerOptions } from './server.js';
 export { registerBoardRoutes, defaultPublicDir } from './routes.js';
 export type { BoardRouteOptions } from './routes.js';
-export { BoardTokens, isLoopback } from './access.js';
+export { BoardTokens, isLoopback, type LoopbackPredicate } from './access.js';
 export { boardConfigSchema, boardLimitsSchema } from './config.js';
 export type { BoardConfig, BoardLimits } from './config.js';
 export { BOARD_LANGUAGES, BOARD_LOCALES, boardLabels } from './i18n.js';

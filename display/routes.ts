@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BoardTokens } from './access.js';
+import { BoardTokens, type LoopbackPredicate } from './access.js';
 
 // The page itself needs the token; its stylesheet and script carry no data (like socket.io's own
 // client script) and are fetched by the page without the query string.
@@ -27,6 +27,8 @@ export interface BoardRouteOptions {
   tokens: readonly string[];
   /** Where index.html, board.css and board.js live; defaults to display/public beside the sources. */
   publicDir?: string;
+  /** Which client addresses need no token; defaults to `isLoopback`. */
+  isLoopback?: LoopbackPredicate;
 }
 
 /** display/public next to this file in a checkout, or the source tree's copy when running from dist/. */
@@ -37,7 +39,7 @@ export function defaultPublicDir(): string {
 }
 
 export async function registerBoardRoutes(fastify: FastifyInstance, options: BoardRouteOptions): Promise<void> {
-  const tokens = new BoardTokens(options.tokens);
+  const tokens = new BoardTokens(options.tokens, options.isLoopback);
   const dir = options.publicDir ?? defaultPublicDir();
   for (const { route, file, type, tokenRequired } of FILES) {
     // Read once at start-up: a missing page file fails the start, not the first viewer.

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { BoardArrival, BoardCounts, BoardFeed, BoardSnapshot } from './feed.js';
-import { BoardTokens } from './access.js';
+import { BoardTokens, type LoopbackPredicate } from './access.js';
 import { boardLimitsSchema, type BoardLimits } from './config.js';
 import { BOARD_LOCALES, boardLabels, type BoardLanguage } from './i18n.js';
 
@@ -39,6 +39,8 @@ export interface BoardServerOptions {
   logger: Logger;
   utcOffsetMinutes: number;
   limits?: Partial<BoardLimits>;
+  /** Which client addresses need no token; defaults to `isLoopback`. */
+  isLoopback?: LoopbackPredicate;
 }
 
 export interface BoardServer {
@@ -61,7 +63,7 @@ interface ClientState {
 export function createBoardServer(options: BoardServerOptions): BoardServer {
   const limits = boardLimitsSchema.parse(options.limits ?? {});
   const log = options.logger.child({ ns: 'board' });
-  const tokens = new BoardTokens(options.tokens);
+  const tokens = new BoardTokens(options.tokens, options.isLoopback);
   const nsp = options.io.of(BOARD_NAMESPACE);
   const clients = new Map<string, ClientState>();
   const setup = {
