@@ -14,6 +14,7 @@ import { adminRequest, AdminRequestError } from '../../device/admin/index.js';
 import { encodeVector } from '../../device/admin/enrol.js';
 import { startKiosk, type RunningKiosk } from '../../device/main.js';
 import { daemonDir, repoRoot, type DaemonDir } from './daemon.js';
+import { runEsik } from '../privacy/helpers.js';
 
 const dataDir = process.env.ESIK_DATA_DIR ?? resolve(repoRoot, '../shared/data');
 const photo = (who: string, n: number): string => join(dataDir, 'faces-bbt', 'examples', who, `${who}${n}.png`);
@@ -107,6 +108,18 @@ describe('presenting a face through the admin API', () => {
     expect(audits[0]?.data).toMatchObject({ actor: 'test', action: 'simulate.face', frames: 2 });
     expect(JSON.stringify(audits)).not.toContain('iVBOR');
   });
+
+  it('`esik simulate face IMAGE` prints the decision; a missing file is a clear error', async () => {
+    const granted = await runEsik(dir.configFile, ['simulate', 'face', photo('penny', 5), '--frames', '2']);
+    expect(granted.stderr).toBe('');
+    expect(granted.stdout).toMatch(/^GRANTED main in /u);
+    // The other direction is another simulated reader, outside the in-reader's unknown cool-down.
+    const json = await runEsik(dir.configFile, ['simulate', 'face', photo('stuart', 1), '--direction', 'out', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ result: 'denied', reason: 'unknown' });
+    const missing = await runEsik(dir.configFile, ['simulate', 'face', join(dir.dir, 'nope.jpg')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('nope.jpg');
+  }, 120_000);
 
   it('the simulator page route presents a face too, and refuses an oversized body', async () => {
     const address = kiosk.services.http.server.address();
