@@ -53,6 +53,11 @@ export interface CredentialReader extends EventEmitter {
   status(): ReaderStatus;
   start(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional back-pressure: whoever consumes presentations calls this once a presentation has been
+   * decided (or dropped). A camera reader then sends its newest frame instead of queueing old ones.
+   */
+  settled?(presentation: Presentation): void;
 }
 
 /** Camera frames: JPEG (or PNG) bytes, transient, never written to disk. */

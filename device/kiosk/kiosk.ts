@@ -96,9 +96,11 @@ export class Kiosk extends EventEmitter {
   attachReader(reader: CredentialReader): void {
     this.readers.push(reader);
     reader.on('presentation', (presentation: Presentation) => {
-      this.submit(presentation, reader.door, reader.direction).catch((error: unknown) => {
-        this.log.error({ err: error, reader: reader.id }, 'presentation refused');
-      });
+      void this.submit(presentation, reader.door, reader.direction)
+        .catch((error: unknown) => {
+          this.log.error({ err: error, reader: reader.id }, 'presentation refused');
+        })
+        .finally(() => reader.settled?.(presentation));
     });
     reader.on('status', (status: ReaderStatus) => {
       this.log.info({ reader: reader.id, status }, 'reader status');

@@ -1,8 +1,9 @@
 // A camera as a credential reader: every frame of a FrameSource becomes a `face` presentation, at
-// most `maxFps` per second. A camera produces frames faster than the face engine consumes them, so
-// between two emissions only the newest frame is kept (one slot, replaced, never a queue): the
-// kiosk always sees what is in front of the camera now, and memory stays flat. Frames live only in
-// memory; nothing here touches the disk.
+// most `maxFps` per second and one at a time: after emitting, the reader waits for `settled()`
+// (the kiosk calls it once the presentation is decided) or `settleTimeoutMs`. A camera produces
+// frames faster than the face engine consumes them, so meanwhile only the newest frame is kept (one
+// slot, replaced, never a queue): the kiosk always sees what is in front of the camera now, and
+// memory stays flat. Frames live only in memory; nothing here touches the disk.
 import { EventEmitter } from 'node:events';
 import type { CredentialReader, FrameSource, ReaderStatus } from '../types.js';
 
@@ -13,6 +14,8 @@ export interface CameraReaderOptions {
   source: FrameSource;
   /** Presentations per second at most (default 5). */
   maxFps?: number;
+  /** Sends the next frame anyway when a presentation was not settled within this (default 10 s). */
+  settleTimeoutMs?: number;
   monoNow?: () => number;
 }
 
@@ -27,6 +30,9 @@ export class CameraReader extends EventEmitter implements CredentialReader {
   private latest: Buffer | null = null;
   private lastEmitMs = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | null = null;
+  /** Set while a presentation is with the kiosk; cleared by settled() or the settle timeout. */
+  private inFlight: NodeJS.Timeout | null = null;
+  private readonly settleTimeoutMs: number;
   private started = false;
   private readonly onFrame = (frame: Buffer): void => this.receive(frame);
   private readonly onStatus = (status: ReaderStatus): void => {
@@ -46,6 +52,15 @@ export class CameraReader extends EventEmitter implements CredentialReader {
     this.source = options.source;
     this.minIntervalMs = 1000 / maxFps;
     this.monoNow = options.monoNow ?? (() => performance.now());
+    this.settleTimeoutMs = options.settleTimeoutMs ?? 10_000;
+  }
+
+  /** The presentation was decided or dropped: the newest waiting frame may go. */
+  settled(): void {
+    if (this.inFlight === null) return;
+    clearTimeout(this.inFlight);
+    this.inFlight = null;
+    this.schedule();
   }
 
   /** Mirrors the camera: a camera that cannot deliver frames is a reader that cannot read. */
@@ -65,7 +80,9 @@ export class CameraReader extends EventEmitter implements CredentialReader {
   async close(): Promise<void> {
     this.started = false;
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.inFlight !== null) clearTimeout(this.inFlight);
     this.timer = null;
+    this.inFlight = null;
     this.latest = null;
     await this.source.close();
     this.source.off('frame', this.onFrame);
@@ -76,7 +93,11 @@ export class CameraReader extends EventEmitter implements CredentialReader {
   private receive(frame: Buffer): void {
     if (!this.started || !Buffer.isBuffer(frame) || frame.length === 0) return;
     this.latest = frame;
-    if (this.timer !== null) return;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== null || this.inFlight !== null || this.latest === null || !this.started) return;
     const waitMs = this.lastEmitMs + this.minIntervalMs - this.monoNow();
     if (waitMs <= 0) this.flush();
     else this.timer = setTimeout(() => this.flush(), Math.ceil(waitMs));
@@ -89,6 +110,7 @@ export class CameraReader extends EventEmitter implements CredentialReader {
     if (image === null || !this.started) return;
     const monoMs = this.monoNow();
     this.lastEmitMs = monoMs;
+    this.inFlight = setTimeout(() => this.settled(), this.settleTimeoutMs);
     this.emit('presentation', { kind: 'face', readerId: this.id, monoMs, image });
   }
 }

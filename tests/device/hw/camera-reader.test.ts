@@ -46,7 +46,10 @@ describe('camera reader', () => {
     expect(reader).toBeInstanceOf(CameraReader);
     const got: Presentation[] = [];
     const statuses: ReaderStatus[] = [];
-    reader.on('presentation', (p: Presentation) => got.push(p));
+    reader.on('presentation', (p: Presentation) => {
+      got.push(p);
+      reader.settled?.(p);
+    });
     reader.on('status', (s: ReaderStatus) => statuses.push(s));
     await reader.start();
     await expect.poll(() => got.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
@@ -73,6 +76,7 @@ describe('camera reader', () => {
     const got: Buffer[] = [];
     reader.on('presentation', (p: Presentation) => {
       if (p.kind === 'face') got.push(p.image);
+      reader.settled();
     });
     await reader.start();
     expect(reader.status()).toBe('connected');
@@ -91,6 +95,30 @@ describe('camera reader', () => {
     await reader.close();
     source.emit('frame', Buffer.from('late'));
     expect(got).toHaveLength(2);
+  });
+
+  it('sends nothing more while a presentation is being decided, then only the newest frame', async () => {
+    const source = new ManualSource();
+    const reader = new CameraReader({ id: 'cam', door: 'main', direction: 'in', source, maxFps: 60, settleTimeoutMs: 300 });
+    const got: string[] = [];
+    reader.on('presentation', (p: Presentation) => {
+      if (p.kind === 'face') got.push(String(p.image));
+    });
+    await reader.start();
+    source.emit('frame', Buffer.from('a'));
+    for (let i = 0; i < 20; i++) source.emit('frame', Buffer.from(`b${i}`));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(got).toEqual(['a']);
+    reader.settled();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(got).toEqual(['a', 'b19']);
+    // Never settled: the timeout releases the next frame, so a lost settle cannot blind the camera.
+    source.emit('frame', Buffer.from('c'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual(['a', 'b19']);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(got).toEqual(['a', 'b19', 'c']);
+    await reader.close();
   });
 
   it('mirrors the source status', async () => {
