@@ -3,8 +3,10 @@
 // enrol route (descriptors only), then photos go through POST /v1/simulate/face as `esik simulate
 // face` sends them. A held-out crop of an enrolled person opens the door for that person; someone
 // never enrolled is denied as unknown; a corrupt image opens nothing and the kiosk keeps deciding.
-// The simulator page's POST /sim/face takes the same path. Finally no file under the state dir holds a JPEG or PNG signature: images never reach the disk.
-import { readdir, readFile } from 'node:fs/promises';
+// The simulator page's POST /sim/face takes the same path, and a folder camera reader configured
+// like a real one lets in the enrolled person whose photo appears in its folder. Finally no file under the state dir holds a JPEG or PNG signature: images never reach the disk.
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { createFaceEngine } from '../../biometric/index.js';
 import type { FaceEngine } from '../../biometric/types.js';
 import { adminRequest, AdminRequestError } from '../../device/admin/index.js';
 import { encodeVector } from '../../device/admin/enrol.js';
+import type { KioskDecision } from '../../device/kiosk/index.js';
 import { startKiosk, type RunningKiosk } from '../../device/main.js';
 import { daemonDir, repoRoot, type DaemonDir } from './daemon.js';
 import { runEsik } from '../privacy/helpers.js';
@@ -23,6 +26,8 @@ const ENROLLED: Record<string, string> = { 'p-1001': 'amy', 'p-1002': 'howard', 
 let dir: DaemonDir;
 let kiosk: RunningKiosk;
 let engine: FaceEngine;
+/** The folder camera's folder: empty until the camera test puts a photo in front of the "lens". */
+let cameraDir: string;
 
 async function faceEngineState(): Promise<unknown> {
   const status = (await adminRequest(dir.socketPath, 'GET', '/v1/status')) as { biometric?: { face?: { state?: unknown } } };
@@ -30,7 +35,12 @@ async function faceEngineState(): Promise<unknown> {
 }
 
 beforeAll(async () => {
+  cameraDir = await mkdtemp(join(tmpdir(), 'esik-camera-'));
   dir = await daemonDir({
+    readers: [
+      { id: 'main-in', driver: 'sim', door: 'main', direction: 'in' },
+      { id: 'cam-in', driver: 'camera', door: 'main', direction: 'in', source: { driver: 'folder', dir: cameraDir, intervalMs: 100 }, maxFps: 5 },
+    ],
     biometric: { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 2000 }, backend: 'wasm' },
   });
   kiosk = await startKiosk(dir.configFile, { logger: pino({ level: 'silent' }), env: {} });
@@ -59,6 +69,7 @@ afterAll(async () => {
   await kiosk?.stop('test');
   await engine?.close();
   await dir?.cleanup();
+  if (cameraDir !== undefined) await rm(cameraDir, { recursive: true, force: true });
 });
 
 function presentFace(image: Buffer, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -132,6 +143,23 @@ describe('presenting a face through the admin API', () => {
     const tooBig = await post(JSON.stringify({ image: 'A'.repeat(7 * 1024 * 1024) }));
     expect(tooBig.status).toBe(413);
   }, 120_000);
+
+  it('a camera reader turns frames into presentations: the enrolled person in front of it is let in', async () => {
+    expect(kiosk.services.readers.get('cam-in')?.status()).not.toBe('connected');
+    const granted = new Promise<KioskDecision>((resolvePromise) => {
+      const onDecision = (decision: KioskDecision): void => {
+        if (decision.readerId !== 'cam-in' || decision.outcome !== 'grant') return;
+        kiosk.services.kiosk.off('decision', onDecision);
+        resolvePromise(decision);
+      };
+      kiosk.services.kiosk.on('decision', onDecision);
+    });
+    await copyFile(photo('sheldon', 4), join(cameraDir, 'frame.png'));
+    const decision = await granted;
+    expect(decision).toMatchObject({ kind: 'face', door: 'main', direction: 'in', person: { id: 'p-1004' } });
+    expect(kiosk.services.readers.get('cam-in')?.status()).toBe('connected');
+    await rm(join(cameraDir, 'frame.png'));
+  }, 60_000);
 
   it('wrote no image to the state dir', async () => {
     const signatures = [Buffer.from([0xff, 0xd8, 0xff]), Buffer.from([0x89, 0x50, 0x4e, 0x47])];
