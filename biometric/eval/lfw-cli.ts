@@ -8,7 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import pino from 'pino';
 import { parsePairsFile } from '../calibrate/index.js';
-import { createFaceEngine, type BackendChoice } from '../face/index.js';
+import { DEFAULT_DETECTOR, createFaceEngine, type BackendChoice } from '../face/index.js';
 import { DescriptorCache, percentile } from './descriptors.js';
 import { pairImages, planIdentification, runIdentification, runVerification, selectPairs } from './lfw.js';
 
@@ -32,6 +32,13 @@ interface CliOptions {
   backend: BackendChoice;
   tinyInputSize: number;
   mirror?: boolean;
+  landmarkRecrop: number;
+}
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return n;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -42,6 +49,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--backend <name>', 'auto | wasm | tensorflow', 'auto')
     .option('--tiny-input-size <px>', 'tiny face detector input size', positiveInt, 416)
     .option('--mirror', 'average the descriptors of the chip and its mirror image')
+    .option('--landmark-recrop <scale>', 'landmarks again on a square crop this many times their extent (0: off)', nonNegative, DEFAULT_DETECTOR.landmarkRecrop)
     .parse(argv, { from: 'user' });
   const options = program.opts<CliOptions>();
   const lfwDir = defaultLfwDir();
@@ -60,7 +68,7 @@ async function main(argv: string[]): Promise<void> {
     // (take the largest face) and the gate's blur/pose limits are tuned for a camera at a door.
     multipleFaces: 'largest',
     gate: false,
-    detector: { tinyInputSize: options.tinyInputSize },
+    detector: { tinyInputSize: options.tinyInputSize, landmarkRecrop: options.landmarkRecrop },
     mirror: options.mirror === true,
   });
   // noTTYOutput: a run redirected to a log file still shows its progress every 10 s.
