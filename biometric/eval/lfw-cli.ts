@@ -1,4 +1,4 @@
-// `npm run eval:lfw [-- --limit N] [--skip-identification] [--backend wasm|auto|tensorflow]`
+// `npm run eval:lfw [-- --limit N] [--skip-identification] [--backend wasm|auto|tensorflow] [--mirror] [--landmark-recrop S]`
 // Face accuracy on LFW with our pipeline. Progress bar on stderr, one JSON object on stdout.
 // LFW_DIR (default ../shared/data/lfw from the repository root) holds pairs_dev.txt and images/.
 import { readFile } from 'node:fs/promises';
