@@ -39,6 +39,6 @@ export default tseslint.config(
   {
     // Browser pages are plain JS served as-is to Chromium in kiosk mode.
     files: ['display/public/**/*.js', 'device/sim/public/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', io: 'readonly', fetch: 'readonly', navigator: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', console: 'readonly', location: 'readonly', localStorage: 'readonly', URLSearchParams: 'readonly', Intl: 'readonly', Date: 'readonly', FormData: 'readonly', performance: 'readonly', requestAnimationFrame: 'readonly' } },
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', io: 'readonly', fetch: 'readonly', navigator: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', console: 'readonly', location: 'readonly', localStorage: 'readonly', URLSearchParams: 'readonly', Intl: 'readonly', Date: 'readonly', FormData: 'readonly', FileReader: 'readonly', Blob: 'readonly', performance: 'readonly', requestAnimationFrame: 'readonly' } },
   },
 );
