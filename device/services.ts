@@ -13,6 +13,7 @@ import type { RosterCache } from './roster-cache.js';
 import type { KioskMetrics } from './metrics.js';
 import type { Store } from '../sync/store/index.js';
 import type { StoreRecoveryReport } from './recovery/index.js';
+import type { FaceEngine } from '../biometric/types.js';
 
 /** A section of `esik status`: a subsystem reports its own state (sync backlog, gallery size...). */
 export type StatusProvider = () => unknown;
@@ -46,4 +47,6 @@ export interface KioskServices {
   metrics?: KioskMetrics;
   /** Set when the database was damaged at this boot and rebuilt (device/recovery); health shows it. */
   storeRecovery?: StoreRecoveryReport | null;
+  /** The loaded face engine (null while loading, failed or off), set by the biometric wiring; enrolment from the simulator page extracts with it. */
+  faceEngine?: () => FaceEngine | null;
 }

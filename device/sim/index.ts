@@ -11,6 +11,7 @@ import type { KioskDecision } from '../kiosk/index.js';
 import type { KioskServices } from '../services.js';
 import { audit } from '../admin/routes.js';
 import { registerSimulatorFaceRoute } from './face.js';
+import { registerSimulatorEnrolRoute } from './enrol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ASSETS: Record<string, string> = { '': 'index.html', 'sim.js': 'sim.js', 'sim.css': 'sim.css' };
@@ -57,7 +58,7 @@ function rosterView(services: KioskServices): Array<Record<string, unknown>> {
   const cards: Array<Record<string, unknown>> = [];
   for (const credential of services.roster.roster.credentials.values()) {
     const person = services.roster.person(credential.personId);
-    cards.push({ kind: credential.kind, value: credential.value, name: person?.name ?? '?', group: person?.group ?? null, role: person?.role ?? null, status: person?.status ?? null });
+    cards.push({ kind: credential.kind, value: credential.value, personId: credential.personId, consent: person?.biometricConsent ?? false, name: person?.name ?? '?', group: person?.group ?? null, role: person?.role ?? null, status: person?.status ?? null });
     if (cards.length >= 60) break;
   }
   return cards;
@@ -75,7 +76,8 @@ export function registerSimulator(services: KioskServices, guard: SimAccessGuard
   };
   http.get('/sim', (request, reply) => serveAsset(request, reply, ''));
   http.get('/sim/:asset', (request, reply) => serveAsset(request, reply, (request.params as { asset: string }).asset));
-  registerSimulatorFaceRoute(services, guard);
+  // Faces (present and enrol) come over HTTP: a photo is far larger than a socket message may be.
+  for (const register of [registerSimulatorFaceRoute, registerSimulatorEnrolRoute]) register(services, guard);
 
   const namespace = io.of('/sim');
   namespace.use((socket, next) => {

@@ -86,6 +86,7 @@ export async function attachBiometrics(services: KioskServices, options: Biometr
 
   const slot = new FaceEngineSlot(identifier, log);
   const faceEngineLoaded = slot.load(options.loadFaceEngine ?? defaultLoader(config), services.logger);
+  services.faceEngine = () => slot.engine;
   services.addStatus('biometric', () => ({
     enabled: true,
     backend: slot.engine?.backend ?? null,

@@ -125,17 +125,66 @@
   function presentFace(blob) {
     if (blob.size === 0 || blob.size > MAX_FACE_BYTES) return showFace('image must be 1 byte to 4 MiB', 'deny');
     showFace('identifying…', 'idle');
-    const reader = new FileReader();
-    reader.onerror = () => showFace('cannot read the image', 'deny');
-    reader.onload = () => {
-      const image = String(reader.result).replace(/^data:[^,]*,/, '');
+    readBase64(blob, (error) => showFace(error, 'deny'), (image) => {
       fetch('/sim/face', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image: image, door: $('door').value, direction: $('direction').value }) })
         .then((res) => res.json().then((body) => ({ ok: res.ok, body: body })))
         .then((r) => (r.ok ? showFace(faceText(r.body), r.body.result === 'granted' ? 'grant' : r.body.result === 'denied' ? 'deny' : 'idle') : showFace('error: ' + r.body.message, 'deny')))
         .catch((error) => showFace('error: ' + error.message, 'deny'));
-    };
+    });
+  }
+  function readBase64(blob, onError, onImage) {
+    const reader = new FileReader();
+    reader.onerror = () => onError('cannot read the image');
+    reader.onload = () => onImage(String(reader.result).replace(/^data:[^,]*,/, ''));
     reader.readAsDataURL(blob);
   }
+
+  // Enrolment: the server extracts the face template in memory and stores only that template.
+  function showEnrol(text, cls) {
+    const box = $('enrol-result');
+    box.className = 'decision ' + cls;
+    box.textContent = text;
+  }
+  function enrolFace(blob) {
+    const personId = $('enrol-person').value;
+    if (!personId) return showEnrol('pick a person first', 'deny');
+    if (blob.size === 0 || blob.size > MAX_FACE_BYTES) return showEnrol('image must be 1 byte to 4 MiB', 'deny');
+    showEnrol('enrolling…', 'idle');
+    readBase64(blob, (error) => showEnrol(error, 'deny'), (image) => {
+      fetch('/sim/enrol', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ personId: personId, image: image }) })
+        .then((res) => res.json().then((body) => ({ ok: res.ok, body: body })))
+        .then((r) => (r.ok
+          ? showEnrol('ENROLLED · ' + personId + ' · ' + r.body.enrolled + ' template(s) stored', 'grant')
+          : showEnrol('REJECTED · ' + (r.body.reason ? r.body.reason + ' · ' : '') + r.body.message, 'deny')))
+        .catch((error) => showEnrol('error: ' + error.message, 'deny'));
+    });
+  }
+  function renderPeople(cards) {
+    const select = $('enrol-person');
+    select.textContent = '';
+    const seen = new Set();
+    for (const card of cards) {
+      if (!card.personId || seen.has(card.personId)) continue;
+      seen.add(card.personId);
+      const option = el('option', '', card.name + (card.consent ? '' : ' (no biometric consent)'));
+      option.value = card.personId;
+      select.appendChild(option);
+    }
+  }
+  $('enrol-file').addEventListener('change', () => {
+    const file = $('enrol-file').files[0];
+    if (file) enrolFace(file);
+    $('enrol-file').value = '';
+  });
+  function snapshot(onBlob, onError) {
+    const video = $('face-video');
+    const canvas = $('face-canvas');
+    canvas.width = video.videoWidth || 640;
+    canvas.height = video.videoHeight || 480;
+    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+    canvas.toBlob((blob) => (blob ? onBlob(blob) : onError('capture failed', 'deny')), 'image/jpeg', 0.9);
+  }
+  $('enrol-snap').addEventListener('click', () => snapshot(enrolFace, showEnrol));
   $('face-file').addEventListener('change', () => {
     const file = $('face-file').files[0];
     if (file) presentFace(file);
@@ -147,16 +196,10 @@
       $('face-video').srcObject = stream;
       $('face-video').hidden = false;
       $('face-snap').disabled = false;
+      $('enrol-snap').disabled = false;
     }, (error) => showFace('webcam: ' + error.message, 'deny'));
   });
-  $('face-snap').addEventListener('click', () => {
-    const video = $('face-video');
-    const canvas = $('face-canvas');
-    canvas.width = video.videoWidth || 640;
-    canvas.height = video.videoHeight || 480;
-    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-    canvas.toBlob((blob) => (blob ? presentFace(blob) : showFace('capture failed', 'deny')), 'image/jpeg', 0.9);
-  });
+  $('face-snap').addEventListener('click', () => snapshot(presentFace, showFace));
 
   socket.on('connect', () => { $('conn').textContent = 'live'; $('conn').className = 'pill'; });
   socket.on('disconnect', () => { $('conn').textContent = 'offline'; $('conn').className = 'pill off'; });
@@ -166,6 +209,7 @@
     readers = hello.readers;
     renderHardware(hello.hardware);
     renderCards(hello.cards);
+    renderPeople(hello.cards);
   });
   socket.on('hardware', renderHardware);
   socket.on('decision', addHistory);

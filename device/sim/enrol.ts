@@ -1,0 +1,74 @@
+// The simulator page's "enrol a face": one base64 photo or webcam still for a person of the roster.
+// The kiosk's own face engine turns it into a descriptor in memory; only that template is stored
+// (through enrolTemplates, which checks consent and records template.enrolled + audit). The image
+// is never written, logged or put in an event. Consent is checked before the image is even decoded:
+// no biometric processing for someone who has not agreed to it.
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import { EnrolmentRefused, encodeVector, enrolTemplates, type EnrolTarget } from '../admin/enrol.js';
+import { FACE_BODY_LIMIT_BYTES, FaceImageBody, MAX_FACE_IMAGE_BYTES } from '../admin/simulate-face.js';
+import type { KioskServices } from '../services.js';
+import type { SimAccessGuard } from './index.js';
+
+const SimEnrolBody = z.object({
+  personId: z.string().trim().min(1).max(128),
+  image: FaceImageBody.shape.image,
+});
+
+type EnrolOutcome = { status: number; payload: Record<string, unknown> };
+
+function enrolTarget(services: KioskServices): EnrolTarget {
+  return {
+    person: (id) => services.roster.person(id),
+    apply: async (changes) => {
+      const result = await services.store.roster.applyLocal(changes);
+      services.roster.applyChanges(changes, result.purgedPersonIds);
+      return result;
+    },
+    record: (event) => services.kiosk.record(event),
+  };
+}
+
+/** Same refusals as enrolTemplates, checked before the face engine sees the image. */
+function refusalBeforeExtraction(services: KioskServices, personId: string): EnrolOutcome | null {
+  const person = services.roster.person(personId);
+  if (person === undefined) return { status: 404, payload: { message: `no person "${personId}" in the roster` } };
+  if (!person.biometricConsent) return { status: 403, payload: { reason: 'no_consent', message: `person "${personId}" has no biometric consent on record` } };
+  if (person.status !== 'active') return { status: 403, payload: { reason: person.status, message: `person "${personId}" is ${person.status}` } };
+  return null;
+}
+
+export async function enrolFromImage(services: KioskServices, personId: string, image: Buffer): Promise<EnrolOutcome> {
+  const refused = refusalBeforeExtraction(services, personId);
+  if (refused !== null) return refused;
+  if (image.length === 0 || image.length > MAX_FACE_IMAGE_BYTES) return { status: 413, payload: { message: `image must be 1..${MAX_FACE_IMAGE_BYTES} bytes` } };
+  const engine = services.faceEngine?.() ?? null;
+  if (engine === null) return { status: 503, payload: { reason: 'face_engine_unavailable', message: 'the face engine is not loaded (see esik status); try again shortly' } };
+  const extraction = await engine.extract(image).catch((error: unknown) => ({ ok: false as const, reason: 'not_an_image' as const, detail: error instanceof Error ? error.message : String(error) }));
+  if (!extraction.ok) {
+    return { status: 422, payload: { reason: extraction.reason, message: `image rejected: ${extraction.reason} (${extraction.detail}); it needs exactly one clear, frontal face` } };
+  }
+  const templateId = `face-sim-${uuidv7()}`;
+  try {
+    const result = await enrolTemplates(enrolTarget(services), {
+      actor: 'sim-page',
+      personId,
+      source: 'simulator',
+      templates: [{ id: templateId, modality: 'face', algo: engine.algo, vector: encodeVector(extraction.descriptor) }],
+    });
+    return { status: 200, payload: { ...result, templateId, quality: extraction.quality } };
+  } catch (error: unknown) {
+    if (error instanceof EnrolmentRefused) return { status: error.statusCode, payload: { message: error.message } };
+    throw error;
+  }
+}
+
+export function registerSimulatorEnrolRoute(services: KioskServices, guard: SimAccessGuard): void {
+  services.http.post('/sim/enrol', { bodyLimit: FACE_BODY_LIMIT_BYTES }, async (request, reply) => {
+    if (!(await guard(request.socket.remoteAddress, request.headers))) return reply.code(403).send({ message: 'simulator: loopback or technician PIN only' });
+    const parsed = SimEnrolBody.safeParse(request.body);
+    if (!parsed.success) return reply.code(400).send({ message: z.prettifyError(parsed.error) });
+    const { status, payload } = await enrolFromImage(services, parsed.data.personId, Buffer.from(parsed.data.image, 'base64'));
+    return reply.code(status).header('cache-control', 'no-store').send(payload);
+  });
+}
