@@ -220,7 +220,7 @@ export class Kiosk extends EventEmitter {
     const { presentation, door, direction } = job;
     const identification = await identify(presentation, this.options.roster, this.biometric);
     if (identification.kind === 'pending') return null;
-    const policyDecision = this.refusedByDoor(this.decideFor(identification, presentation.kind, door.name, direction), door, direction);
+    const policyDecision = this.decideFor(identification, presentation.kind, door.name, direction);
     const draft = this.accessDraft(identification, presentation.kind, door.name, direction, policyDecision);
     const person = identification.kind === 'identified' ? identification.person : null;
     const credential = identification.kind === 'identified' ? identification.credential : null;
@@ -249,15 +249,6 @@ export class Kiosk extends EventEmitter {
     };
     this.emit('decision', result);
     return result;
-  }
-
-  /**
-   * The door controller refuses entry grants in lockdown (egress only). Recording a grant the door
-   * will not honour would be a false attendance record: record the deny the person experiences.
-   */
-  private refusedByDoor(decision: Decision, door: KioskDoor, direction: Direction): Decision {
-    if (decision.outcome === 'grant' && door.mode === 'lockdown' && direction === 'in') return { outcome: 'deny', reason: 'lockdown', flags: decision.flags };
-    return decision;
   }
 
   /** Commits the decision's event; what is returned is what the door must do. */

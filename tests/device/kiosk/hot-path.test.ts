@@ -110,15 +110,17 @@ describe('kiosk hot path (real SQLite, real door controller, simulated relay tra
 });
 
 describe('kiosk modes', () => {
-  it('lockdown: staff decided by policy but refused by the door is recorded as the deny it is; exit still works', async () => {
+  it('lockdown: pupils are refused, staff pass (the policy decides and the door honours it), all recorded', async () => {
     rig = await kioskRig();
     await rig.kiosk.setMode('lockdown', 'tester');
     expect(await rig.kiosk.submit(card('04A2B91C'), 'main', 'in')).toMatchObject({ outcome: 'deny', reason: 'lockdown' });
-    expect(await rig.kiosk.submit(card('0A11C0DE'), 'main', 'in')).toMatchObject({ outcome: 'deny', reason: 'lockdown' });
     expect(unlocks(rig)).toHaveLength(0);
+    expect(await rig.kiosk.submit(card('0A11C0DE'), 'main', 'in')).toMatchObject({ outcome: 'grant', reason: null });
+    expect(unlocks(rig)).toHaveLength(1);
     const events = await rig.store.events.since(0, 10);
     expect(events[0]).toMatchObject({ type: 'mode.changed', reason: 'lockdown', data: { from: 'normal', actor: 'tester' } });
-    expect(events.filter((e) => e.type === 'access.granted')).toHaveLength(0);
+    expect(events.filter((e) => e.type === 'access.denied').map((e) => e.personId)).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'access.granted').map((e) => e.personId)).toHaveLength(1);
   });
 });
 
