@@ -30,10 +30,20 @@ export class EnrolmentRefused extends Error {
   constructor(
     readonly statusCode: 403 | 404 | 400,
     message: string,
+    /** A stable code for screens: 'no_consent', or the person's status. */
+    readonly reason?: string,
   ) {
     super(message);
     this.name = 'EnrolmentRefused';
   }
+}
+
+/** Why this person may not be enrolled, or null. Checked before any image is even decoded. */
+export function enrolmentRefusal(personId: string, person: Person | undefined): EnrolmentRefused | null {
+  if (person === undefined) return new EnrolmentRefused(404, `no person "${personId}" in the roster`);
+  if (!person.biometricConsent) return new EnrolmentRefused(403, `person "${personId}" has no biometric consent on record`, 'no_consent');
+  if (person.status !== 'active') return new EnrolmentRefused(403, `person "${personId}" is ${person.status}`, person.status);
+  return null;
 }
 
 export function encodeVector(vector: Float32Array): string {
@@ -58,9 +68,8 @@ export interface EnrolTarget {
 
 export async function enrolTemplates(target: EnrolTarget, request: EnrolRequest): Promise<{ personId: string; enrolled: number }> {
   const person = await target.person(request.personId);
-  if (person === undefined) throw new EnrolmentRefused(404, `no person "${request.personId}" in the roster`);
-  if (!person.biometricConsent) throw new EnrolmentRefused(403, `person "${request.personId}" has no biometric consent on record`);
-  if (person.status !== 'active') throw new EnrolmentRefused(403, `person "${request.personId}" is ${person.status}`);
+  const refused = enrolmentRefusal(request.personId, person);
+  if (refused !== null || person === undefined) throw refused ?? new EnrolmentRefused(404, `no person "${request.personId}" in the roster`);
   const changes: RosterChange[] = request.templates.map((t) => ({
     op: 'upsert',
     type: 'template',

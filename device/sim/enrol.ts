@@ -5,7 +5,7 @@
 // no biometric processing for someone who has not agreed to it.
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { EnrolmentRefused, encodeVector, enrolTemplates, type EnrolTarget } from '../admin/enrol.js';
+import { EnrolmentRefused, encodeVector, enrolTemplates, enrolmentRefusal, type EnrolTarget } from '../admin/enrol.js';
 import { FACE_BODY_LIMIT_BYTES, FaceImageBody, MAX_FACE_IMAGE_BYTES } from '../admin/simulate-face.js';
 import type { KioskServices } from '../services.js';
 import type { SimAccessGuard } from './index.js';
@@ -29,13 +29,11 @@ function enrolTarget(services: KioskServices): EnrolTarget {
   };
 }
 
-/** Same refusals as enrolTemplates, checked before the face engine sees the image. */
+/** enrolTemplates' own refusals, checked before the face engine sees the image. */
 function refusalBeforeExtraction(services: KioskServices, personId: string): EnrolOutcome | null {
-  const person = services.roster.person(personId);
-  if (person === undefined) return { status: 404, payload: { message: `no person "${personId}" in the roster` } };
-  if (!person.biometricConsent) return { status: 403, payload: { reason: 'no_consent', message: `person "${personId}" has no biometric consent on record` } };
-  if (person.status !== 'active') return { status: 403, payload: { reason: person.status, message: `person "${personId}" is ${person.status}` } };
-  return null;
+  const refused = enrolmentRefusal(personId, services.roster.person(personId));
+  if (refused === null) return null;
+  return { status: refused.statusCode, payload: refused.reason === undefined ? { message: refused.message } : { reason: refused.reason, message: refused.message } };
 }
 
 export async function enrolFromImage(services: KioskServices, personId: string, image: Buffer): Promise<EnrolOutcome> {

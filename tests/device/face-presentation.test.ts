@@ -5,7 +5,7 @@
 // never enrolled is denied as unknown; a corrupt image opens nothing and the kiosk keeps deciding.
 // The simulator page's POST /sim/face takes the same path, and a folder camera reader configured
 // like a real one lets in the enrolled person whose photo appears in its folder. Finally no file under the state dir holds a JPEG or PNG signature: images never reach the disk.
-import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -18,6 +18,7 @@ import type { KioskDecision } from '../../device/kiosk/index.js';
 import { startKiosk, type RunningKiosk } from '../../device/main.js';
 import { daemonDir, repoRoot, type DaemonDir } from './daemon.js';
 import { runEsik } from '../privacy/helpers.js';
+import { IMAGE_SIGNATURES, filesUnder, scanFiles } from '../helpers/file-scan.js';
 
 const dataDir = process.env.ESIK_DATA_DIR ?? resolve(repoRoot, '../shared/data');
 const photo = (who: string, n: number): string => join(dataDir, 'faces-bbt', 'examples', who, `${who}${n}.png`);
@@ -76,15 +77,6 @@ function presentFace(image: Buffer, extra: Record<string, unknown> = {}): Promis
   return adminRequest(dir.socketPath, 'POST', '/v1/simulate/face', { actor: 'test', image: image.toString('base64'), ...extra }, 120_000) as Promise<Record<string, unknown>>;
 }
 
-async function filesUnder(root: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true }).catch(() => [])) {
-    const path = join(root, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else if (entry.isFile()) out.push(path);
-  }
-  return out;
-}
 
 describe('presenting a face through the admin API', () => {
   it('a held-out crop of an enrolled person opens the door for that person', async () => {
@@ -162,14 +154,8 @@ describe('presenting a face through the admin API', () => {
   }, 60_000);
 
   it('wrote no image to the state dir', async () => {
-    const signatures = [Buffer.from([0xff, 0xd8, 0xff]), Buffer.from([0x89, 0x50, 0x4e, 0x47])];
-    const found: string[] = [];
-    const files = await filesUnder(join(dir.dir, 'state'));
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      const bytes = await readFile(file).catch(() => Buffer.alloc(0));
-      for (const signature of signatures) if (bytes.includes(signature)) found.push(`${file}: ${signature.toString('hex')}`);
-    }
-    expect(found).toEqual([]);
+    const state = join(dir.dir, 'state');
+    expect((await filesUnder(state)).length).toBeGreaterThan(0);
+    expect(await scanFiles([state], IMAGE_SIGNATURES)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
 // a person with biometric consent, and a held-out crop of that person presented through /sim/face
 // is then granted. A person without consent, an image with no face and a corrupt image are refused
 // with a clear reason, the kiosk keeps deciding, and no image ever reaches the state dir.
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminRequest } from '../../device/admin/index.js';
 import { startKiosk, type RunningKiosk } from '../../device/main.js';
 import { daemonDir, repoRoot, type DaemonDir } from './daemon.js';
+import { IMAGE_SIGNATURES, filesUnder, scanFiles } from '../helpers/file-scan.js';
 
 const dataDir = process.env.ESIK_DATA_DIR ?? resolve(repoRoot, '../shared/data');
 const photo = (who: string, n: number): string => join(dataDir, 'faces-bbt', 'examples', who, `${who}${n}.png`);
@@ -32,15 +33,6 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
 
 const enrol = async (personId: string, image: Buffer): Promise<{ status: number; body: Record<string, unknown> }> => post('/sim/enrol', { personId, image: image.toString('base64') });
 
-async function filesUnder(root: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true }).catch(() => [])) {
-    const path = join(root, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else if (entry.isFile()) out.push(path);
-  }
-  return out;
-}
 
 beforeAll(async () => {
   dir = await daemonDir({
@@ -118,14 +110,8 @@ describe('enrolling a face from the simulator page', () => {
   }, 60_000);
 
   it('wrote no image to the state dir', async () => {
-    const signatures = [Buffer.from([0xff, 0xd8, 0xff]), Buffer.from([0x89, 0x50, 0x4e, 0x47])];
-    const found: string[] = [];
-    const files = await filesUnder(join(dir.dir, 'state'));
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      const bytes = await readFile(file).catch(() => Buffer.alloc(0));
-      for (const signature of signatures) if (bytes.includes(signature)) found.push(`${file}: ${signature.toString('hex')}`);
-    }
-    expect(found).toEqual([]);
+    const state = join(dir.dir, 'state');
+    expect((await filesUnder(state)).length).toBeGreaterThan(0);
+    expect(await scanFiles([state], IMAGE_SIGNATURES)).toEqual([]);
   });
 });

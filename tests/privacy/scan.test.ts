@@ -4,7 +4,7 @@
 // erases one person; then every file under the state dir (DB, -wal, -shm included, scanned while
 // the kiosk runs and after it stops) and the temp dir is searched for image signatures, 16-byte
 // windows of the enrolled and presented float32 vectors, and the names (UTF-8 and UTF-16LE).
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
@@ -13,6 +13,7 @@ import { createFaceEngine } from '../../biometric/index.js';
 import { adminRequest } from '../../device/admin/index.js';
 import { daemonDir, repoRoot, startDaemon, waitForDaemon, type Daemon, type DaemonDir } from '../device/daemon.js';
 import { runEsik } from './helpers.js';
+import { IMAGE_SIGNATURES, filesUnder, scanFiles, type Needle } from '../helpers/file-scan.js';
 
 const dataDir = process.env.ESIK_DATA_DIR ?? resolve(repoRoot, '../shared/data');
 const faces = (who: string): string[] => [1, 2, 3].map((i) => join(dataDir, 'faces-bbt', 'examples', who, `${who}${i}.png`));
@@ -20,32 +21,7 @@ const ENROLLED = { 'p-1001': faces('amy'), 'p-1002': faces('howard') } as const;
 /** Presented as camera frames through POST /v1/simulate/face: a held-out crop and a stranger. */
 const PRESENTED = [join(dataDir, 'faces-bbt', 'examples', 'amy', 'amy4.png'), join(dataDir, 'faces-bbt', 'examples', 'raj', 'raj4.png')];
 
-interface Needle {
-  what: string;
-  bytes: Buffer;
-}
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else if (entry.isFile()) out.push(path);
-  }
-  return out;
-}
-
-/** Every needle found in any file, as "file: what". */
-async function scan(dirs: string[], needles: Needle[]): Promise<string[]> {
-  const found: string[] = [];
-  for (const dir of dirs) {
-    for (const file of await filesUnder(dir)) {
-      const content = await readFile(file).catch(() => Buffer.alloc(0));
-      for (const needle of needles) if (content.includes(needle.bytes)) found.push(`${file}: ${needle.what}`);
-    }
-  }
-  return found;
-}
 
 let dir: DaemonDir;
 let tempDir: string;
@@ -71,7 +47,7 @@ beforeAll(async () => {
       needles.push({ what: `name "${name}" (UTF-8)`, bytes: Buffer.from(name, 'utf8') }, { what: `name "${name}" (UTF-16LE)`, bytes: Buffer.from(name, 'utf16le') });
     }
   }
-  needles.push({ what: 'JPEG signature', bytes: Buffer.from([0xff, 0xd8, 0xff]) }, { what: 'PNG signature', bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47]) });
+  needles.push(...IMAGE_SIGNATURES);
   // The vectors as enrolled: the same engine on the same images gives the same descriptors.
   const engine = await createFaceEngine({ backend: 'wasm', logger: pino({ level: 'silent' }) });
   try {
@@ -132,14 +108,14 @@ describe('nothing readable on disk', () => {
     expect(denied).toMatchObject({ result: 'denied', reason: 'unknown' });
     await adminRequest(dir.socketPath, 'POST', '/v1/person/p-1002/erase', { actor: 'test' });
     const stateDir = join(dir.dir, 'state');
-    const whileRunning = await scan([stateDir, tempDir], needles);
+    const whileRunning = await scanFiles([stateDir, tempDir], needles);
     expect((await filesUnder(stateDir)).some((f) => f.endsWith('-wal'))).toBe(true);
     daemon?.child.kill('SIGTERM');
     await daemon?.exited;
     daemon = null;
-    const afterStop = await scan([stateDir, tempDir], needles);
+    const afterStop = await scanFiles([stateDir, tempDir], needles);
     // Control: the same scan does find the names in the test's own roster file.
-    expect((await scan([dir.dir], needles.filter((n) => n.what.startsWith('name')))).some((f) => f.includes('roster.json'))).toBe(true);
+    expect((await scanFiles([dir.dir], needles.filter((n) => n.what.startsWith('name')))).some((f) => f.includes('roster.json'))).toBe(true);
     expect(whileRunning).toEqual([]);
     expect(afterStop).toEqual([]);
   }, 400_000);
