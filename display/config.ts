@@ -20,6 +20,11 @@ export const boardLimitsSchema = z
     batchMs: z.number().int().min(0).max(200).default(25),
     /** ...and broadcasts are at least this far apart, so a rush costs a few broadcasts a second. */
     minIntervalMs: z.number().int().min(0).max(1000).default(100),
+    /**
+     * While the door is deciding, a batch waits for it to finish, but never longer than this after
+     * its first update (the page must still show an arrival within half a second).
+     */
+    maxHoldMs: z.number().int().min(0).max(300).default(150),
     /** Arrivals in a snapshot at most (the newest ones; counts always cover the whole day). */
     snapshotArrivals: z.number().int().min(1).max(5000).default(200),
   })

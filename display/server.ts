@@ -23,6 +23,8 @@ import { BOARD_LOCALES, boardLabels, type BoardLanguage } from './i18n.js';
 export const BOARD_NAMESPACE = '/board';
 /** Clients written to in one go; the event loop gets a turn between chunks (decisions first). */
 const CLIENTS_PER_CHUNK = 10;
+/** How often a held batch looks again whether the door has finished deciding. */
+const DOOR_POLL_MS = 2;
 
 /** socket.io Server options the kiosk should use so no client message can be large (bytes). */
 export const BOARD_SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: 16 * 1024 } as const;
@@ -31,9 +33,16 @@ const helloSchema = z
   .object({ sinceSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() })
   .strict();
 
+/** What the board needs to know of the door: whether a decision is under way (the kiosk). */
+export interface DoorActivity {
+  isDeciding(): boolean;
+}
+
 export interface BoardServerOptions {
   io: Server;
   feed: BoardFeed;
+  /** Broadcasts wait (up to `limits.maxHoldMs`) while the door is deciding; without it they never wait. */
+  door?: DoorActivity;
   language: BoardLanguage;
   tokens: readonly string[];
   logger: Logger;
@@ -95,7 +104,7 @@ export function createBoardServer(options: BoardServerOptions): BoardServer {
     socket.emit('setup', setup);
   });
 
-  const broadcaster = new ArrivalBroadcaster(nsp, clients, limits, log);
+  const broadcaster = new ArrivalBroadcaster(nsp, clients, limits, log, options.door ?? null);
   const onArrival = (arrival: BoardArrival): void => broadcaster.arrival(arrival);
   const onCounts = (counts: BoardCounts): void => broadcaster.counts(counts);
   options.feed.on('arrival', onArrival);
@@ -174,13 +183,17 @@ async function sendSnapshot(socket: Socket, feed: BoardFeed, sinceSeq: number | 
 /**
  * Coalesces live updates and broadcasts them to every live client. A batch goes out `batchMs` after
  * its first update, but never sooner than `minIntervalMs` after the previous one, so a morning rush
- * costs the kiosk a few broadcasts a second rather than one per arrival. Each broadcast is written
- * in chunks of clients with a turn of the event loop in between, so a decision that is waiting for
- * its fsync callback is not held up behind fifty socket writes.
+ * costs the kiosk a few broadcasts a second rather than one per arrival. Within a batch only the
+ * newest counts per group are sent (counts are cumulative). The door goes first: while it is deciding
+ * the batch waits for it, for at most `maxHoldMs`, so a broadcast does not land in the middle of a
+ * decision on a two-core Pi. Each broadcast is written in chunks of clients with a turn of the event
+ * loop in between, so a decision that is waiting for its fsync callback is not held up behind fifty
+ * socket writes.
  */
 class ArrivalBroadcaster {
   private arrivals: BoardArrival[] = [];
-  private countUpdates: BoardCounts[] = [];
+  private countsByGroup = new Map<string, BoardCounts>();
+  private firstQueuedMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastFlushMs = Number.NEGATIVE_INFINITY;
   private sending = false;
@@ -191,15 +204,21 @@ class ArrivalBroadcaster {
     private readonly clients: Map<string, ClientState>,
     private readonly limits: BoardLimits,
     private readonly log: Logger,
+    private readonly door: DoorActivity | null,
   ) {}
 
   arrival(arrival: BoardArrival): void {
+    this.noteQueued();
     this.arrivals.push(arrival);
     this.schedule();
   }
 
   counts(counts: BoardCounts): void {
-    this.countUpdates.push(counts);
+    this.noteQueued();
+    for (const group of counts.groups) {
+      const known = this.countsByGroup.get(group.group);
+      if (known === undefined || known.seq <= counts.seq) this.countsByGroup.set(group.group, { seq: counts.seq, groups: [group] });
+    }
     this.schedule();
   }
 
@@ -207,6 +226,10 @@ class ArrivalBroadcaster {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private noteQueued(): void {
+    if (this.arrivals.length === 0 && this.countsByGroup.size === 0) this.firstQueuedMs = Date.now();
   }
 
   private schedule(): void {
@@ -217,18 +240,24 @@ class ArrivalBroadcaster {
 
   private flush(): void {
     this.timer = undefined;
-    if (this.sending) {
-      this.schedule();
+    if (this.stopped) return;
+    if (this.sending || this.doorFirst()) {
+      this.timer = setTimeout(() => this.flush(), this.sending ? this.limits.batchMs : DOOR_POLL_MS);
       return;
     }
-    const message = { arrivals: this.arrivals, counts: this.countUpdates };
+    const message = { arrivals: this.arrivals, counts: [...this.countsByGroup.values()].sort((a, b) => a.seq - b.seq) };
     this.arrivals = [];
-    this.countUpdates = [];
+    this.countsByGroup = new Map();
     if (message.arrivals.length === 0 && message.counts.length === 0) return;
     this.lastFlushMs = Date.now();
     const ids = [...this.clients].filter(([, state]) => state.live).map(([id]) => id);
     this.sending = true;
     this.sendChunk(message, ids, 0);
+  }
+
+  /** True while the batch should wait for the door (it is deciding and the batch is young enough). */
+  private doorFirst(): boolean {
+    return this.door !== null && Date.now() - this.firstQueuedMs < this.limits.maxHoldMs && this.door.isDeciding();
   }
 
   private sendChunk(message: object, ids: string[], from: number): void {
@@ -239,7 +268,7 @@ class ArrivalBroadcaster {
       return;
     }
     this.sending = false;
-    if (this.arrivals.length > 0 || this.countUpdates.length > 0) this.schedule();
+    if (this.arrivals.length > 0 || this.countsByGroup.size > 0) this.schedule();
   }
 
   /** Counts a packet for the client; a client whose transport has not drained for too long is dropped. */

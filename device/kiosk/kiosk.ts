@@ -124,6 +124,15 @@ export class Kiosk extends EventEmitter {
     });
   }
 
+  /**
+   * True while any presentation is queued or being decided. Work that can wait (the lobby board's
+   * broadcasts) checks this and lets the door go first.
+   */
+  isDeciding(): boolean {
+    for (const queue of this.queues.values()) if (queue.depth > 0) return true;
+    return false;
+  }
+
   async setMode(mode: KioskMode, actor: string | null = null): Promise<void> {
     const previous = this.currentMode;
     this.currentMode = mode;

@@ -48,6 +48,7 @@ export async function attachBoard(services: KioskServices, options: AttachBoardO
   const server = createBoardServer({
     io: services.io,
     feed,
+    door: services.kiosk,
     language: config.language,
     tokens: config.tokens,
     logger: services.logger,

@@ -16,7 +16,7 @@ import { SimulatedRelay } from '../../device/hw/sim/relay.js';
 import { Kiosk, type KioskDecision } from '../../device/kiosk/index.js';
 import { RosterCache } from '../../device/roster-cache.js';
 import { BOARD_SOCKET_SERVER_OPTIONS, createBoardServer, registerBoardRoutes, type BoardServer } from '../../display/index.js';
-import type { BoardLanguage, BoardLimits, LoopbackPredicate } from '../../display/index.js';
+import type { BoardLanguage, BoardLimits, DoorActivity, LoopbackPredicate } from '../../display/index.js';
 import { createFieldCipher, openStore, type EventClock, type Person, type RosterChange, type Store } from '../../sync/store/index.js';
 
 export const OFFSET_MINUTES = 300;
@@ -70,6 +70,8 @@ export interface HarnessOptions {
   limits?: Partial<BoardLimits>;
   /** Which client addresses the board treats as local (no token); defaults to the real `isLoopback`. */
   isLoopback?: LoopbackPredicate;
+  /** Whether the door is deciding, as the board sees it; defaults to the harness's kiosk. */
+  door?: DoorActivity;
 }
 
 interface Running {
@@ -160,7 +162,7 @@ export class BoardHarness {
     const app = Fastify({ logger: false });
     const io = new Server(app.server, { ...BOARD_SOCKET_SERVER_OPTIONS, serveClient: true });
     await registerBoardRoutes(app, { tokens: this.options.tokens ?? [], isLoopback: this.options.isLoopback });
-    const board = createBoardServer({ io, feed, language: this.options.language ?? 'kk', tokens: this.options.tokens ?? [], logger, utcOffsetMinutes: OFFSET_MINUTES, limits: this.options.limits, isLoopback: this.options.isLoopback });
+    const board = createBoardServer({ io, feed, door: this.options.door ?? kiosk, language: this.options.language ?? 'kk', tokens: this.options.tokens ?? [], logger, utcOffsetMinutes: OFFSET_MINUTES, limits: this.options.limits, isLoopback: this.options.isLoopback });
     this.running = { store, roster, kiosk, feed, board, app, io, relay, door };
     await beforeListen?.();
     await app.listen({ host: '127.0.0.1', port: this.port });

@@ -239,3 +239,49 @@ describe('board isolation', () => {
     await until(() => good.seqs().length === 6, 'all six arrivals at the reading client');
   });
 });
+
+describe('board broadcasts yield to the door', () => {
+  const held = { deciding: false, isDeciding: () => held.deciding };
+  const limits = { batchMs: 0, minIntervalMs: 0, maxHoldMs: 300 };
+
+  it('holds a batch while the door is deciding and sends it as soon as the door is done', async () => {
+    harness = await BoardHarness.start({ people: PEOPLE, limits, door: held });
+    const watcher = client(harness.url);
+    clients.push(watcher);
+    await hello(watcher);
+    held.deciding = true;
+    const decisions = [await harness.present('p1'), await harness.present('p2'), await harness.present('p4')];
+    const decidedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(watcher.seqs()).toEqual([]);
+    held.deciding = false;
+    await until(() => watcher.seqs().length === 3, 'the held batch');
+    // Released by the door going idle, well before the 300 ms cap would have forced it out.
+    expect(Date.now() - decidedAt).toBeLessThan(250);
+    const live = watcher.frames.filter((f) => f.event === 'arrivals');
+    expect(live).toHaveLength(1);
+    expect(watcher.seqs()).toEqual(decisions.map((d) => d!.event!.seq));
+    // Counts are cumulative, so the batch carries only the newest per group.
+    const counts = (live[0]!.payload as { counts: Array<{ seq: number; groups: Array<{ group: string; present: number }> }> }).counts;
+    expect(counts.map((c) => [c.seq, c.groups.map((g) => [g.group, g.present])])).toEqual([
+      [decisions[1]!.event!.seq, [['5Б', 2]]],
+      [decisions[2]!.event!.seq, [['6А', 1]]],
+    ]);
+  });
+
+  it('never holds longer than maxHoldMs, however busy the door stays', async () => {
+    harness = await BoardHarness.start({ people: PEOPLE, limits, door: held });
+    const watcher = client(harness.url);
+    clients.push(watcher);
+    await hello(watcher);
+    held.deciding = true;
+    try {
+      const decision = await harness.present('p1');
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(watcher.seqs()).toEqual([]);
+      await until(() => watcher.seqs().includes(decision!.event!.seq), 'the arrival after the hold', 2000);
+    } finally {
+      held.deciding = false;
+    }
+  });
+});

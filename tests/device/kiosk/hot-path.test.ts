@@ -28,6 +28,16 @@ describe('kiosk hot path (real SQLite, real door controller, simulated relay tra
     expect(seen.map((d) => d.outcome)).toEqual(['grant']);
   });
 
+  it('says it is deciding from the moment a presentation is queued until its door was commanded', async () => {
+    rig = await kioskRig();
+    expect(rig.kiosk.isDeciding()).toBe(false);
+    const pending = rig.kiosk.submit(card('04a2b91c'), 'main', 'in');
+    expect(rig.kiosk.isDeciding()).toBe(true);
+    expect(await pending).toMatchObject({ outcome: 'grant' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rig.kiosk.isDeciding()).toBe(false);
+  });
+
   it('denies with a stable reason and never moves the relay: unknown, blocked, anti-passback, used one-time QR', async () => {
     rig = await kioskRig();
     const unknown = await rig.kiosk.submit(card('DEADBEEF'), 'main', 'in');
