@@ -262,7 +262,7 @@ describe('board broadcasts yield to the door', () => {
     expect(live).toHaveLength(1);
     expect(watcher.seqs()).toEqual(decisions.map((d) => d!.event!.seq));
     // Counts are cumulative, so the batch carries only the newest per group.
-    const counts = (live[0]!.payload as { counts: Array<{ seq: number; groups: Array<{ group: string; present: number }> }> }).counts;
+    const counts = (live[0].payload as { counts: Array<{ seq: number; groups: Array<{ group: string; present: number }> }> }).counts;
     expect(counts.map((c) => [c.seq, c.groups.map((g) => [g.group, g.present])])).toEqual([
       [decisions[1]!.event!.seq, [['5Б', 2]]],
       [decisions[2]!.event!.seq, [['6А', 1]]],
