@@ -208,24 +208,26 @@ export class SqliteHubStorage implements HubStorage {
 
   async applyRoster(changes: readonly WireRosterChange[]): Promise<number> {
     const cursor = await this.db.transaction(async () => {
-      for (const change of changes) await this.applyOne(change);
+      let erased = false;
+      for (const change of changes) erased = (await this.applyOne(change)) || erased;
       const row = await this.db.get<{ c: number | null }>('SELECT MAX(cursor) AS c FROM roster');
-      return row?.c ?? 0;
+      return { cursor: row?.c ?? 0, erased };
     });
     // secure_delete zeroes the freed bytes in the database pages, but the WAL still holds the
     // pages as they were: an erasure is only done once the WAL is checkpointed and truncated.
-    if (changes.some((c) => c.op === 'delete')) await this.db.checkpoint();
-    return cursor;
+    if (cursor.erased) await this.db.checkpoint();
+    return cursor.cursor;
   }
 
-  private async applyOne(change: WireRosterChange): Promise<void> {
+  /** Applies one change; true when it erased something (the caller then checkpoints the WAL). */
+  private async applyOne(change: WireRosterChange): Promise<boolean> {
     const entityId = rosterEntityId(change);
     if (change.op === 'delete') {
       // Erasure: a person's credentials and templates go with it, from the log as well as the state.
       if (change.type === 'person') await this.db.run('DELETE FROM roster WHERE person_id = ?', [entityId]);
       await this.db.run('DELETE FROM roster WHERE type = ? AND entity_id = ?', [change.type, entityId]);
       await this.db.run('INSERT INTO roster (type, entity_id, person_id, op, data) VALUES (?, ?, ?, ?, NULL)', [change.type, entityId, personIdOf(change), 'delete']);
-      return;
+      return true;
     }
     const previous = await this.db.get<RosterDbRow>('SELECT * FROM roster WHERE type = ? AND entity_id = ?', [change.type, entityId]);
     await this.db.run('DELETE FROM roster WHERE type = ? AND entity_id = ?', [change.type, entityId]);
@@ -235,6 +237,22 @@ export class SqliteHubStorage implements HubStorage {
       // A blocked person's credentials and templates were purged on the devices: send them again.
       if (before.op === 'upsert' && before.type === 'person' && before.data.status === 'blocked') await this.reemitDependants(entityId);
     }
+    if (change.type === 'person' && !change.data.biometricConsent) return this.eraseTemplatesOf(entityId);
+    return false;
+  }
+
+  /**
+   * Consent to biometric processing withdrawn: the hub erases the person's templates as the devices
+   * do, leaving tombstones so every device deletes them too. Consent given again means enrolling
+   * again; nothing biometric is kept "in case".
+   */
+  private async eraseTemplatesOf(personId: string): Promise<boolean> {
+    const rows = await this.db.all<{ entity_id: string }>("SELECT entity_id FROM roster WHERE person_id = ? AND type = 'template' AND op = 'upsert'", [personId]);
+    for (const row of rows) {
+      await this.db.run("DELETE FROM roster WHERE type = 'template' AND entity_id = ?", [row.entity_id]);
+      await this.db.run("INSERT INTO roster (type, entity_id, person_id, op, data) VALUES ('template', ?, ?, 'delete', NULL)", [row.entity_id, personId]);
+    }
+    return rows.length > 0;
   }
 
   private async reemitDependants(personId: string): Promise<void> {

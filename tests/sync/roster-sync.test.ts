@@ -123,6 +123,23 @@ describe('roster sync from a real hub', () => {
     await store.close();
   });
 
+  it('withdrawn biometric consent erases the templates on the hub as on the kiosk; consent given again needs a new enrolment', async () => {
+    const { store, client } = await kiosk('kiosk-consent');
+    const palm = vector(4);
+    await adminCall(hub, 'PUT', '/v1/admin/people/p-consent', { name: 'Dana', biometricConsent: true });
+    await adminCall(hub, 'PUT', '/v1/admin/templates/t-consent', { personId: 'p-consent', modality: 'palm', algo: 'palm-v1', data: encodeTemplateVector(palm) });
+    await client.syncNow();
+    expect((await store.roster.load()).templates.some((t) => t.id === 't-consent')).toBe(true);
+    await adminCall(hub, 'PUT', '/v1/admin/people/p-consent', { name: 'Dana', biometricConsent: false });
+    await client.syncNow();
+    expect((await store.roster.load()).templates.some((t) => t.personId === 'p-consent')).toBe(false);
+    expect((await rawFileBytes(join(tmp.dir, 'hub.db'))).includes(Buffer.from(encodeTemplateVector(palm)))).toBe(false);
+    await adminCall(hub, 'PUT', '/v1/admin/people/p-consent', { name: 'Dana', biometricConsent: true });
+    await client.syncNow();
+    expect((await store.roster.load()).templates.some((t) => t.personId === 'p-consent')).toBe(false);
+    await store.close();
+  });
+
   it('after the hub compacts its tombstones, an old cursor gets 410 and the kiosk replaces its roster', async () => {
     const { store, client } = await kiosk('kiosk-410');
     await adminCall(hub, 'PUT', '/v1/admin/people/p-old', { name: 'Old' });
