@@ -16,6 +16,14 @@ const matchPolicySchema = z.object({
   windowMs: z.number().int().min(0).max(60_000).default(2000),
 });
 
+/** Palm: the policy plus what identifies the reader's feature format (its vector length is the reader's `dimension`). */
+const palmPolicySchema = matchPolicySchema.extend({
+  /** Reader model and feature version from its documentation; stored templates of another algo are not used. */
+  algo: z.string().min(1).max(64).default('sim-palm-v1'),
+  /** The reader's own quality figure (0..1) below which a scan is a bad capture. */
+  minQuality: z.number().min(0).max(1).default(0.5),
+});
+
 export const ConfigSchema = z.object({
   device: z
     .object({
@@ -44,7 +52,7 @@ export const ConfigSchema = z.object({
       // 774-person gallery); the pair threshold (~0.91) would let most strangers match *someone*.
       // Calibrate per site with `esik biometric eval` and put the result in the config.
       face: matchPolicySchema.default({ threshold: 0.95, minMargin: 0.05, consecutiveFrames: 2, windowMs: 2000 }),
-      palm: matchPolicySchema.default({ threshold: 0.9, minMargin: 0.05, consecutiveFrames: 1, windowMs: 2000 }),
+      palm: palmPolicySchema.default({ threshold: 0.9, minMargin: 0.05, consecutiveFrames: 1, windowMs: 2000, algo: 'sim-palm-v1', minQuality: 0.5 }),
       backend: z.enum(['auto', 'wasm', 'tensorflow']).default('auto'),
       modelDir: z.string().optional(),
     })

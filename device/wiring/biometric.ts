@@ -11,8 +11,6 @@ import type { KioskServices } from '../services.js';
 
 /** The face descriptor's length (dlib ResNet via face-api). */
 export const FACE_DIMENSIONS = 128;
-/** The simulated palm reader's feature format; a real reader's algo comes from its documentation. */
-export const DEFAULT_PALM_ALGO = 'sim-palm-v1';
 export const DEFAULT_PALM_DIMENSIONS = 128;
 
 export interface BiometricWiringOptions {
@@ -64,10 +62,10 @@ export async function attachBiometrics(services: KioskServices, options: Biometr
   const faceAlgo = options.faceAlgo ?? (await import('../../biometric/face/index.js')).FACE_ALGO;
   const faceMatcher = new FlatTemplateMatcher({ modality: 'face', algo: faceAlgo, dimensions: FACE_DIMENSIONS });
   const palm = new PalmIdentifier({
-    algo: options.palm?.algo ?? DEFAULT_PALM_ALGO,
+    algo: options.palm?.algo ?? config.palm.algo,
     dimensions: palmDimensions(services.config, options),
     policy: config.palm,
-    minQuality: options.palm?.minQuality ?? 0.5,
+    minQuality: options.palm?.minQuality ?? config.palm.minQuality,
   });
   const gallery = new GallerySync(services.roster, new Map([['face', faceMatcher], ['palm', palm.matcher]]), services.logger);
   gallery.start();

@@ -64,7 +64,7 @@ describe('biometrics in the kiosk', () => {
       { op: 'upsert', type: 'person', data: { ...person, biometricConsent: true } },
       { op: 'upsert', type: 'template', data: { id: 'palm-1001', personId: 'p-1001', modality: 'palm', algo: 'sim-palm-v1', vector: template } },
     ]);
-    expect((await biometricStatus()).palm).toMatchObject({ loaded: 1, people: 1 });
+    expect((await biometricStatus()).palm).toMatchObject({ algo: 'sim-palm-v1', loaded: 1, people: 1 });
     const reader = kiosk.services.readers.get('palm-in') as SimulatedPalmReader;
     const random = syntheticRandom('kiosk-test');
 
@@ -133,11 +133,11 @@ describe('biometrics absent or broken', () => {
     const { attachBiometrics } = await import('../../../device/wiring/biometric.js');
     const services = {
       ...plain.services,
-      config: { ...plain.services.config, biometric: { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 2000 }, palm: { threshold: 0.8, minMargin: 0.05, consecutiveFrames: 1, windowMs: 2000 }, backend: 'wasm' as const } },
+      config: { ...plain.services.config, biometric: { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 2000 }, palm: { threshold: 0.8, minMargin: 0.05, consecutiveFrames: 1, windowMs: 2000, algo: 'acme-palm-v2', minQuality: 0.6 }, backend: 'wasm' as const } },
     };
     const handle = await attachBiometrics(services, { faceAlgo: 'test-face-v1', loadFaceEngine: () => Promise.reject(new Error('model file truncated')) });
     await handle!.faceEngineLoaded;
-    expect(await status()).toMatchObject({ enabled: true, backend: null, face: { state: 'failed', failure: 'model file truncated' } });
+    expect(await status()).toMatchObject({ enabled: true, backend: null, face: { state: 'failed', failure: 'model file truncated' }, palm: { algo: 'acme-palm-v2' } });
     const card = new Promise<KioskDecision>((resolve) => plain.services.kiosk.once('decision', resolve));
     (plain.services.readers.get('main-in') as SimulatedCardReader).present('0A11C0DE');
     expect((await card).outcome).toBe('grant');
