@@ -8,14 +8,16 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { BoardArrival, BoardCounts, BoardFeed, BoardGroupCount, BoardSnapshot } from '../display/feed.js';
+import { isoWithOffset } from '../sync/store/index.js';
 import type { EventLog, Person, PersonRole, RosterSnapshot, StoredEvent } from '../sync/store/types.js';
+import { EARLIEST_PLAUSIBLE_MS } from './clock.js';
 
 export interface BoardFeedOptions {
   events: Pick<EventLog, 'between'>;
   /** The in-memory roster (RosterCache): people, their groups and display consent. */
   roster: { readonly roster: RosterSnapshot };
-  /** Wall clock (epoch ms) and the school's UTC offset in minutes (Kazakhstan: +300). */
-  clock: { wallMs(): number; utcOffsetMinutes(): number };
+  /** The kiosk's clock: wall (epoch ms), monotonic (as events carry it) and the school's UTC offset (Kazakhstan: +300). */
+  clock: { wallMs(): number; monoMs(): number; utcOffsetMinutes(): number };
   logger: Logger;
   /** "08:30": a first entry after it is late; per-group overrides for a second shift. */
   bellTime: string;
@@ -30,6 +32,8 @@ export interface BoardFeedOptions {
 
 const DAY_MS = 86_400_000;
 const EXPECTED_CACHE_MS = 5_000;
+/** Passages of this boot recorded while the wall clock was unset, kept to place them later (a morning's worth). */
+const UNSET_CLOCK_EVENTS_MAX = 20_000;
 
 /** The school-local day containing `wallMs`. */
 export function schoolDay(wallMs: number, offsetMinutes: number): { date: string; startMs: number; endMs: number } {
@@ -89,7 +93,7 @@ class DayState {
   ) {}
 
   /** Applies one granted passage; null when the person is unknown (erased) or the event carries no passage. */
-  apply(event: StoredEvent, person: Person | undefined): BoardArrival | null {
+  apply(event: StoredEvent, person: Person | undefined, wallMs: number): BoardArrival | null {
     if (this.applied.has(event.seq)) return null;
     this.applied.add(event.seq);
     this.lastSeq = Math.max(this.lastSeq, event.seq);
@@ -102,7 +106,7 @@ class DayState {
     let late = false;
     if (event.direction === 'in' && !day.entered) {
       day.entered = true;
-      late = day.counted && minuteOfDay(event.wallMs, this.feed.offset) >= this.feed.bellMinute(day.group);
+      late = day.counted && minuteOfDay(wallMs, this.feed.offset) >= this.feed.bellMinute(day.group);
       day.late = late;
       if (late) this.bump(this.lateCount, day.group, 1);
     }
@@ -111,7 +115,7 @@ class DayState {
     day.inside = inside;
     return {
       seq: event.seq,
-      at: event.at,
+      at: wallMs === event.wallMs ? event.at : isoWithOffset(wallMs, this.feed.offset),
       direction: event.direction,
       displayName: this.feed.nameRoles.has(person.role) ? maskName(person) : '',
       group: person.group,
@@ -144,6 +148,8 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
   private expectedCache: { atMs: number; byGroup: Map<string, number> } | null = null;
   private detach: (() => void) | null = null;
   private pendingRead: { startMs: number; events: Promise<StoredEvent[]> } | null = null;
+  /** seq -> this boot's granted passage committed while the wall clock read an unset (pre-2024) time. */
+  private readonly unsetClockEvents = new Map<number, StoredEvent>();
 
   constructor(private readonly options: BoardFeedOptions) {
     super();
@@ -182,17 +188,41 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
   /** Called synchronously on the hot path: only defers. */
   committed(event: StoredEvent): void {
     if (event.type !== 'access.granted') return;
+    if (event.wallMs < EARLIEST_PLAUSIBLE_MS && this.unsetClockEvents.size < UNSET_CLOCK_EVENTS_MAX) this.unsetClockEvents.set(event.seq, event);
     setImmediate(() => this.ingest(event));
+  }
+
+  /**
+   * When the passage happened, by today's clock. A Pi without an RTC can boot in 1970 and get the
+   * real time from NTP at 09:00: this boot's earlier passages are then placed by the monotonic clock
+   * (now minus how long ago they were), so the morning's arrivals stay on today's board instead of
+   * vanishing into a "1970" day. Passages of earlier boots keep their recorded time (the hub re-anchors them).
+   */
+  private placedWallMs(event: StoredEvent): number {
+    if (event.wallMs >= EARLIEST_PLAUSIBLE_MS || !this.unsetClockEvents.has(event.seq)) return event.wallMs;
+    return this.options.clock.wallMs() - (this.options.clock.monoMs() - event.monoMs);
+  }
+
+  /** Today's passages: those recorded in today's range, plus this boot's unset-clock ones that fall into it. */
+  private async todaysEvents(day: { startMs: number; endMs: number }, read: Promise<StoredEvent[]>): Promise<StoredEvent[]> {
+    const recorded = await read;
+    if (this.unsetClockEvents.size === 0) return recorded;
+    const bySeq = new Map(recorded.map((e) => [e.seq, e]));
+    for (const event of this.unsetClockEvents.values()) {
+      const wallMs = this.placedWallMs(event);
+      if (wallMs >= day.startMs && wallMs < day.endMs) bySeq.set(event.seq, event);
+    }
+    return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
   async snapshot(afterSeq?: number): Promise<BoardSnapshot> {
     const day = schoolDay(this.options.clock.wallMs(), this.rules.offset);
     const state = new DayState(day.date, this.rules);
-    const events = await this.readDay(day);
+    const events = await this.todaysEvents(day, this.readDay(day));
     const people = this.options.roster.roster.people;
     const arrivals: BoardArrival[] = [];
     for (const event of events) {
-      const arrival = state.apply(event, people.get(event.personId ?? ''));
+      const arrival = state.apply(event, people.get(event.personId ?? ''), this.placedWallMs(event));
       if (arrival !== null && arrival.seq > (afterSeq ?? 0)) arrivals.push(arrival);
     }
     return {
@@ -229,8 +259,8 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
     const day = schoolDay(this.options.clock.wallMs(), this.rules.offset);
     const state = new DayState(day.date, this.rules);
     try {
-      const events = await this.options.events.between(day.startMs, day.endMs, ['access.granted']);
-      for (const event of events) state.apply(event, this.options.roster.roster.people.get(event.personId ?? ''));
+      const events = await this.todaysEvents(day, this.options.events.between(day.startMs, day.endMs, ['access.granted']));
+      for (const event of events) state.apply(event, this.options.roster.roster.people.get(event.personId ?? ''), this.placedWallMs(event));
     } catch (error: unknown) {
       this.log.error({ err: error }, 'board feed could not read today from the store; counting from now');
     }
@@ -244,17 +274,31 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
       void this.start();
       return;
     }
-    const day = schoolDay(event.wallMs, this.rules.offset);
-    if (day.date > this.live.date) this.live = new DayState(day.date, this.rules);
+    const wallMs = this.placedWallMs(event);
+    const day = schoolDay(wallMs, this.rules.offset);
+    if (day.date > this.live.date) this.live = this.freshDay(day, event.seq);
     else if (day.date < this.live.date) return;
     const person = this.options.roster.roster.people.get(event.personId ?? '');
-    const arrival = this.live.apply(event, person);
+    const arrival = this.live.apply(event, person, wallMs);
     if (arrival === null) return;
     this.emit('arrival', arrival);
     if (arrival.group !== null) {
       const counts: BoardCounts = { seq: this.live.lastSeq, groups: this.groupCounts(this.live, arrival.group) };
       this.emit('counts', counts);
     }
+  }
+
+  /**
+   * A new day for live updates: midnight, or the wall clock set for the first time this boot. In the
+   * latter case this boot's unset-clock passages that belong to the new day are counted in it.
+   */
+  private freshDay(day: { date: string; startMs: number; endMs: number }, exceptSeq: number): DayState {
+    const state = new DayState(day.date, this.rules);
+    for (const event of this.unsetClockEvents.values()) {
+      const wallMs = this.placedWallMs(event);
+      if (event.seq !== exceptSeq && wallMs >= day.startMs && wallMs < day.endMs) state.apply(event, this.options.roster.roster.people.get(event.personId ?? ''), wallMs);
+    }
+    return state;
   }
 
   /** Counts for one group, or for every group that is expected or has been seen today. */

@@ -5,7 +5,8 @@ import { execFile } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { EventClock } from '../sync/store/types.js';
 
-const EARLIEST_PLAUSIBLE_MS = Date.UTC(2024, 0, 1);
+/** A wall time before this is a clock that was never set (a Pi without RTC boots in 1970). */
+export const EARLIEST_PLAUSIBLE_MS = Date.UTC(2024, 0, 1);
 /** Wall time moving against monotonic time by more than this is a jump (NTP step, manual set). */
 const JUMP_TOLERANCE_MS = 2000;
 

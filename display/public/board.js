@@ -27,10 +27,15 @@
     state.groups.clear();
   }
 
+  // True when a live arrival moved the board to a new day: the kiosk is asked for that day's
+  // snapshot, which holds what happened before (for instance arrivals it recorded before its clock
+  // was set, placed on today once it was).
+  var dayMoved = false;
+
   function addArrival(a) {
     var date = String(a.at).slice(0, 10);
     if (state.date !== null && date < state.date) return;
-    if (state.date !== date) resetDay(date);
+    if (state.date !== date) { dayMoved = state.date !== null; resetDay(date); }
     if (!state.arrivals.has(a.seq)) { state.arrivals.set(a.seq, a); pendingSeqs.push(a.seq); }
     if (a.seq > state.lastSeq) state.lastSeq = a.seq;
   }
@@ -59,6 +64,10 @@
   function onArrivals(message) {
     message.arrivals.forEach(addArrival);
     message.counts.forEach(function (c) { applyCounts(c.seq, c.groups); });
+    if (dayMoved) {
+      dayMoved = false;
+      socket.emit('hello', {});
+    }
     // The kiosk already coalesces live updates (one message per batch), so draw now rather than a
     // frame later; snapshots and clock ticks still go through requestAnimationFrame.
     render();
@@ -148,13 +157,18 @@
     var date = L.dateFormat.replace('{d}', String(now.getUTCDate())).replace('{month}', L.months[now.getUTCMonth()])
       .replace('{y}', String(now.getUTCFullYear())).replace('{weekday}', L.weekdays[(now.getUTCDay() + 6) % 7]);
     text(el('date'), date);
-    // Midnight in school time: a new day starts empty and the kiosk is asked for it.
-    if (state.date !== null && schoolDate() > state.date) {
-      resetDay(schoolDate());
+    // Midnight in school time, by this screen's clock: a new day starts empty and the kiosk is asked
+    // for it. Only when this clock crosses midnight: a kiosk whose own clock is not yet set answers
+    // with another day, and asking again every second would not change that.
+    var today = schoolDate();
+    if (lastTickDate !== null && today > lastTickDate && state.date !== null && today > state.date) {
+      resetDay(today);
       if (socket.connected) socket.emit('hello', {});
       scheduleRender();
     }
+    lastTickDate = today;
   }
+  var lastTickDate = null;
 
   var socket = io('/board', { auth: token ? { token: token } : {}, reconnectionDelayMax: 5000 });
   setOnline(false);

@@ -162,4 +162,41 @@ describe('StoreBoardFeed on a real store and kiosk', () => {
     expect(late.arrivals.map((a) => a.seq)).toContain(later!.event!.seq);
     expect(reads).toBe(3);
   });
+
+  it('passages recorded before the clock was set (1970 on a Pi without RTC) move to today once it is set', async () => {
+    const { store, roster, kiosk } = harness.parts;
+    const clock = { unsetWallMs: Date.UTC(1970, 0, 1, 4, 0) as number | null, wallMs: () => clock.unsetWallMs ?? Date.now(), monoMs: () => performance.now(), utcOffsetMinutes: () => OFFSET_MINUTES };
+    const feed = new StoreBoardFeed({ events: store.events, roster, clock, logger: silent, bellTime: '08:00' });
+    const arrivals: BoardArrival[] = [];
+    const counts: BoardCounts[] = [];
+    feed.on('arrival', (a: BoardArrival) => arrivals.push(a));
+    feed.on('counts', (c: BoardCounts) => counts.push(c));
+    feed.attach(kiosk);
+    await feed.start();
+    try {
+      const early = await harness.present('p1', 'in', clock.unsetWallMs!);
+      await settle();
+      expect(early?.event?.wallMs).toBeLessThan(Date.UTC(2024, 0, 1));
+      expect(arrivals.map((a) => a.at.slice(0, 4))).toEqual(['1970']);
+
+      clock.unsetWallMs = null; // NTP sets the clock
+      const today = schoolDay(Date.now(), OFFSET_MINUTES).date;
+      await harness.present('p2', 'in');
+      await settle();
+      expect(arrivals.map((a) => a.at.slice(0, 10))).toEqual(['1970-01-01', today]);
+      // The new day's counts include the passage from before the clock was set.
+      expect(counts.at(-1)?.groups).toEqual([{ group: '5Б', expected: 3, present: 2, late: expect.any(Number) }]);
+      const snapshot = await feed.snapshot();
+      expect(snapshot.date).toBe(today);
+      expect(snapshot.arrivals.map((a) => [a.seq, a.at.slice(0, 10)])).toEqual([
+        [early!.event!.seq, today],
+        [early!.event!.seq + 1, today],
+      ]);
+      // Placed by the monotonic clock: a moment before the second passage, not at the time the clock read.
+      const placedMs = Date.parse(snapshot.arrivals[0]!.at);
+      expect(Date.now() - placedMs).toBeLessThan(60_000);
+    } finally {
+      feed.stop();
+    }
+  });
 });
