@@ -19,7 +19,7 @@ import { RosterCache } from './roster-cache.js';
 import type { KioskServices, StatusProvider } from './services.js';
 import { registerSimulator } from './sim/index.js';
 import { registerKeyRoutes } from './security/key-rotation.js';
-import { readPinHashFile, registerPinRoutes, TechnicianPinGuard } from './security/pin-guard.js';
+import { readPinHashFile, registerPinRoutes, registerSimulatorLogin, TechnicianPinGuard } from './security/pin-guard.js';
 // ---- wiring imports: each optional subsystem adds its import here ----
 import { attachBoard } from './wiring/board.js';
 import { BOARD_SOCKET_SERVER_OPTIONS } from '../display/index.js';
@@ -88,6 +88,7 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
   // One PinGate for the kiosk: its lockout counts failures from every non-loopback client.
   const pinGuard = new TechnicianPinGuard({ hash: await readPinHashFile(config.security.pinHashFile), logger, isLoopback: options.pinGuardIsLoopback });
   registerSimulator(services, pinGuard.admit);
+  registerSimulatorLogin(services, pinGuard);
   registerPinRoutes(services, pinGuard);
   // ---- wiring: each optional subsystem adds one line here, e.g. `await attachBoard(services);` ----
   await attachBoard(services, { openFirmataBoard: hardware.openFirmataBoard });

@@ -1,8 +1,11 @@
 // The technician PIN in front of every admin surface reachable beyond localhost (the simulator page,
 // its socket, and its upload/enrol routes). Loopback clients pass; anyone else must send the PIN
-// in the `x-esik-pin` header, checked by the one PinGate of this kiosk (scrypt, lockout after 5
-// wrong attempts across all clients). Without a configured PIN, only loopback is admitted.
+// in the `x-esik-pin` header (scripts), or log in once through the form at POST /sim/login and then
+// carry the session cookie (a browser). Every PIN is checked by the one PinGate of this kiosk (scrypt,
+// lockout after 5 wrong attempts across all clients). Without a configured PIN, only loopback is admitted.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { audit } from '../admin/routes.js';
@@ -11,6 +14,11 @@ import { safeWriteFile } from '../util/safe-write.js';
 import { PinGate } from './technician-pin.js';
 
 export const PIN_HEADER = 'x-esik-pin';
+export const SIM_SESSION_COOKIE = 'esik_sim';
+/** A session ends after this long without use; a new PIN ends every session at once. */
+export const SIM_SESSION_IDLE_MS = 30 * 60_000;
+/** Sessions at most (the oldest goes first): a technician or two, never a crowd. */
+const MAX_SESSIONS = 16;
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -37,25 +45,56 @@ export async function readPinHashFile(file: string | undefined): Promise<string 
   }
 }
 
+/** The value of one cookie in a Cookie header, or undefined. */
+export function cookieValue(header: string | string[] | undefined, name: string): string | undefined {
+  const text = Array.isArray(header) ? header.join('; ') : (header ?? '');
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
 export class TechnicianPinGuard {
   #gate: PinGate;
   readonly #log: Logger;
   readonly #isLoopback: (address: string | undefined) => boolean;
+  readonly #now: () => number;
+  /** Session token -> when it expires (epoch ms). In memory only: a restart logs everyone out. */
+  readonly #sessions = new Map<string, number>();
 
   constructor(private readonly options: TechnicianPinGuardOptions) {
     this.#gate = new PinGate({ hash: options.hash, now: options.now });
     this.#log = options.logger.child({ ns: 'pin' });
     this.#isLoopback = options.isLoopback ?? isLoopbackAddress;
+    this.#now = options.now ?? Date.now;
   }
 
-  /** A new PIN takes effect at once (the lockout counter starts afresh with it). */
+  /** A new PIN takes effect at once (the lockout counter starts afresh with it; sessions end). */
   replaceHash(hash: string): void {
     this.#gate = new PinGate({ hash, now: this.options.now });
+    this.#sessions.clear();
   }
 
-  /** The SimAccessGuard: loopback, or a valid PIN in the header. */
+  /** Checks a PIN from the login form; a session token when it is right, else null. */
+  async login(remoteAddress: string | undefined, pin: string): Promise<string | null> {
+    const result = await this.#gate.check(pin);
+    if (!result.ok) {
+      this.#log.warn({ remoteAddress, reason: result.reason }, 'simulator login refused: technician PIN');
+      return null;
+    }
+    const now = this.#now();
+    for (const [token, expires] of this.#sessions) if (expires <= now) this.#sessions.delete(token);
+    while (this.#sessions.size >= MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value ?? '');
+    const token = randomBytes(32).toString('base64url');
+    this.#sessions.set(token, now + SIM_SESSION_IDLE_MS);
+    return token;
+  }
+
+  /** The SimAccessGuard: loopback, a live session cookie, or a valid PIN in the header. */
   readonly admit = async (remoteAddress: string | undefined, headers: Headers): Promise<boolean> => {
     if (this.#isLoopback(remoteAddress)) return true;
+    if (this.#sessionAlive(cookieValue(headers.cookie, SIM_SESSION_COOKIE))) return true;
     const raw = headers[PIN_HEADER];
     const pin = Array.isArray(raw) ? raw[0] : raw;
     if (pin === undefined || pin === '') return false;
@@ -63,6 +102,46 @@ export class TechnicianPinGuard {
     if (!result.ok) this.#log.warn({ remoteAddress, reason: result.reason }, 'admin surface refused: technician PIN');
     return result.ok;
   };
+
+  /** True for a known, unexpired token, whose idle timer then starts again. */
+  #sessionAlive(token: string | undefined): boolean {
+    if (token === undefined) return false;
+    const expires = this.#sessions.get(token);
+    if (expires === undefined) return false;
+    const now = this.#now();
+    if (expires <= now) {
+      this.#sessions.delete(token);
+      return false;
+    }
+    this.#sessions.set(token, now + SIM_SESSION_IDLE_MS);
+    return true;
+  }
+}
+
+const LoginBody = z.object({ pin: z.string().min(1).max(64) });
+
+/**
+ * POST /sim/login (the form of device/sim/public/login.html): a right PIN sets the session cookie
+ * (HttpOnly, SameSite=Strict, so another site cannot ride on it) and is audited; either way the
+ * browser is sent back to /sim, which shows the simulator or the form again.
+ */
+export function registerSimulatorLogin(services: KioskServices, guard: TechnicianPinGuard): void {
+  void services.http.register((scope: FastifyInstance, _options, done) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 }, (_request, body, parsed) => {
+      parsed(null, Object.fromEntries(new URLSearchParams(String(body))));
+    });
+    scope.post('/sim/login', async (request, reply) => {
+      const body = LoginBody.safeParse(request.body);
+      if (!body.success) return reply.code(400).type('text/plain; charset=utf-8').send('technician PIN missing');
+      const address = request.socket.remoteAddress;
+      const token = await guard.login(address, body.data.pin);
+      if (token === null) return reply.code(303).header('location', '/sim').send();
+      await audit(services, `sim-page@${address ?? '?'}`, 'sim.login', {});
+      const maxAge = SIM_SESSION_IDLE_MS / 1000;
+      return reply.code(303).header('set-cookie', `${SIM_SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}`).header('location', '/sim').send();
+    });
+    done();
+  });
 }
 
 const PinBody = z.object({ actor: z.string().min(1).max(64), hash: z.string().min(1).max(512) });

@@ -64,18 +64,24 @@ function rosterView(services: KioskServices): Array<Record<string, unknown>> {
   return cards;
 }
 
+/** The page and its assets, to admitted clients; a browser elsewhere gets the PIN form instead of the page. */
+async function serveAsset(guard: SimAccessGuard, request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
+  if (!(await guard(request.socket.remoteAddress, request.headers))) {
+    // A browser elsewhere gets the PIN form for the page itself; assets and scripts just a refusal.
+    if (name !== '') return reply.code(403).send('simulator: loopback or technician PIN only');
+    return reply.code(401).type(TYPES.html).header('cache-control', 'no-store').send(await readFile(join(here, 'public', 'login.html')));
+  }
+  const file = ASSETS[name];
+  if (file === undefined) return reply.code(404).send('not found');
+  const body = await readFile(join(here, 'public', file));
+  return reply.type(TYPES[file.split('.').pop() ?? 'html'] ?? 'application/octet-stream').header('cache-control', 'no-store').send(body);
+}
+
 export function registerSimulator(services: KioskServices, guard: SimAccessGuard = loopbackOnly): void {
   const { http, io, kiosk, logger } = services;
   const log = logger.child({ ns: 'sim' });
-  const serveAsset = async (request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> => {
-    if (!(await guard(request.socket.remoteAddress, request.headers))) return reply.code(403).send('simulator: loopback or technician PIN only');
-    const file = ASSETS[name];
-    if (file === undefined) return reply.code(404).send('not found');
-    const body = await readFile(join(here, 'public', file));
-    return reply.type(TYPES[file.split('.').pop() ?? 'html'] ?? 'application/octet-stream').header('cache-control', 'no-store').send(body);
-  };
-  http.get('/sim', (request, reply) => serveAsset(request, reply, ''));
-  http.get('/sim/:asset', (request, reply) => serveAsset(request, reply, (request.params as { asset: string }).asset));
+  http.get('/sim', (request, reply) => serveAsset(guard, request, reply, ''));
+  http.get('/sim/:asset', (request, reply) => serveAsset(guard, request, reply, (request.params as { asset: string }).asset));
   // Faces (present and enrol) come over HTTP: a photo is far larger than a socket message may be.
   for (const register of [registerSimulatorFaceRoute, registerSimulatorEnrolRoute]) register(services, guard);
 

@@ -5,7 +5,8 @@
 // or with a wrong one the page is refused; with the PIN it is served; loopback needs none; after
 // 5 wrong attempts even the right PIN is refused. `esik pin set` (a child process talking over the
 // unix admin socket) writes the scrypt hash 0600 and records a `pin.set` audit event.
-import { request } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import { io as connect } from 'socket.io-client';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -25,17 +26,46 @@ let port = 0;
 const remoteAddressesSeen = new Set<string | undefined>();
 const pinFile = (): string => join(dir.dir, 'pin.hash');
 
-/** GET /sim on 127.0.0.1 from the given loopback source address; resolves to the status code. */
-function simPage(source: string, pin?: string): Promise<number> {
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** An HTTP request to the kiosk on 127.0.0.1 from the given loopback source address. */
+function send(source: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
   return new Promise((resolvePromise, reject) => {
-    const req = request({ host: LOCAL, port, localAddress: source, path: '/sim', headers: pin === undefined ? {} : { 'x-esik-pin': pin } }, (response) => {
-      response.resume();
-      response.once('end', () => resolvePromise(response.statusCode ?? 0));
+    const req = request({ host: LOCAL, port, localAddress: source, path, method: options.method ?? 'GET', headers: options.headers ?? {} }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.once('end', () => resolvePromise({ status: response.statusCode ?? 0, headers: response.headers, body }));
       response.once('error', reject);
     });
     req.once('error', reject);
-    req.end();
+    req.end(options.body);
   });
+}
+
+/** GET /sim from the given source address, with the PIN header when given; resolves to the status code. */
+async function simPage(source: string, pin?: string): Promise<number> {
+  return (await send(source, '/sim', { headers: pin === undefined ? {} : { 'x-esik-pin': pin } })).status;
+}
+
+/** The login form's POST, as a browser sends it. */
+function login(pin: string): Promise<Answer> {
+  return send(REMOTE, '/sim/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `pin=${encodeURIComponent(pin)}` });
+}
+
+/** Connects to the simulator's socket.io namespace from REMOTE with a cookie: 'connected' or the refusal. */
+function simSocket(cookie: string): Promise<string> {
+  // engine.io-client types `agent` as string | boolean (its browser build); in Node it hands it to ws.
+  const agent = new Agent({ localAddress: REMOTE }) as unknown as string;
+  const socket = connect(`http://${LOCAL}:${port}/sim`, { transports: ['websocket'], forceNew: true, reconnection: false, agent, extraHeaders: { cookie } });
+  return new Promise<string>((resolvePromise) => {
+    socket.once('connect', () => resolvePromise('connected'));
+    socket.once('connect_error', (error: Error) => resolvePromise(error.message));
+  }).finally(() => socket.disconnect());
 }
 
 describe('technician PIN on the simulator beyond localhost (all on loopback)', () => {
@@ -62,8 +92,9 @@ describe('technician PIN on the simulator beyond localhost (all on loopback)', (
   });
 
   it('with no PIN configured, only loopback is admitted', async () => {
-    expect(await simPage(REMOTE)).toBe(403);
-    expect(await simPage(REMOTE, '1234')).toBe(403);
+    expect(await simPage(REMOTE)).toBe(401);
+    expect(await simPage(REMOTE, '1234')).toBe(401);
+    expect((await login('1234')).headers['set-cookie']).toBeUndefined();
     expect(await simPage(LOCAL)).toBe(200);
     // The guard really saw the other source address: the "remote" requests are not local to it.
     expect([...remoteAddressesSeen].some((a) => a?.endsWith(REMOTE) === true)).toBe(true);
@@ -82,8 +113,8 @@ describe('technician PIN on the simulator beyond localhost (all on loopback)', (
     expect(audits[0]?.data).toMatchObject({ actor: userInfo().username, action: 'pin.set' });
     expect(JSON.stringify(audits)).not.toContain('482913');
 
-    expect(await simPage(REMOTE)).toBe(403);
-    expect(await simPage(REMOTE, '000000')).toBe(403);
+    expect(await simPage(REMOTE)).toBe(401);
+    expect(await simPage(REMOTE, '000000')).toBe(401);
     expect(await simPage(REMOTE, '482913')).toBe(200);
     expect(await simPage(LOCAL)).toBe(200);
   }, 60_000);
@@ -95,9 +126,40 @@ describe('technician PIN on the simulator beyond localhost (all on loopback)', (
     expect(await simPage(REMOTE, '482913')).toBe(200);
   }, 60_000);
 
+  it('a browser elsewhere gets a PIN form; the right PIN gives it a session cookie for the page and its socket', async () => {
+    const form = await send(REMOTE, '/sim');
+    expect(form.status).toBe(401);
+    expect(form.body).toContain('action="/sim/login"');
+    expect((await send(REMOTE, '/sim/sim.js')).status).toBe(403);
+
+    const wrong = await login('000000');
+    expect(wrong.status).toBe(303);
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+
+    const right = await login('482913');
+    expect(right.status).toBe(303);
+    expect(right.headers.location).toBe('/sim');
+    const setCookie = right.headers['set-cookie']?.[0] ?? '';
+    expect(setCookie).toMatch(/^esik_sim=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=1800$/);
+    const cookie = setCookie.split(';')[0];
+    expect((await send(REMOTE, '/sim', { headers: { cookie } })).status).toBe(200);
+    expect((await send(REMOTE, '/sim/sim.js', { headers: { cookie } })).status).toBe(200);
+    expect((await send(REMOTE, '/sim', { headers: { cookie: `esik_sim=${'A'.repeat(43)}` } })).status).toBe(401);
+
+    const admitted = await simSocket(cookie);
+    const refused = await simSocket('esik_sim=forged');
+    expect(admitted).toBe('connected');
+    expect(refused).toMatch(/technician PIN/);
+
+    const logins = (await allEvents(dir.socketPath)).filter((e) => e.type === 'audit' && e.reason === 'sim.login');
+    expect(logins).toHaveLength(1);
+    expect(JSON.stringify(logins)).not.toContain('482913');
+  }, 60_000);
+
   it('after 5 wrong PINs the surface is locked, even for the right PIN', async () => {
-    for (let i = 0; i < 5; i += 1) expect(await simPage(REMOTE, `11110${i}`)).toBe(403);
-    expect(await simPage(REMOTE, '482913')).toBe(403);
+    for (let i = 0; i < 5; i += 1) expect(await simPage(REMOTE, `11110${i}`)).toBe(401);
+    expect(await simPage(REMOTE, '482913')).toBe(401);
+    expect((await login('482913')).headers['set-cookie']).toBeUndefined();
     expect(await simPage(LOCAL)).toBe(200);
   }, 60_000);
 });
