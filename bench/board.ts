@@ -4,6 +4,7 @@
 // alternate in blocks on the same kiosk so both see the same machine load; then decision-to-render
 // latency in headless Chromium for paced arrivals (page timestamps aligned by a clock handshake).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { loadavg, setPriority } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,11 +58,17 @@ interface Clients {
   stop(): Promise<number>;
 }
 
+/** util-linux's chrt (in every Debian install), to run the stand-in TVs under SCHED_IDLE. */
+const CHRT = '/usr/bin/chrt';
+
 function startClients(url: string, count: number): Clients {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, '_board-clients.ts'), url, String(count)], { cwd: resolve(here, '..'), stdio: ['pipe', 'pipe', 'inherit'] });
-  // The TVs are other machines in a school; here they share the kiosk's two cores, so run them at
-  // the lowest priority: what is measured is the kiosk's own cost of serving them.
-  if (child.pid !== undefined) setPriority(child.pid, 19);
+  // The TVs are other machines in a school; here they share the kiosk's two cores. What is measured
+  // is the kiosk's own cost of serving them, so they run under SCHED_IDLE (they get a core only when
+  // the kiosk leaves it idle; their sockets buffer meanwhile), or at nice 19 where chrt is missing.
+  const node = [process.execPath, '--import', 'tsx', join(here, '_board-clients.ts'), url, String(count)];
+  const argv = existsSync(CHRT) ? [CHRT, '--idle', '0', ...node] : node;
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: resolve(here, '..'), stdio: ['pipe', 'pipe', 'inherit'] });
+  if (child.pid !== undefined && !existsSync(CHRT)) setPriority(child.pid, 19);
   let out = '';
   const waiters: Array<{ key: string; resolve: () => void }> = [];
   child.stdout.on('data', (chunk: Buffer) => {
