@@ -67,7 +67,7 @@ function startClients(url: string, count: number): Clients {
   // the kiosk leaves it idle; their sockets buffer meanwhile), or at nice 19 where chrt is missing.
   const node = [process.execPath, '--import', 'tsx', join(here, '_board-clients.ts'), url, String(count)];
   const argv = existsSync(CHRT) ? [CHRT, '--idle', '0', ...node] : node;
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: resolve(here, '..'), stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(argv[0], argv.slice(1), { cwd: resolve(here, '..'), stdio: ['pipe', 'pipe', 'inherit'] });
   if (child.pid !== undefined && !existsSync(CHRT)) setPriority(child.pid, 19);
   let out = '';
   const waiters: Array<{ key: string; resolve: () => void }> = [];
