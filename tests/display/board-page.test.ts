@@ -134,3 +134,31 @@ describe('lobby page in headless Chromium', () => {
     expect(png.readUInt32BE(20)).toBe(1080);
   });
 });
+
+describe('a kiosk whose clock is set only after the first arrivals (a Pi without RTC, NTP late)', () => {
+  it("keeps the arrivals from before the clock was set on today's board", async () => {
+    const kiosk = await BoardHarness.start({ people: PEOPLE, language: 'kk', bellTime: '08:00', clockUnset: true });
+    const tv = await browser.context.newPage();
+    try {
+      await tv.goto(`${kiosk.url}/board`);
+      await tv.waitForSelector('#status', { state: 'hidden' });
+      const before = (await kiosk.present('p4'))!.event!;
+      expect(before.at.slice(0, 4)).toBe('1970');
+      await tv.waitForSelector(`#arrivals li[data-seq="${before.seq}"]`, { timeout: 5000 });
+
+      kiosk.clock.unset = false; // NTP answers
+      const after = (await kiosk.present('p5'))!.event!;
+      await tv.waitForSelector(`#arrivals li[data-seq="${after.seq}"]`, { timeout: 5000 });
+      // The page moved to today and asked for it: the earlier arrival is back, placed on today.
+      await tv.waitForSelector(`#arrivals li[data-seq="${before.seq}"]`, { timeout: 5000 });
+      const seqs = await tv.$$eval('#arrivals li', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.seq)));
+      expect(seqs).toEqual([after.seq, before.seq]);
+      const cells = await tv.$$eval('#groups tr[data-group="6А"] td', (tds) => tds.map((c) => c.textContent ?? ''));
+      expect(cells[1]).toBe('2 / 3');
+      expect(await tv.textContent('#date')).not.toContain('1970');
+    } finally {
+      await tv.close();
+      await kiosk.cleanup();
+    }
+  });
+});

@@ -20,13 +20,17 @@ import type { BoardLanguage, BoardLimits, DoorActivity, LoopbackPredicate } from
 import { createFieldCipher, openStore, type EventClock, type Person, type RosterChange, type Store } from '../../sync/store/index.js';
 
 export const OFFSET_MINUTES = 300;
+/** Where an unset clock starts: a school morning on 1 January 1970. */
+const UNSET_CLOCK_BASE_MS = Date.UTC(1970, 0, 1, 3, 0);
 export const silent = pino({ level: 'silent' });
 
 /** Real time unless pinned: the page's own clock must agree on what "today" is. */
 export class TestClock implements EventClock {
   pinnedWallMs: number | null = null;
+  /** True while the wall clock reads 1970 and runs on (a Pi without RTC before NTP). */
+  unset = false;
   wallMs(): number {
-    return this.pinnedWallMs ?? Date.now();
+    return this.pinnedWallMs ?? (this.unset ? UNSET_CLOCK_BASE_MS + performance.now() : Date.now());
   }
   monoMs(): number {
     return performance.now();
@@ -72,6 +76,8 @@ export interface HarnessOptions {
   isLoopback?: LoopbackPredicate;
   /** Whether the door is deciding, as the board sees it; defaults to the harness's kiosk. */
   door?: DoorActivity;
+  /** Start with the wall clock unset (1970) until the test sets `clock.unset = false`. */
+  clockUnset?: boolean;
 }
 
 interface Running {
@@ -99,6 +105,7 @@ export class BoardHarness {
 
   static async start(options: HarnessOptions): Promise<BoardHarness> {
     const harness = new BoardHarness(await mkdtemp(join(tmpdir(), 'esik-board-')), options);
+    harness.clock.unset = options.clockUnset ?? false;
     await harness.open(true);
     return harness;
   }
