@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { FlatTemplateMatcher, PalmIdentifier } from '../../biometric/index.js';
 import type { FaceEngine } from '../../biometric/types.js';
 import { GallerySync, KioskBiometricIdentifier, type FaceDecisionOptions } from '../biometric/index.js';
+import { WorkerFaceEngine } from '../biometric/face-worker.js';
 import type { KioskConfig } from '../config/index.js';
 import type { KioskServices } from '../services.js';
 
@@ -35,11 +36,9 @@ export interface BiometricHandle {
 
 type BiometricConfig = NonNullable<KioskConfig['biometric']>;
 
+/** The face models on their own worker thread (device/biometric/face-worker.ts says why). */
 function defaultLoader(config: BiometricConfig): (logger: Logger) => Promise<FaceEngine> {
-  return async (logger) => {
-    const face = await import('../../biometric/face/index.js');
-    return face.createFaceEngine({ backend: config.backend, modelDir: config.modelDir, logger });
-  };
+  return (logger) => WorkerFaceEngine.start({ backend: config.backend, modelDir: config.modelDir, logger });
 }
 
 /** The palm vector length: the HID palm reader's configured dimension when there is one. */

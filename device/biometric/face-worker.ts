@@ -1,0 +1,159 @@
+// The kiosk's face engine on its own worker thread. TF.js on wasm runs every op synchronously on
+// the thread that calls it: on the main thread a stream of camera frames held the event loop for
+// tens of milliseconds at a time (p99 of the loop delay measured at 144 ms), and a card at the
+// other turnstile waited for it. Here the main thread only posts the JPEG bytes and gets the
+// descriptor back; a crash or an out-of-memory in the models ends the worker, not the kiosk, and
+// the worker is started again with a back-off while cards and palms carry on.
+import { Worker } from 'node:worker_threads';
+import type { Level, Logger } from 'pino';
+import type { BackendChoice } from '../../biometric/face/index.js';
+import type { FaceEngine, FaceExtraction } from '../../biometric/types.js';
+import type { FaceWorkerInit, FaceWorkerReply, FaceWorkerRequest } from './face-worker-thread.js';
+
+export interface WorkerFaceEngineOptions {
+  backend: BackendChoice;
+  modelDir?: string;
+  logger: Logger;
+  /** Restart delays after unexpected exits; the last one repeats. */
+  restartDelaysMs?: readonly number[];
+  /** The worker script speaking FaceWorkerRequest/Reply; defaults to face-worker-thread (tests pass a fake). */
+  script?: URL;
+}
+
+interface Pending {
+  resolve: (extraction: FaceExtraction) => void;
+  reject: (error: Error) => void;
+}
+
+const DEFAULT_RESTART_DELAYS_MS = [1000, 5000, 30_000];
+
+/**
+ * The worker script: the compiled .js next to this file in a release; in a development checkout
+ * (sources run through tsx) the .ts, loaded through tsx's loader registered inside the worker.
+ */
+function workerEntry(): { script: string | URL; eval: boolean } {
+  const here = import.meta.url;
+  const ext = here.endsWith('.ts') ? 'ts' : 'js';
+  const thread = new URL(`./face-worker-thread.${ext}`, here);
+  if (ext === 'js') return { script: thread, eval: false };
+  // tsx's ESM API, resolved from here (an eval'd worker would resolve from the working directory).
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(thread.href)}); });`;
+  return { script: code, eval: true };
+}
+
+export class WorkerFaceEngine implements FaceEngine {
+  backend = 'starting';
+  algo = '';
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closing = false;
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private readonly log: Logger;
+
+  private constructor(private readonly options: WorkerFaceEngineOptions) {
+    this.log = options.logger.child({ ns: 'face-worker' });
+  }
+
+  /** Starts the worker; resolves once its models are loaded, rejects if they cannot be. */
+  static async start(options: WorkerFaceEngineOptions): Promise<WorkerFaceEngine> {
+    const engine = new WorkerFaceEngine(options);
+    await engine.spawn();
+    return engine;
+  }
+
+  extract(image: Buffer): Promise<FaceExtraction> {
+    const worker = this.worker;
+    if (worker === null || this.closing) return Promise.reject(new Error(this.closing ? 'face engine is closed' : 'face worker is restarting'));
+    const id = this.nextId++;
+    // A copy of the bytes is moved to the worker: the caller's Buffer may share a pooled ArrayBuffer.
+    const copy = new Uint8Array(image);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const request: FaceWorkerRequest = { kind: 'extract', id, image: copy };
+      worker.postMessage(request, [copy.buffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.restartTimer !== null) clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    if (worker === null) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const request: FaceWorkerRequest = { kind: 'close' };
+    worker.postMessage(request);
+    const timeout = setTimeout(() => void worker.terminate(), 5000);
+    await exited;
+    clearTimeout(timeout);
+  }
+
+  private spawn(): Promise<void> {
+    const entry = this.options.script === undefined ? workerEntry() : { script: this.options.script, eval: false };
+    const init: FaceWorkerInit = {
+      backend: this.options.backend,
+      modelDir: this.options.modelDir,
+      logLevel: (this.options.logger.level as Level | undefined) ?? 'info',
+      logBase: this.options.logger.bindings(),
+    };
+    const worker = new Worker(entry.script, { eval: entry.eval, workerData: init, name: 'esik-face' });
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      worker.on('message', (reply: FaceWorkerReply) => {
+        if (reply.kind === 'ready') {
+          ready = true;
+          this.worker = worker;
+          this.backend = reply.backend;
+          this.algo = reply.algo;
+          resolve();
+        } else if (reply.kind === 'failed') {
+          reject(new Error(reply.message));
+          void worker.terminate();
+        } else this.settle(reply);
+      });
+      worker.on('error', (error) => {
+        this.log.error({ err: error }, 'face worker failed');
+        if (!ready) reject(error);
+      });
+      worker.on('exit', (code) => {
+        if (!ready) reject(new Error(`face worker exited (code ${code}) before its models were loaded`));
+        else this.exited(worker, code);
+      });
+    });
+  }
+
+  private settle(reply: FaceWorkerReply): void {
+    if (reply.kind !== 'result' && reply.kind !== 'error') return;
+    const pending = this.pending.get(reply.id);
+    if (pending === undefined) return;
+    this.pending.delete(reply.id);
+    if (reply.kind === 'result') pending.resolve(reply.extraction);
+    else pending.reject(new Error(reply.message));
+  }
+
+  /** The worker is gone: fail what it held, and start another unless the kiosk is closing. */
+  private exited(worker: Worker, code: number): void {
+    if (this.worker === worker) this.worker = null;
+    for (const pending of this.pending.values()) pending.reject(new Error(`face worker exited (code ${code})`));
+    this.pending.clear();
+    if (this.closing) return;
+    const delays = this.options.restartDelaysMs ?? DEFAULT_RESTART_DELAYS_MS;
+    const delay = delays[Math.min(this.restarts, delays.length - 1)] ?? 1000;
+    this.restarts += 1;
+    this.log.error({ code, restartInMs: delay }, 'face worker exited; face identification paused until it is back');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.spawn().then(
+        () => this.log.info({ restarts: this.restarts }, 'face worker back'),
+        (error: unknown) => {
+          this.log.error({ err: error }, 'face worker could not be restarted');
+          if (!this.closing) this.exited(worker, -1);
+        },
+      );
+    }, delay);
+  }
+}
+
