@@ -1,11 +1,15 @@
 // Fresh-process measurements for bench/pipeline.ts (a process that already ran the latency loop
-// would report its own leftovers): `rss N` loads the models and N templates and reports memory;
-// `seed DB N` writes N people with templates into a store; `ready DB` times a cold start to ready
-// (face models + store open + roster load + matcher filled, in parallel as the daemon does).
+// would report its own leftovers): `rss N IMAGE` loads the models on their worker thread as the
+// kiosk does, N templates, describes IMAGE once (so the model's working memory is counted) and
+// reports memory; `seed DB N` writes N people with templates into a store; `ready DB` times a cold
+// start to ready (face worker + store open + roster load + matcher filled, in parallel as the
+// daemon does).
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { FlatTemplateMatcher, createFaceEngine, FACE_ALGO } from '../biometric/index.js';
+import { FlatTemplateMatcher, FACE_ALGO } from '../biometric/index.js';
+import { WorkerFaceEngine } from '../device/biometric/face-worker.js';
 import { createFieldCipher, openStore, type EventClock, type RosterChange, type Store } from '../sync/store/index.js';
 
 const silent = pino({ level: 'silent' });
@@ -26,8 +30,10 @@ function open(path: string): Promise<Store> {
   return openStore({ path, deviceId: 'bench', bootId: randomBytes(4).toString('hex'), clock, logger: silent, cipher: createFieldCipher(KEY, 'k-bench') });
 }
 
-async function rss(n: number): Promise<object> {
-  const engine = await createFaceEngine({ backend: 'auto', logger: silent });
+async function rss(n: number, image: string): Promise<object> {
+  const engine = await WorkerFaceEngine.start({ backend: 'auto', logger: silent });
+  const described = await engine.extract(await readFile(image));
+  if (!described.ok) throw new Error(`rss: the warm-up image was not described (${described.reason})`);
   const matcher = new FlatTemplateMatcher({ modality: 'face', algo: FACE_ALGO, dimensions: 128 });
   for (let i = 0; i < n; i += 1) matcher.upsert({ id: `t-${i}`, personId: `p-${i}`, modality: 'face', algo: FACE_ALGO, vector: randomUnitVector() });
   matcher.identify(randomUnitVector());
@@ -52,7 +58,7 @@ async function seed(path: string, n: number): Promise<object> {
 async function ready(path: string): Promise<object> {
   const started = performance.now();
   const [engine, gallery] = await Promise.all([
-    createFaceEngine({ backend: 'auto', logger: silent }).then((e) => ({ e, modelsMs: performance.now() - started })),
+    WorkerFaceEngine.start({ backend: 'auto', logger: silent }).then((e) => ({ e, modelsMs: performance.now() - started })),
     (async () => {
       const store = await open(path);
       const snapshot = await store.roster.load();
@@ -72,7 +78,7 @@ async function ready(path: string): Promise<object> {
 async function main(): Promise<void> {
   const [mode, a, b] = process.argv.slice(2);
   let result: object;
-  if (mode === 'rss') result = await rss(Number(a));
+  if (mode === 'rss' && b !== undefined) result = await rss(Number(a), b);
   else if (mode === 'seed' && a !== undefined) result = await seed(a, Number(b));
   else if (mode === 'ready' && a !== undefined) result = await ready(a);
   else throw new Error(`unknown mode ${String(mode)}`);
