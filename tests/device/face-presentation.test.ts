@@ -42,7 +42,9 @@ beforeAll(async () => {
       { id: 'main-in', driver: 'sim', door: 'main', direction: 'in' },
       { id: 'cam-in', driver: 'camera', door: 'main', direction: 'in', source: { driver: 'folder', dir: cameraDir, intervalMs: 100 }, maxFps: 5 },
     ],
-    biometric: { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 2000 }, backend: 'wasm' },
+    // Two frames must agree within windowMs: generous here, since a loaded CI machine can take a
+    // second per frame (a functional setting, not a speed claim).
+    biometric: { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 10_000 }, backend: 'wasm' },
   });
   kiosk = await startKiosk(dir.configFile, { logger: pino({ level: 'silent' }), env: {} });
   engine = await createFaceEngine({ backend: 'wasm', logger: pino({ level: 'silent' }) });

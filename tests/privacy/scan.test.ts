@@ -38,7 +38,7 @@ beforeAll(async () => {
   await writeFile(rosterFile, JSON.stringify(roster));
   const config = JSON.parse(await readFile(dir.configFile, 'utf8')) as { device: Record<string, unknown>; biometric?: unknown };
   config.device.seedRosterFile = rosterFile;
-  config.biometric = { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 2000 }, backend: 'wasm' };
+  config.biometric = { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 10_000 }, backend: 'wasm' };
   await writeFile(dir.configFile, JSON.stringify(config));
   // The roster file holds the names in clear by design (the test's own input); only the kiosk's
   // state directory and its temp dir are scanned.
