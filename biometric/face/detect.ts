@@ -40,12 +40,21 @@ export interface DetectorOptions {
    * trained on; the re-crop centres the face the way the net expects and steadies the alignment.
    */
   landmarkRecrop: number;
+  /**
+   * Which face is the subject: the largest, or the one over the frame centre ('central': press
+   * photos such as LFW, centred on the subject). With 'central', a first attempt that finds only
+   * off-centre faces (a bystander) also takes the second chances: on LFW the tiny detector misses the
+   * centred subject and finds only a bystander in 18 of 3,811 images, and those pairs fail for sure.
+   */
+  choose: FaceChoice;
 }
 
-export const DEFAULT_DETECTOR: DetectorOptions = { tinyInputSize: 416, tinyScoreThreshold: 0.5, retries: true, ssdMinConfidence: 0.3, landmarkRecrop: 0 };
+export type FaceChoice = 'largest' | 'central';
+
+export const DEFAULT_DETECTOR: DetectorOptions = { tinyInputSize: 416, tinyScoreThreshold: 0.5, retries: true, ssdMinConfidence: 0.3, landmarkRecrop: 0, choose: 'largest' };
 
 export interface DetectionOutcome {
-  /** Largest face first, with landmarks; the rest are boxes only (enough for the several-faces check). */
+  /** The subject first (see `choose`), with landmarks; the rest are boxes only (enough for the several-faces check). */
   faces: DetectedFace[];
   path: DetectionPath;
   detail: string;
@@ -55,6 +64,8 @@ type Tensor3D = ReturnType<FaceApi['tf']['tensor3d']>;
 type Located = Array<{ box: Box; score: number }>;
 
 const PAD_FRACTION = 0.3;
+/** Below this, landmark extent / box width means the landmark net did not find the face in the box. */
+export const MIN_LANDMARK_FILL = 0.55;
 
 /** The frame with a mid-grey border of `pad` pixels on every side. */
 export function padFrame(frame: RgbFrame, pad: number): RgbFrame {
@@ -79,27 +90,55 @@ export class FaceDetector {
   }
 
   async detect(frame: RgbFrame): Promise<DetectionOutcome> {
-    const first = await this.withTensor(frame, async (input) => {
-      let found = await this.locateTiny(input, this.options.tinyInputSize, this.options.tinyScoreThreshold);
-      if (found.length > 0 || !this.options.retries) return { found, path: 'tiny' as DetectionPath };
-      if (this.options.tinyInputSize !== 224) {
-        found = await this.locateTiny(input, 224, 0.3);
-        if (found.length > 0) return { found, path: 'tiny-small' as DetectionPath };
-      }
-      return { found: await this.locateSsd(input), path: 'ssd' as DetectionPath };
-    });
-    if (first.found.length > 0) return this.withLandmarks(frame, first.found, first.path);
+    const first = await this.withTensor(frame, (input) => this.firstGood(input, frame));
+    if (first.outcome !== undefined) return first.outcome;
     if (this.options.retries) {
       const pad = Math.round(PAD_FRACTION * Math.max(frame.width, frame.height));
       const padded = padFrame(frame, pad);
-      const found = await this.withTensor(padded, (input) => this.locateTiny(input, 320, 0.3));
-      if (found.length > 0) {
-        const outcome = await this.withLandmarks(padded, found, 'padded');
-        return unpad(outcome, pad);
-      }
+      const outcome = await this.withTensor(padded, async (input) => {
+        const found = await this.locateTiny(input, 320, 0.3);
+        return found.length > 0 ? this.withLandmarks(input, padded, found, 'padded') : undefined;
+      });
+      if (outcome !== undefined) return unpad(outcome, pad);
     }
     const tried = this.options.retries ? 'tiny detector at two sizes, SSD MobileNet, padded frame' : 'tiny detector';
-    return { faces: [], path: first.path, detail: `no face found in ${frame.width}x${frame.height} frame (${tried})` };
+    return { faces: [], path: first.lastPath, detail: `no face found in ${frame.width}x${frame.height} frame (${tried})` };
+  }
+
+  /**
+   * The first attempt whose subject is good (see `isGood`); if none is, the first that found any
+   * face at all. Each retry costs a detector pass, so the common frame pays for one attempt only.
+   */
+  private async firstGood(input: Tensor3D, frame: RgbFrame): Promise<{ outcome?: DetectionOutcome; lastPath: DetectionPath }> {
+    const attempts: Array<[DetectionPath, () => Promise<Located>]> = [
+      ['tiny', () => this.locateTiny(input, this.options.tinyInputSize, this.options.tinyScoreThreshold)],
+    ];
+    if (this.options.retries) {
+      if (this.options.tinyInputSize !== 224) attempts.push(['tiny-small', () => this.locateTiny(input, 224, 0.3)]);
+      attempts.push(['ssd', () => this.locateSsd(input)]);
+    }
+    let fallback: DetectionOutcome | undefined;
+    for (const [path, locate] of attempts) {
+      const found = await locate();
+      if (found.length === 0) continue;
+      const outcome = await this.withLandmarks(input, frame, found, path);
+      if (this.isGood(outcome, frame)) return { outcome, lastPath: path };
+      fallback ??= outcome;
+    }
+    return { outcome: fallback, lastPath: attempts[attempts.length - 1][0] };
+  }
+
+  /**
+   * A subject worth describing: its landmarks fill a plausible part of its box (a box several
+   * times the face, or a false detection, gives landmarks that collapse into a blur: on LFW
+   * the landmark extent is 0.71-0.96 of the box width for 98% of images and below 0.55 only for
+   * such failures), and with choose 'central' the box is over the frame centre.
+   */
+  private isGood(outcome: DetectionOutcome, frame: RgbFrame): boolean {
+    const subject = outcome.faces[0];
+    if (subject === undefined) return false;
+    if (this.options.choose === 'central' && !coversCentre(subject.box, frame)) return false;
+    return landmarkFill(subject) >= MIN_LANDMARK_FILL;
   }
 
   private async withTensor<T>(frame: RgbFrame, use: (input: Tensor3D) => Promise<T>): Promise<T> {
@@ -111,15 +150,13 @@ export class FaceDetector {
     }
   }
 
-  private async withLandmarks(frame: RgbFrame, found: Located, path: DetectionPath): Promise<DetectionOutcome> {
-    found.sort((a, b) => b.box.width - a.box.width);
+  private async withLandmarks(input: Tensor3D, frame: RgbFrame, found: Located, path: DetectionPath): Promise<DetectionOutcome> {
+    if (this.options.choose === 'central') found.sort((a, b) => centreDistance(a.box, frame) - centreDistance(b.box, frame));
+    else found.sort((a, b) => b.box.width - a.box.width);
     const [main, ...others] = found;
     if (main === undefined) throw new Error('unreachable');
-    const landmarks = await this.withTensor(frame, async (input) => {
-      const first = await this.landmarks(input, frame, main.box);
-      if (this.options.landmarkRecrop <= 0) return first;
-      return this.landmarks(input, frame, squareAround(first, this.options.landmarkRecrop));
-    });
+    let landmarks = await this.landmarks(input, frame, main.box);
+    if (this.options.landmarkRecrop > 0) landmarks = await this.landmarks(input, frame, squareAround(landmarks, this.options.landmarkRecrop));
     return { faces: [{ ...main, landmarks }, ...others.map((o) => ({ ...o, landmarks: [] }))], path, detail: '' };
   }
 
@@ -163,6 +200,25 @@ export function squareAround(points: readonly Point[], scale: number): Box {
   const [left, right, top, bottom] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const side = Math.max(right - left, bottom - top) * scale;
   return { x: (left + right) / 2 - side / 2, y: (top + bottom) / 2 - side / 2, width: side, height: side };
+}
+
+/** The longer side of the landmarks' extent over the box width. */
+export function landmarkFill(face: DetectedFace): number {
+  if (face.landmarks.length === 0 || face.box.width <= 0) return 0;
+  const xs = face.landmarks.map((p) => p.x);
+  const ys = face.landmarks.map((p) => p.y);
+  return Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) / face.box.width;
+}
+
+function coversCentre(box: Box, frame: RgbFrame): boolean {
+  const [cx, cy] = [frame.width / 2, frame.height / 2];
+  return box.x <= cx && cx <= box.x + box.width && box.y <= cy && cy <= box.y + box.height;
+}
+
+/** Distance from the box centre to the frame centre; boxes over the centre always come first. */
+function centreDistance(box: Box, frame: RgbFrame): number {
+  const d = Math.hypot(box.x + box.width / 2 - frame.width / 2, box.y + box.height / 2 - frame.height / 2);
+  return coversCentre(box, frame) ? d : d + frame.width + frame.height;
 }
 
 function unpad(outcome: DetectionOutcome, pad: number): DetectionOutcome {

@@ -18,10 +18,11 @@ export interface FaceEngineOptions {
   decode?: DecodeOptions;
   detector?: Partial<DetectorOptions>;
   /**
-   * Several faces in the frame: 'reject' (kiosk and enrolment: whose face is it?) or 'largest'
-   * (evaluation on press photos such as LFW, where bystanders appear behind the subject).
+   * Several faces in the frame: 'reject' (kiosk and enrolment: whose face is it?), 'largest', or
+   * 'central' (evaluation on press photos such as LFW, centred on the subject, with bystanders that
+   * can be larger than the subject or the only face the fast detector finds).
    */
-  multipleFaces?: 'reject' | 'largest';
+  multipleFaces?: 'reject' | 'largest' | 'central';
   /** Skip the quality gate (evaluation of the recogniser itself); detection failures still count. */
   gate?: boolean;
   /** Average the descriptors of the chip and its mirror image (twice the describe cost). */
@@ -196,7 +197,7 @@ export async function createFaceEngine(options: FaceEngineOptions): Promise<Deta
   const { faceapi, backend } = await loadFaceApi(options.backend, logger);
   const modelDir = options.modelDir ?? defaultModelDir();
   const nets = await loadNets(faceapi, modelDir);
-  const detector = new FaceDetector(faceapi, nets, options.detector);
+  const detector = new FaceDetector(faceapi, nets, options.multipleFaces === 'central' ? { ...options.detector, choose: 'central' } : options.detector);
   logger.info({ backend, modelDir, ms: Math.round(performance.now() - started) }, 'face engine ready');
   return new DlibAlignedFaceEngine(
     backend,

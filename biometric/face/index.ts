@@ -17,7 +17,7 @@ export {
 export type { Point, Similarity } from './align.js';
 export { DEFAULT_QUALITY, gateQuality, laplacianVariance, yawRatio } from './quality.js';
 export type { QualityThresholds, QualityMeasures, GateVerdict } from './quality.js';
-export { DEFAULT_DETECTOR } from './detect.js';
-export type { DetectorOptions, DetectionPath, DetectedFace, Box } from './detect.js';
+export { DEFAULT_DETECTOR, MIN_LANDMARK_FILL, landmarkFill } from './detect.js';
+export type { DetectorOptions, DetectionPath, DetectedFace, Box, FaceChoice } from './detect.js';
 export { defaultModelDir } from './runtime.js';
 export type { BackendChoice } from './runtime.js';
