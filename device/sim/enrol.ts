@@ -17,7 +17,7 @@ const SimEnrolBody = z.object({
 
 type EnrolOutcome = { status: number; payload: Record<string, unknown> };
 
-function enrolTarget(services: KioskServices): EnrolTarget {
+export function enrolTarget(services: KioskServices): EnrolTarget {
   return {
     person: (id) => services.roster.person(id),
     apply: async (changes) => {

@@ -12,6 +12,7 @@ import type { KioskServices } from '../services.js';
 import { audit } from '../admin/routes.js';
 import { registerSimulatorFaceRoute } from './face.js';
 import { registerSimulatorEnrolRoute } from './enrol.js';
+import { registerSimulatorPalmRoutes } from './palm.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ASSETS: Record<string, string> = { '': 'index.html', 'sim.js': 'sim.js', 'sim.css': 'sim.css' };
@@ -83,7 +84,7 @@ export function registerSimulator(services: KioskServices, guard: SimAccessGuard
   http.get('/sim', (request, reply) => serveAsset(guard, request, reply, ''));
   http.get('/sim/:asset', (request, reply) => serveAsset(guard, request, reply, (request.params as { asset: string }).asset));
   // Faces (present and enrol) come over HTTP: a photo is far larger than a socket message may be.
-  for (const register of [registerSimulatorFaceRoute, registerSimulatorEnrolRoute]) register(services, guard);
+  for (const register of [registerSimulatorFaceRoute, registerSimulatorEnrolRoute, registerSimulatorPalmRoutes]) register(services, guard);
 
   const namespace = io.of('/sim');
   namespace.use((socket, next) => {

@@ -7,12 +7,12 @@ import { FlatTemplateMatcher, PalmIdentifier } from '../../biometric/index.js';
 import type { FaceEngine } from '../../biometric/types.js';
 import { GallerySync, KioskBiometricIdentifier, type FaceDecisionOptions } from '../biometric/index.js';
 import { WorkerFaceEngine } from '../biometric/face-worker.js';
+import { DEFAULT_PALM_DIMENSIONS, palmFormat } from '../biometric/palm-format.js';
 import type { KioskConfig } from '../config/index.js';
 import type { KioskServices } from '../services.js';
 
 /** The face descriptor's length (dlib ResNet via face-api). */
 export const FACE_DIMENSIONS = 128;
-export const DEFAULT_PALM_DIMENSIONS = 128;
 
 export interface BiometricWiringOptions {
   palm?: { algo?: string; dimensions?: number; minQuality?: number };
@@ -41,15 +41,6 @@ function defaultLoader(config: BiometricConfig): (logger: Logger) => Promise<Fac
   return (logger) => WorkerFaceEngine.start({ backend: config.backend, modelDir: config.modelDir, logger });
 }
 
-/** The palm vector length: the HID palm reader's configured dimension when there is one. */
-function palmDimensions(config: KioskConfig, options: BiometricWiringOptions): number {
-  if (options.palm?.dimensions !== undefined) return options.palm.dimensions;
-  for (const reader of config.readers) {
-    if (reader.driver === 'hid-palm' && reader.dimension !== undefined) return reader.dimension;
-  }
-  return DEFAULT_PALM_DIMENSIONS;
-}
-
 export async function attachBiometrics(services: KioskServices, options: BiometricWiringOptions = {}): Promise<BiometricHandle | null> {
   const log = services.logger.child({ ns: 'biometric-wiring' });
   const config = services.config.biometric;
@@ -60,9 +51,10 @@ export async function attachBiometrics(services: KioskServices, options: Biometr
   }
   const faceAlgo = options.faceAlgo ?? (await import('../../biometric/face/index.js')).FACE_ALGO;
   const faceMatcher = new FlatTemplateMatcher({ modality: 'face', algo: faceAlgo, dimensions: FACE_DIMENSIONS });
+  const format = palmFormat(services.config) ?? { algo: config.palm.algo, dimensions: DEFAULT_PALM_DIMENSIONS };
   const palm = new PalmIdentifier({
-    algo: options.palm?.algo ?? config.palm.algo,
-    dimensions: palmDimensions(services.config, options),
+    algo: options.palm?.algo ?? format.algo,
+    dimensions: options.palm?.dimensions ?? format.dimensions,
     policy: config.palm,
     minQuality: options.palm?.minQuality ?? config.palm.minQuality,
   });

@@ -3,6 +3,7 @@
 // a person with biometric consent, and a held-out crop of that person presented through /sim/face
 // is then granted. A person without consent, an image with no face and a corrupt image are refused
 // with a clear reason, the kiosk keeps deciding, and no image ever reaches the state dir.
+// The page's synthetic palm reader enrols (consent first) and presents through the same hot path.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -10,7 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminRequest } from '../../device/admin/index.js';
 import { startKiosk, type RunningKiosk } from '../../device/main.js';
-import { daemonDir, repoRoot, type DaemonDir } from './daemon.js';
+import { allEvents, daemonDir, repoRoot, type DaemonDir } from './daemon.js';
 import { IMAGE_SIGNATURES, filesUnder, scanFiles } from '../helpers/file-scan.js';
 
 const dataDir = process.env.ESIK_DATA_DIR ?? resolve(repoRoot, '../shared/data');
@@ -113,5 +114,28 @@ describe('enrolling a face from the simulator page', () => {
     const state = join(dir.dir, 'state');
     expect((await filesUnder(state)).length).toBeGreaterThan(0);
     expect(await scanFiles([state], IMAGE_SIGNATURES)).toEqual([]);
+  });
+});
+
+describe('the simulator page palm reader (synthetic vectors)', () => {
+  it('enrols a consenting person\'s synthetic palm, which then opens the door; a stranger\'s hand does not', async () => {
+    const refused = await post('/sim/palm/enrol', { personId: 'p-1002' });
+    expect(refused.status).toBe(403);
+    expect(String(refused.body.message)).toMatch(/consent/);
+
+    const enrolled = await post('/sim/palm/enrol', { personId: 'p-1001' });
+    expect(enrolled).toMatchObject({ status: 200, body: { personId: 'p-1001', enrolled: 1, synthetic: true } });
+    const palms = kiosk.services.roster.roster.templates.filter((t) => t.modality === 'palm');
+    expect(palms.map((t) => [t.personId, t.algo, t.vector.length])).toEqual([['p-1001', 'sim-palm-v1', 128]]);
+
+    const granted = await post('/sim/palm', { hand: 'p-1001', door: 'main', direction: 'in' });
+    expect(granted).toMatchObject({ status: 200, body: { outcome: 'grant', kind: 'palm', door: 'main' } });
+    const stranger = await post('/sim/palm', { hand: 'stranger', door: 'main', direction: 'in' });
+    expect(stranger).toMatchObject({ status: 200, body: { outcome: 'deny', reason: 'unknown', name: null } });
+    // p-1002 has no palm enrolled (and no consent): their hand is a stranger's too.
+    expect((await post('/sim/palm', { hand: 'p-1002', door: 'main', direction: 'in' })).body).toMatchObject({ outcome: 'deny', name: null });
+    expect((await post('/sim/palm', { hand: 'p-1001', door: 'nowhere' })).status).toBe(400);
+    const events = await allEvents(dir.socketPath);
+    expect(events.filter((e) => e.type === 'audit' && e.reason === 'simulate.palm')).toHaveLength(3);
   });
 });

@@ -201,6 +201,42 @@
   });
   $('face-snap').addEventListener('click', () => snapshot(presentFace, showFace));
 
+  // Palm: synthetic vectors made on the kiosk per person id (a stranger's hand is any other id).
+  function showPalm(text, cls) {
+    const box = $('palm-result');
+    box.className = 'decision ' + cls;
+    box.textContent = text;
+  }
+  function postJson(path, body) {
+    return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      .then((res) => res.json().then((answer) => ({ ok: res.ok, body: answer })));
+  }
+  $('palm-enrol').addEventListener('click', () => {
+    const personId = $('palm-hand').value;
+    if (personId === 'stranger') return showPalm('a stranger cannot be enrolled: pick a person', 'deny');
+    postJson('/sim/palm/enrol', { personId: personId })
+      .then((r) => (r.ok ? showPalm('ENROLLED · ' + personId + ' · synthetic palm template stored', 'grant') : showPalm('REJECTED · ' + r.body.message, 'deny')))
+      .catch((error) => showPalm('error: ' + error.message, 'deny'));
+  });
+  $('palm-present').addEventListener('click', () => {
+    postJson('/sim/palm', { hand: $('palm-hand').value, door: $('door').value, direction: $('direction').value })
+      .then((r) => {
+        if (!r.ok) return showPalm('error: ' + r.body.message, 'deny');
+        if (r.body.decided === false) return showPalm('no decision (reader busy)', 'idle');
+        const who = r.body.name || 'not recognised';
+        showPalm((r.body.outcome === 'grant' ? 'GRANTED' : 'DENIED') + ' · ' + who + (r.body.reason ? ' · reason: ' + r.body.reason : '') + ' · ' + r.body.door + ' ' + r.body.direction, r.body.outcome);
+      })
+      .catch((error) => showPalm('error: ' + error.message, 'deny'));
+  });
+  function renderHands() {
+    const select = $('palm-hand');
+    select.textContent = '';
+    for (const option of Array.from($('enrol-person').options)) select.appendChild(option.cloneNode(true));
+    const stranger = el('option', '', 'a stranger (never enrolled)');
+    stranger.value = 'stranger';
+    select.appendChild(stranger);
+  }
+
   socket.on('connect', () => { $('conn').textContent = 'live'; $('conn').className = 'pill'; });
   socket.on('disconnect', () => { $('conn').textContent = 'offline'; $('conn').className = 'pill off'; });
   socket.on('connect_error', (error) => { $('conn').textContent = error.message; $('conn').className = 'pill off'; });
@@ -210,6 +246,7 @@
     renderHardware(hello.hardware);
     renderCards(hello.cards);
     renderPeople(hello.cards);
+    renderHands();
   });
   socket.on('hardware', renderHardware);
   socket.on('decision', addHistory);

@@ -1,0 +1,66 @@
+// The simulator page's palm reader. Its vectors are SYNTHETIC (biometric/palm/synthetic.ts): each
+// person's "palm" is a pseudo-random direction seeded by their id, and a presentation adds fresh
+// noise, as a real reader's repeat captures scatter. Enrolling stores that synthetic template through
+// the same consent-checked, audited enrolment as a face; presenting goes through the kiosk's hot path
+// at the chosen door like a palm reader's frame.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { syntheticPalmPresentation, syntheticPalmTemplate, syntheticRandom } from '../../biometric/index.js';
+import { EnrolmentRefused, encodeVector, enrolTemplates } from '../admin/enrol.js';
+import { audit } from '../admin/routes.js';
+import { palmFormat } from '../biometric/palm-format.js';
+import type { KioskServices } from '../services.js';
+import { enrolTarget } from './enrol.js';
+import { decisionView, type SimAccessGuard } from './index.js';
+
+/** How far a synthetic presentation scatters from its template (cosine ~0.97). */
+const PRESENTATION_NOISE = 0.25;
+
+const PalmPresentBody = z.object({
+  /** Whose synthetic palm: a person id of the roster, or any other word for a stranger's hand. */
+  hand: z.string().trim().min(1).max(128),
+  door: z.string().min(1),
+  direction: z.enum(['in', 'out']).default('in'),
+  /** The reader's own quality figure for this scan (0..1). */
+  quality: z.number().min(0).max(1).default(0.9),
+});
+const PalmEnrolBody = z.object({ personId: z.string().trim().min(1).max(128) });
+
+const REFUSED = { message: 'simulator: loopback or technician PIN only' };
+const BIOMETRICS_OFF = { message: 'biometrics are off in this kiosk config (no "biometric" section)' };
+
+export function registerSimulatorPalmRoutes(services: KioskServices, guard: SimAccessGuard): void {
+  const { http } = services;
+  http.post('/sim/palm', async (request, reply) => {
+    if (!(await guard(request.socket.remoteAddress, request.headers))) return reply.code(403).send(REFUSED);
+    const body = PalmPresentBody.safeParse(request.body);
+    if (!body.success) return reply.code(400).send({ message: z.prettifyError(body.error) });
+    const format = palmFormat(services.config);
+    if (format === null) return reply.code(409).send(BIOMETRICS_OFF);
+    const { hand, door, direction, quality } = body.data;
+    if (!services.doors.has(door)) return reply.code(400).send({ message: `no door "${door}"` });
+    const random = syntheticRandom(randomBytes(8).toString('hex'));
+    const vector = syntheticPalmPresentation(syntheticPalmTemplate(hand, format.dimensions), PRESENTATION_NOISE, random);
+    const reader = [...services.readers.values()].find((r) => r.door === door && r.direction === direction);
+    await audit(services, 'sim-page', 'simulate.palm', { direction, quality }, door);
+    const decision = await services.kiosk.submit({ kind: 'palm', readerId: reader?.id ?? `sim-palm:${door}:${direction}`, monoMs: services.clock.monoMs(), vector, quality }, door, direction);
+    return reply.header('cache-control', 'no-store').send(decision === null ? { decided: false } : decisionView(decision));
+  });
+
+  http.post('/sim/palm/enrol', async (request, reply) => {
+    if (!(await guard(request.socket.remoteAddress, request.headers))) return reply.code(403).send(REFUSED);
+    const body = PalmEnrolBody.safeParse(request.body);
+    if (!body.success) return reply.code(400).send({ message: z.prettifyError(body.error) });
+    const format = palmFormat(services.config);
+    if (format === null) return reply.code(409).send(BIOMETRICS_OFF);
+    const { personId } = body.data;
+    const template = { id: `palm-sim-${personId}`, modality: 'palm' as const, algo: format.algo, vector: encodeVector(syntheticPalmTemplate(personId, format.dimensions)) };
+    try {
+      const result = await enrolTemplates(enrolTarget(services), { actor: 'sim-page', personId, source: 'simulator', templates: [template] });
+      return { ...result, templateId: template.id, synthetic: true };
+    } catch (error: unknown) {
+      if (error instanceof EnrolmentRefused) return reply.code(error.statusCode).send({ message: error.message });
+      throw error;
+    }
+  });
+}
