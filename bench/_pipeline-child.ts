@@ -1,20 +1,24 @@
 // Fresh-process measurements for bench/pipeline.ts (a process that already ran the latency loop
 // would report its own leftovers): `rss N IMAGE` loads the models on their worker thread as the
-// kiosk does, N templates, describes IMAGE once (so the model's working memory is counted) and
-// reports memory; `seed DB N` writes N people with templates into a store; `ready DB` times a cold
-// start to ready (face worker + store open + roster load + matcher filled, in parallel as the
-// daemon does).
+// kiosk does, N templates, describes IMAGE once in a 1280x720 frame (so the model's working memory
+// is counted) and reports memory; `seed DB N` writes N people with templates into a store; `ready DB`
+// times a cold start to ready (face worker + store open + roster load + matcher filled, in parallel
+// as the daemon does).
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { FlatTemplateMatcher, FACE_ALGO } from '../biometric/index.js';
 import { WorkerFaceEngine } from '../device/biometric/face-worker.js';
+import { KIOSK_FACE_DETECTOR } from '../device/config/index.js';
 import { createFieldCipher, openStore, type EventClock, type RosterChange, type Store } from '../sync/store/index.js';
 
 const silent = pino({ level: 'silent' });
 const clock: EventClock = { wallMs: () => Date.now(), monoMs: () => performance.now(), trusted: () => true, utcOffsetMinutes: () => 300 };
 const KEY = Buffer.alloc(32, 7);
+/** As the kiosk runs the detector (config defaults). */
+const detector = { tinyInputSize: KIOSK_FACE_DETECTOR.inputSize, ssd: KIOSK_FACE_DETECTOR.ssd };
 
 function randomUnitVector(): Float32Array {
   const v = new Float32Array(128);
@@ -31,8 +35,11 @@ function open(path: string): Promise<Store> {
 }
 
 async function rss(n: number, image: string): Promise<object> {
-  const engine = await WorkerFaceEngine.start({ backend: 'auto', logger: silent });
-  const described = await engine.extract(await readFile(image));
+  const engine = await WorkerFaceEngine.start({ backend: 'auto', logger: silent, detector });
+  // A camera-sized frame (1280x720, the camera default) with the LFW face in it, as the kiosk sees one.
+  const face = await sharp(await readFile(image)).resize(400).toBuffer();
+  const frame = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 128, g: 128, b: 128 } } }).composite([{ input: face, left: 440, top: 160 }]).jpeg({ quality: 85 }).toBuffer();
+  const described = await engine.extract(frame);
   if (!described.ok) throw new Error(`rss: the warm-up image was not described (${described.reason})`);
   const matcher = new FlatTemplateMatcher({ modality: 'face', algo: FACE_ALGO, dimensions: 128 });
   for (let i = 0; i < n; i += 1) matcher.upsert({ id: `t-${i}`, personId: `p-${i}`, modality: 'face', algo: FACE_ALGO, vector: randomUnitVector() });
@@ -58,7 +65,7 @@ async function seed(path: string, n: number): Promise<object> {
 async function ready(path: string): Promise<object> {
   const started = performance.now();
   const [engine, gallery] = await Promise.all([
-    WorkerFaceEngine.start({ backend: 'auto', logger: silent }).then((e) => ({ e, modelsMs: performance.now() - started })),
+    WorkerFaceEngine.start({ backend: 'auto', logger: silent, detector }).then((e) => ({ e, modelsMs: performance.now() - started })),
     (async () => {
       const store = await open(path);
       const snapshot = await store.roster.load();

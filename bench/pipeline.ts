@@ -18,6 +18,7 @@ import type * as FaceApiTypes from '@vladmandic/face-api';
 import { FlatTemplateMatcher, createFaceEngine, decodeFrame, defaultModelDir, FACE_ALGO } from '../biometric/index.js';
 import type { FaceEngine } from '../biometric/types.js';
 import { WorkerFaceEngine } from '../device/biometric/face-worker.js';
+import { KIOSK_FACE_DETECTOR } from '../device/config/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const execFileAsync = promisify(execFile);
@@ -98,9 +99,12 @@ async function timeChain(engine: FaceEngine, images: Buffer[], matcher: FlatTemp
   };
 }
 
+/** The kiosk's detector settings (config defaults): 320 px input, no SSD second chance. */
+const KIOSK_DETECTOR = { tinyInputSize: KIOSK_FACE_DETECTOR.inputSize, ssd: KIOSK_FACE_DETECTOR.ssd };
+
 /** Our pipeline in this thread: the chain compared with face-api's, same module and backend. */
 async function ours(images: Buffer[], matcher: FlatTemplateMatcher) {
-  const engine = await createFaceEngine({ backend: 'auto', logger: pino({ level: 'silent' }) });
+  const engine = await createFaceEngine({ backend: 'auto', logger: pino({ level: 'silent' }), detector: KIOSK_DETECTOR });
   const timed = await timeChain(engine, images, matcher);
   const detection = engine.stats();
   await engine.close();
@@ -109,7 +113,7 @@ async function ours(images: Buffer[], matcher: FlatTemplateMatcher) {
 
 /** The same pipeline as the kiosk runs it: on the face worker thread. */
 async function oursOnWorker(images: Buffer[], matcher: FlatTemplateMatcher) {
-  const engine = await WorkerFaceEngine.start({ backend: 'auto', logger: pino({ level: 'silent' }) });
+  const engine = await WorkerFaceEngine.start({ backend: 'auto', logger: pino({ level: 'silent' }), detector: KIOSK_DETECTOR });
   try {
     return await timeChain(engine, images, matcher);
   } finally {
@@ -117,7 +121,8 @@ async function oursOnWorker(images: Buffer[], matcher: FlatTemplateMatcher) {
   }
 }
 
-async function plainFaceApi(images: Buffer[], matcher: FlatTemplateMatcher) {
+/** face-api's plain chain, with its detector at `inputSize` (its default 416, or the kiosk's size). */
+async function plainFaceApi(images: Buffer[], matcher: FlatTemplateMatcher, inputSize: number) {
   // Same module instance and backend as our engine (loaded first): only the chain differs.
   const faceapi = createRequire(import.meta.url)('@vladmandic/face-api/dist/face-api.node-wasm.js') as typeof FaceApiTypes;
   const modelDir = defaultModelDir();
@@ -131,7 +136,7 @@ async function plainFaceApi(images: Buffer[], matcher: FlatTemplateMatcher) {
     const decoded = await decodeFrame(image);
     if (decoded.ok) {
       const tensor = faceapi.tf.tensor3d(decoded.frame.data, [decoded.frame.height, decoded.frame.width, 3], 'int32');
-      const found = await faceapi.detectSingleFace(tensor, new faceapi.TinyFaceDetectorOptions()).withFaceLandmarks().withFaceDescriptor();
+      const found = await faceapi.detectSingleFace(tensor, new faceapi.TinyFaceDetectorOptions({ inputSize })).withFaceLandmarks().withFaceDescriptor();
       tensor.dispose();
       if (found) void (matcher.identify(found.descriptor).score >= THRESHOLD);
       else failures += 1;
@@ -141,7 +146,7 @@ async function plainFaceApi(images: Buffer[], matcher: FlatTemplateMatcher) {
       cpu.push(cpuMs(cpuStart));
     }
   }
-  return { ...stats(times), cpu_p50_ms: stats(cpu).p50_ms, cpu_p99_ms: stats(cpu).p99_ms, no_face: failures };
+  return { detector_input: inputSize, ...stats(times), cpu_p50_ms: stats(cpu).p50_ms, cpu_p99_ms: stats(cpu).p99_ms, no_face: failures };
 }
 
 interface Esbuild {
@@ -181,7 +186,8 @@ export async function run(flags: string[]): Promise<object> {
   const matcher = randomGallery(galleryTemplates);
   const pipeline = await ours(images, matcher);
   const onWorker = await oursOnWorker(images, matcher);
-  const plain = await plainFaceApi(images, matcher);
+  const plain = await plainFaceApi(images, matcher, 416);
+  const plainAtKioskSize = await plainFaceApi(images, matcher, KIOSK_DETECTOR.tinyInputSize);
   // Inside the repository (var/ is git-ignored) so the bundle resolves node_modules like the daemon.
   await mkdir(resolve(here, '../var'), { recursive: true });
   const dir = await mkdtemp(join(resolve(here, '../var'), 'bench-pipeline-'));
@@ -198,9 +204,11 @@ export async function run(flags: string[]): Promise<object> {
   return {
     images: count,
     gallery_templates: galleryTemplates,
+    detector: KIOSK_DETECTOR,
     ours: pipeline,
     ours_on_worker_thread: onWorker,
     faceapi_plain: plain,
+    faceapi_plain_at_kiosk_input_size: plainAtKioskSize,
     rss_100k_templates_models_loaded: rss,
     ready_50k_templates: ready,
     targets: { p50_ms: 120, rss_mb: 300, ready_ms: 3000 },

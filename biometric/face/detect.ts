@@ -32,6 +32,12 @@ export interface DetectorOptions {
   tinyScoreThreshold: number;
   /** Second chances before "no face"; false means the first attempt only (bench comparisons). */
   retries: boolean;
+  /**
+   * SSD MobileNet v1 as a second chance. It finds faces the tiny detector misses, but the first run
+   * grows TF.js's wasm heap by about 140 MB for good (measured on a 1280x720 frame), so the kiosk
+   * config leaves it off (`biometric.faceDetector.ssd`); evaluation and enrolment tools keep it.
+   */
+  ssd: boolean;
   /** SSD MobileNet confidence on the retry path. */
   ssdMinConfidence: number;
   /**
@@ -51,7 +57,7 @@ export interface DetectorOptions {
 
 export type FaceChoice = 'largest' | 'central';
 
-export const DEFAULT_DETECTOR: DetectorOptions = { tinyInputSize: 416, tinyScoreThreshold: 0.5, retries: true, ssdMinConfidence: 0.3, landmarkRecrop: 0, choose: 'largest' };
+export const DEFAULT_DETECTOR: DetectorOptions = { tinyInputSize: 416, tinyScoreThreshold: 0.5, retries: true, ssd: true, ssdMinConfidence: 0.3, landmarkRecrop: 0, choose: 'largest' };
 
 export interface DetectionOutcome {
   /** The subject first (see `choose`), with landmarks; the rest are boxes only (enough for the several-faces check). */
@@ -101,7 +107,7 @@ export class FaceDetector {
       });
       if (outcome !== undefined) return unpad(outcome, pad);
     }
-    const tried = this.options.retries ? 'tiny detector at two sizes, SSD MobileNet, padded frame' : 'tiny detector';
+    const tried = this.options.retries ? `tiny detector at two sizes, ${this.options.ssd ? 'SSD MobileNet, ' : ''}padded frame` : 'tiny detector';
     return { faces: [], path: first.lastPath, detail: `no face found in ${frame.width}x${frame.height} frame (${tried})` };
   }
 
@@ -115,7 +121,7 @@ export class FaceDetector {
     ];
     if (this.options.retries) {
       if (this.options.tinyInputSize !== 224) attempts.push(['tiny-small', () => this.locateTiny(input, 224, 0.3)]);
-      attempts.push(['ssd', () => this.locateSsd(input)]);
+      if (this.options.ssd) attempts.push(['ssd', () => this.locateSsd(input)]);
     }
     let fallback: DetectionOutcome | undefined;
     for (const [path, locate] of attempts) {
@@ -168,6 +174,7 @@ export class FaceDetector {
 
   private async locateSsd(input: Tensor3D): Promise<Located> {
     const options = new this.faceapi.SsdMobilenetv1Options({ minConfidence: this.options.ssdMinConfidence });
+    if (this.nets.ssd === null) return [];
     const detections = await this.nets.ssd.locateFaces(input, options);
     return detections.map((d) => ({ box: plainBox(d.box), score: d.score }));
   }

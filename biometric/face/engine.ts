@@ -6,7 +6,7 @@ import { decodeFrame, type DecodeOptions, type RawFrameInput, type RgbFrame } fr
 import { CHIP_SIZE, applySimilarity, chipTransform, invertSimilarity, warpChip, type Point } from './align.js';
 import { DEFAULT_QUALITY, gateQuality, laplacianVariance, yawRatio, type QualityThresholds } from './quality.js';
 import { defaultModelDir, loadFaceApi, loadNets, type BackendChoice, type FaceApi, type FaceNets } from './runtime.js';
-import { FaceDetector, type DetectedFace, type DetectionPath, type DetectorOptions } from './detect.js';
+import { DEFAULT_DETECTOR, FaceDetector, type DetectedFace, type DetectionPath, type DetectorOptions } from './detect.js';
 
 export const FACE_ALGO = 'dlib-resnet-v1/face-api-1.7/chip150';
 
@@ -158,7 +158,7 @@ class DlibAlignedFaceEngine implements DetailedFaceEngine {
     if (!this.closed) {
       this.closed = true;
       this.nets.tiny.dispose();
-      this.nets.ssd.dispose();
+      this.nets.ssd?.dispose();
       this.nets.landmarks.dispose();
       this.nets.recognition.dispose();
       this.logger.debug('face engine closed');
@@ -196,7 +196,7 @@ export async function createFaceEngine(options: FaceEngineOptions): Promise<Deta
   const started = performance.now();
   const { faceapi, backend } = await loadFaceApi(options.backend, logger);
   const modelDir = options.modelDir ?? defaultModelDir();
-  const nets = await loadNets(faceapi, modelDir);
+  const nets = await loadNets(faceapi, modelDir, { ssd: (options.detector?.ssd ?? DEFAULT_DETECTOR.ssd) && (options.detector?.retries ?? DEFAULT_DETECTOR.retries) });
   const detector = new FaceDetector(faceapi, nets, options.multipleFaces === 'central' ? { ...options.detector, choose: 'central' } : options.detector);
   logger.info({ backend, modelDir, ms: Math.round(performance.now() - started) }, 'face engine ready');
   return new DlibAlignedFaceEngine(

@@ -75,22 +75,23 @@ export async function loadFaceApi(choice: BackendChoice, logger: Logger): Promis
 
 export interface FaceNets {
   tiny: InstanceType<FaceApi['TinyFaceDetector']>;
-  ssd: InstanceType<FaceApi['SsdMobilenetv1']>;
+  /** Null when the detector runs without its SSD second chance (never loaded, never in memory). */
+  ssd: InstanceType<FaceApi['SsdMobilenetv1']> | null;
   landmarks: InstanceType<FaceApi['FaceLandmark68Net']>;
   recognition: InstanceType<FaceApi['FaceRecognitionNet']>;
 }
 
 /** Fresh network instances per engine (not face-api's module-global `nets`), weights from disk. */
-export async function loadNets(faceapi: FaceApi, modelDir: string): Promise<FaceNets> {
+export async function loadNets(faceapi: FaceApi, modelDir: string, options: { ssd: boolean } = { ssd: true }): Promise<FaceNets> {
   const nets: FaceNets = {
     tiny: new faceapi.TinyFaceDetector(),
-    ssd: new faceapi.SsdMobilenetv1(),
+    ssd: options.ssd ? new faceapi.SsdMobilenetv1() : null,
     landmarks: new faceapi.FaceLandmark68Net(),
     recognition: new faceapi.FaceRecognitionNet(),
   };
   await Promise.all([
     nets.tiny.loadFromDisk(modelDir),
-    nets.ssd.loadFromDisk(modelDir),
+    nets.ssd?.loadFromDisk(modelDir),
     nets.landmarks.loadFromDisk(modelDir),
     nets.recognition.loadFromDisk(modelDir),
   ]);

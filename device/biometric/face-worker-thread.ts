@@ -3,12 +3,13 @@
 // while a card is waiting for its decision. One frame at a time, in arrival order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino, type Level } from 'pino';
-import { createFaceEngine, type BackendChoice } from '../../biometric/face/index.js';
+import { createFaceEngine, type BackendChoice, type DetectorOptions } from '../../biometric/face/index.js';
 import type { FaceExtraction } from '../../biometric/types.js';
 
 export interface FaceWorkerInit {
   backend: BackendChoice;
   modelDir?: string;
+  detector?: Partial<DetectorOptions>;
   logLevel: Level;
   logBase: Record<string, unknown>;
 }
@@ -32,7 +33,7 @@ async function serve(): Promise<void> {
   const send = (reply: FaceWorkerReply): void => port.postMessage(reply);
   let engine: Awaited<ReturnType<typeof createFaceEngine>>;
   try {
-    engine = await createFaceEngine({ backend: init.backend, modelDir: init.modelDir, logger });
+    engine = await createFaceEngine({ backend: init.backend, modelDir: init.modelDir, detector: init.detector, logger });
   } catch (error) {
     send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
     return;

@@ -6,13 +6,15 @@
 // the worker is started again with a back-off while cards and palms carry on.
 import { Worker } from 'node:worker_threads';
 import type { Level, Logger } from 'pino';
-import type { BackendChoice } from '../../biometric/face/index.js';
+import type { BackendChoice, DetectorOptions } from '../../biometric/face/index.js';
 import type { FaceEngine, FaceExtraction } from '../../biometric/types.js';
 import type { FaceWorkerInit, FaceWorkerReply, FaceWorkerRequest } from './face-worker-thread.js';
 
 export interface WorkerFaceEngineOptions {
   backend: BackendChoice;
   modelDir?: string;
+  /** Detector settings (the kiosk's come from `biometric.faceDetector`). */
+  detector?: Partial<DetectorOptions>;
   logger: Logger;
   /** Restart delays after unexpected exits; the last one repeats. */
   restartDelaysMs?: readonly number[];
@@ -96,6 +98,7 @@ export class WorkerFaceEngine implements FaceEngine {
     const init: FaceWorkerInit = {
       backend: this.options.backend,
       modelDir: this.options.modelDir,
+      detector: this.options.detector,
       logLevel: (this.options.logger.level as Level | undefined) ?? 'info',
       logBase: this.options.logger.bindings(),
     };

@@ -16,6 +16,9 @@ const matchPolicySchema = z.object({
   windowMs: z.number().int().min(0).max(60_000).default(2000),
 });
 
+/** The kiosk's face detector defaults (`biometric.faceDetector`); the pipeline bench runs with them too. */
+export const KIOSK_FACE_DETECTOR = { inputSize: 320, ssd: false };
+
 /** Palm: the policy plus what identifies the reader's feature format (its vector length is the reader's `dimension`). */
 const palmPolicySchema = matchPolicySchema.extend({
   /** Reader model and feature version from its documentation; stored templates of another algo are not used. */
@@ -53,6 +56,17 @@ export const ConfigSchema = z.object({
       // Calibrate per site with `esik biometric eval` and put the result in the config.
       face: matchPolicySchema.default({ threshold: 0.95, minMargin: 0.05, consecutiveFrames: 2, windowMs: 2000 }),
       palm: palmPolicySchema.default({ threshold: 0.9, minMargin: 0.05, consecutiveFrames: 1, windowMs: 2000, algo: 'sim-palm-v1', minQuality: 0.5 }),
+      // The kiosk's face detector. 320 px input finds faces at kiosk distance in a camera frame; 416
+      // (the detector's own default) finds smaller ones but its first run grows TF.js's wasm heap by
+      // ~50 MB more, and the SSD second chance by ~140 MB more, for good (README, "Face pipeline
+      // benchmark"). Evaluation and enrolment tools keep 416 with SSD.
+      faceDetector: z
+        .object({
+          inputSize: z.number().int().min(128).max(608).multipleOf(32).default(KIOSK_FACE_DETECTOR.inputSize),
+          ssd: z.boolean().default(KIOSK_FACE_DETECTOR.ssd),
+        })
+        .strict()
+        .default(KIOSK_FACE_DETECTOR),
       backend: z.enum(['auto', 'wasm', 'tensorflow']).default('auto'),
       modelDir: z.string().optional(),
     })

@@ -38,7 +38,8 @@ type BiometricConfig = NonNullable<KioskConfig['biometric']>;
 
 /** The face models on their own worker thread (device/biometric/face-worker.ts says why). */
 function defaultLoader(config: BiometricConfig): (logger: Logger) => Promise<FaceEngine> {
-  return (logger) => WorkerFaceEngine.start({ backend: config.backend, modelDir: config.modelDir, logger });
+  const detector = { tinyInputSize: config.faceDetector.inputSize, ssd: config.faceDetector.ssd };
+  return (logger) => WorkerFaceEngine.start({ backend: config.backend, modelDir: config.modelDir, detector, logger });
 }
 
 export async function attachBiometrics(services: KioskServices, options: BiometricWiringOptions = {}): Promise<BiometricHandle | null> {

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaceEngine } from '../../../biometric/face/index.js';
 import type { FaceEngine, FaceExtraction } from '../../../biometric/types.js';
@@ -49,6 +50,21 @@ describe('WorkerFaceEngine on the real models', () => {
     expect(await worker.extract(Buffer.from('not an image at all'))).toMatchObject({ ok: false, reason: 'not_an_image' });
     expect(await worker.extract(Buffer.alloc(0))).toMatchObject({ ok: false });
     expect((await worker.extract(await bbt('penny', 1))).ok).toBe(true);
+  }, 60_000);
+});
+
+describe('WorkerFaceEngine with the kiosk detector settings (320 px, no SSD)', () => {
+  it('passes them to the worker: a frame without a face was tried without SSD, a face is still found', async () => {
+    const engine = await WorkerFaceEngine.start({ backend: 'wasm', logger: silent, detector: { tinyInputSize: 320, ssd: false } });
+    try {
+      const grey = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().toBuffer();
+      const none = await engine.extract(grey);
+      expect(none).toMatchObject({ ok: false, reason: 'no_face' });
+      expect(!none.ok && none.detail).toMatch(/tiny detector at two sizes, padded frame/);
+      expect((await engine.extract(await bbt('leonard', 1))).ok).toBe(true);
+    } finally {
+      await engine.close();
+    }
   }, 60_000);
 });
 

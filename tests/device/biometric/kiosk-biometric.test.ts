@@ -133,7 +133,7 @@ describe('biometrics absent or broken', () => {
     const { attachBiometrics } = await import('../../../device/wiring/biometric.js');
     const services = {
       ...plain.services,
-      config: { ...plain.services.config, biometric: { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 2000 }, palm: { threshold: 0.8, minMargin: 0.05, consecutiveFrames: 1, windowMs: 2000, algo: 'acme-palm-v2', minQuality: 0.6 }, backend: 'wasm' as const } },
+      config: { ...plain.services.config, biometric: { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 2000 }, palm: { threshold: 0.8, minMargin: 0.05, consecutiveFrames: 1, windowMs: 2000, algo: 'acme-palm-v2', minQuality: 0.6 }, faceDetector: { inputSize: 320, ssd: false }, backend: 'wasm' as const } },
     };
     const handle = await attachBiometrics(services, { faceAlgo: 'test-face-v1', loadFaceEngine: () => Promise.reject(new Error('model file truncated')) });
     await handle!.faceEngineLoaded;
