@@ -179,7 +179,7 @@ export async function run(flags: string[]): Promise<object> {
   // Each condition gets whole 1,000-arrival bursts (2 blocks a round, one per condition, which one
   // goes first alternating by round): the board's hold-while-deciding is capped by maxHoldMs, so a
   // burst longer than that sees broadcasts land in the middle of it, as a real rush would.
-  const rounds = flag(flags, 'rounds', 4);
+  const rounds = flag(flags, 'rounds', 8);
   const blocks = flag(flags, 'blocks', 2);
   const clients = flag(flags, 'clients', 50);
   await interleavedRound(clients, 200, 2, 0); // warm-up: JIT, SQLite page cache, socket.io paths
