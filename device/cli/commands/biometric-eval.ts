@@ -110,7 +110,10 @@ async function run(command: Command, opts: EvalOptions): Promise<void> {
   const threshold = opts.threshold !== undefined ? Number(opts.threshold) : policy?.threshold;
   if (threshold === undefined || !Number.isFinite(threshold)) throw new Error('no threshold: pass --threshold or set biometric.face.threshold in the config');
   const minMargin = opts.margin !== undefined ? Number(opts.margin) : (policy?.minMargin ?? 0);
-  const engine = await createFaceEngine({ backend: loaded?.config.biometric?.backend ?? 'auto', modelDir: loaded?.config.biometric?.modelDir, logger: pino({ level: 'warn' }, process.stderr), gate: opts.gate });
+  const biometric = loaded?.config.biometric;
+  // Calibrating the kiosk's threshold: the kiosk's own detector settings when its config is given.
+  const detector = biometric === undefined ? undefined : { tinyInputSize: biometric.faceDetector.inputSize, ssd: biometric.faceDetector.ssd };
+  const engine = await createFaceEngine({ backend: biometric?.backend ?? 'auto', modelDir: biometric?.modelDir, detector, logger: pino({ level: 'warn' }, process.stderr), gate: opts.gate });
   try {
     const report = await evaluate(engine, resolve(opts.dataset), threshold, minMargin);
     if (opts.json === true) printJson(report);
