@@ -137,8 +137,8 @@ export function registerSimulatorLogin(services: KioskServices, guard: Technicia
       const token = await guard.login(address, body.data.pin);
       if (token === null) return reply.code(303).header('location', '/sim').send();
       await audit(services, `sim-page@${address ?? '?'}`, 'sim.login', {});
-      const maxAge = SIM_SESSION_IDLE_MS / 1000;
-      return reply.code(303).header('set-cookie', `${SIM_SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}`).header('location', '/sim').send();
+      // A browser-session cookie: the kiosk ends the session after SIM_SESSION_IDLE_MS without use.
+      return reply.code(303).header('set-cookie', `${SIM_SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`).header('location', '/sim').send();
     });
     done();
   });
