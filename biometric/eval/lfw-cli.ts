@@ -1,4 +1,4 @@
-// `npm run eval:lfw [-- --limit N] [--skip-identification] [--backend wasm|auto|tensorflow] [--mirror] [--landmark-recrop S] [--faces central|largest]`
+// `npm run eval:lfw [-- --limit N] [--skip-identification] [--backend wasm|auto|tensorflow] [--mirror] [--landmark-recrop S] [--faces central|largest] [--tiny-input-size PX] [--no-ssd]`
 // Face accuracy on LFW with our pipeline. Progress bar on stderr, one JSON object on stdout.
 // LFW_DIR (default ../shared/data/lfw from the repository root) holds pairs_dev.txt and images/.
 import { readFile } from 'node:fs/promises';
@@ -31,6 +31,8 @@ interface CliOptions {
   skipIdentification?: boolean;
   backend: BackendChoice;
   tinyInputSize: number;
+  /** false with --no-ssd: no SSD MobileNet second chance, as the kiosk runs by default. */
+  ssd: boolean;
   mirror?: boolean;
   landmarkRecrop: number;
   faces: 'central' | 'largest';
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--skip-identification', 'verification only')
     .option('--backend <name>', 'auto | wasm | tensorflow', 'auto')
     .option('--tiny-input-size <px>', 'tiny face detector input size', positiveInt, 416)
+    .option('--no-ssd', 'no SSD MobileNet second chance (the kiosk default, with --tiny-input-size 320)')
     .option('--mirror', 'average the descriptors of the chip and its mirror image')
     .option('--landmark-recrop <scale>', 'landmarks again on a square crop this many times their extent (0: off)', nonNegative, DEFAULT_DETECTOR.landmarkRecrop)
     .option('--faces <which>', 'the subject among several faces: central (LFW is centred on it) | largest', faceChoice, 'central')
@@ -75,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
     // (LFW images are centred on the subject) and the gate's blur/pose limits are tuned for a door.
     multipleFaces: options.faces,
     gate: false,
-    detector: { tinyInputSize: options.tinyInputSize, landmarkRecrop: options.landmarkRecrop },
+    detector: { tinyInputSize: options.tinyInputSize, ssd: options.ssd, landmarkRecrop: options.landmarkRecrop },
     mirror: options.mirror === true,
   });
   // noTTYOutput: a run redirected to a log file still shows its progress every 10 s.
@@ -94,6 +97,7 @@ async function main(argv: string[]): Promise<void> {
       backend: engine.backend,
       faces: options.faces,
       mirror: options.mirror === true,
+      detector: { tinyInputSize: options.tinyInputSize, ssd: options.ssd },
       algo: engine.algo,
       verification,
       identification,
