@@ -49,8 +49,8 @@ function nonNegative(value: string): number {
   return n;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const program = new Command('eval:lfw')
+function parseOptions(argv: string[]): CliOptions {
+  return new Command('eval:lfw')
     .description('LFW verification (cross-validated) and identification accuracy of the face pipeline')
     .option('--limit <n>', 'first N genuine and N impostor pairs per fold, N identities per class', positiveInt)
     .option('--skip-identification', 'verification only')
@@ -60,8 +60,12 @@ async function main(argv: string[]): Promise<void> {
     .option('--mirror', 'average the descriptors of the chip and its mirror image')
     .option('--landmark-recrop <scale>', 'landmarks again on a square crop this many times their extent (0: off)', nonNegative, DEFAULT_DETECTOR.landmarkRecrop)
     .option('--faces <which>', 'the subject among several faces: central (LFW is centred on it) | largest', faceChoice, 'central')
-    .parse(argv, { from: 'user' });
-  const options = program.opts<CliOptions>();
+    .parse(argv, { from: 'user' })
+    .opts<CliOptions>();
+}
+
+async function main(argv: string[]): Promise<void> {
+  const options = parseOptions(argv);
   const lfwDir = defaultLfwDir();
   const imagesDir = join(lfwDir, 'images');
   const pairsFile = parsePairsFile(await readFile(join(lfwDir, 'pairs_dev.txt'), 'utf8'));
