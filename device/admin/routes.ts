@@ -7,7 +7,7 @@ import { KIOSK_MODES, type KioskMode } from '../policy/index.js';
 import type { KioskServices, StatusProvider } from '../services.js';
 import { collectStatus } from './status.js';
 import { changePersonStatus, erasePerson } from './person-actions.js';
-import { registerEnrolRoute } from './enrol.js';
+import { registerEnrolRoute, type EnrolTarget } from './enrol.js';
 import { registerSimulateFaceRoute } from './simulate-face.js';
 
 const actor = z.string().min(1).max(64);
@@ -98,7 +98,12 @@ export function registerAdminRoutes(services: KioskServices, providers: Readonly
     return { personId: params.id, action: params.action, done: true };
   });
   // Templates (never images) from `esik enroll` and the simulator; the matcher follows the roster.
-  registerEnrolRoute(admin, {
+  registerEnrolRoute(admin, kioskEnrolTarget(services));
+}
+
+/** Enrolment inside the running kiosk: the store, then the in-memory roster (and so the matcher), then the events. */
+export function kioskEnrolTarget(services: KioskServices): EnrolTarget {
+  return {
     person: (id) => services.roster.person(id),
     apply: async (changes) => {
       const result = await services.store.roster.applyLocal(changes);
@@ -106,5 +111,5 @@ export function registerAdminRoutes(services: KioskServices, providers: Readonly
       return result;
     },
     record: (event) => services.kiosk.record(event),
-  });
+  };
 }

@@ -5,7 +5,8 @@
 // no biometric processing for someone who has not agreed to it.
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { EnrolmentRefused, encodeVector, enrolTemplates, enrolmentRefusal, type EnrolTarget } from '../admin/enrol.js';
+import { EnrolmentRefused, encodeVector, enrolTemplates, enrolmentRefusal } from '../admin/enrol.js';
+import { kioskEnrolTarget } from '../admin/routes.js';
 import { FACE_BODY_LIMIT_BYTES, FaceImageBody, MAX_FACE_IMAGE_BYTES } from '../admin/simulate-face.js';
 import type { KioskServices } from '../services.js';
 import type { SimAccessGuard } from './index.js';
@@ -16,18 +17,6 @@ const SimEnrolBody = z.object({
 });
 
 type EnrolOutcome = { status: number; payload: Record<string, unknown> };
-
-export function enrolTarget(services: KioskServices): EnrolTarget {
-  return {
-    person: (id) => services.roster.person(id),
-    apply: async (changes) => {
-      const result = await services.store.roster.applyLocal(changes);
-      services.roster.applyChanges(changes, result.purgedPersonIds);
-      return result;
-    },
-    record: (event) => services.kiosk.record(event),
-  };
-}
 
 /** enrolTemplates' own refusals, checked before the face engine sees the image. */
 function refusalBeforeExtraction(services: KioskServices, personId: string): EnrolOutcome | null {
@@ -48,7 +37,7 @@ export async function enrolFromImage(services: KioskServices, personId: string, 
   }
   const templateId = `face-sim-${uuidv7()}`;
   try {
-    const result = await enrolTemplates(enrolTarget(services), {
+    const result = await enrolTemplates(kioskEnrolTarget(services), {
       actor: 'sim-page',
       personId,
       source: 'simulator',

@@ -13,6 +13,7 @@ import { audit } from '../admin/routes.js';
 import { registerSimulatorFaceRoute } from './face.js';
 import { registerSimulatorEnrolRoute } from './enrol.js';
 import { registerSimulatorPalmRoutes } from './palm.js';
+import { decisionView } from './decision-view.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ASSETS: Record<string, string> = { '': 'index.html', 'sim.js': 'sim.js', 'sim.css': 'sim.css' };
@@ -30,21 +31,6 @@ const PresentMessage = z.object({
   direction: z.enum(['in', 'out']).default('in'),
 });
 const InputMessage = z.object({ name: z.string().min(1), active: z.boolean() });
-
-export function decisionView(decision: KioskDecision): Record<string, unknown> {
-  return {
-    outcome: decision.outcome,
-    reason: decision.reason,
-    flags: decision.flags,
-    door: decision.door,
-    direction: decision.direction,
-    kind: decision.kind,
-    name: decision.person?.name ?? null,
-    group: decision.person?.group ?? null,
-    seq: decision.event?.seq ?? null,
-    at: decision.event?.at ?? null,
-  };
-}
 
 function hardwareView(services: KioskServices): Record<string, unknown> {
   const relays: Record<string, boolean> = {};

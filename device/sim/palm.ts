@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { syntheticPalmPresentation, syntheticPalmTemplate, syntheticRandom } from '../../biometric/index.js';
 import { EnrolmentRefused, encodeVector, enrolTemplates } from '../admin/enrol.js';
-import { audit } from '../admin/routes.js';
+import { audit, kioskEnrolTarget } from '../admin/routes.js';
 import { palmFormat } from '../biometric/palm-format.js';
 import type { KioskServices } from '../services.js';
-import { enrolTarget } from './enrol.js';
-import { decisionView, type SimAccessGuard } from './index.js';
+import { decisionView } from './decision-view.js';
+import type { SimAccessGuard } from './index.js';
 
 /** How far a synthetic presentation scatters from its template (cosine ~0.97). */
 const PRESENTATION_NOISE = 0.25;
@@ -56,7 +56,7 @@ export function registerSimulatorPalmRoutes(services: KioskServices, guard: SimA
     const { personId } = body.data;
     const template = { id: `palm-sim-${personId}`, modality: 'palm' as const, algo: format.algo, vector: encodeVector(syntheticPalmTemplate(personId, format.dimensions)) };
     try {
-      const result = await enrolTemplates(enrolTarget(services), { actor: 'sim-page', personId, source: 'simulator', templates: [template] });
+      const result = await enrolTemplates(kioskEnrolTarget(services), { actor: 'sim-page', personId, source: 'simulator', templates: [template] });
       return { ...result, templateId: template.id, synthetic: true };
     } catch (error: unknown) {
       if (error instanceof EnrolmentRefused) return reply.code(error.statusCode).send({ message: error.message });
