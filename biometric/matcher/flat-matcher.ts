@@ -49,7 +49,12 @@ export class FlatTemplateMatcher implements TemplateMatcher {
   private readonly personNumber = new Map<string, number>();
   private readonly personIds: string[] = [];
   private readonly freePersonNumbers: number[] = [];
-  private readonly templatesOfPerson = new Map<number, Set<string>>();
+  /**
+   * Templates held per person number. A count, not a set of ids: a Set per person cost ~200 bytes of
+   * heap each (20 MB at 100k); the rare removePerson() finds the slots with one scan of slotPerson.
+   */
+  private personTemplateCount = new Int32Array(1024);
+  private livePeople = 0;
 
   constructor(options: FlatMatcherOptions) {
     const chunkSize = options.chunkSize ?? 4096;
@@ -80,7 +85,7 @@ export class FlatTemplateMatcher implements TemplateMatcher {
   }
 
   personCount(): number {
-    return this.templatesOfPerson.size;
+    return this.livePeople;
   }
 
   has(templateId: string): boolean {
@@ -110,7 +115,7 @@ export class FlatTemplateMatcher implements TemplateMatcher {
     this.slotPerson[slot] = person;
     this.slotTemplate[slot] = template.id;
     this.slotOf.set(template.id, slot);
-    this.templatesOfPerson.get(person)!.add(template.id);
+    this.personTemplateCount[person] += 1;
     this.count = slot + 1;
   }
 
@@ -123,9 +128,8 @@ export class FlatTemplateMatcher implements TemplateMatcher {
     this.slotTemplate.length = last;
     this.slotOf.delete(templateId);
     this.count = last;
-    const templates = this.templatesOfPerson.get(person)!;
-    templates.delete(templateId);
-    if (templates.size === 0) this.releasePerson(person);
+    this.personTemplateCount[person] -= 1;
+    if (this.personTemplateCount[person] === 0) this.releasePerson(person);
     this.releaseSpareChunks();
     return true;
   }
@@ -133,7 +137,8 @@ export class FlatTemplateMatcher implements TemplateMatcher {
   removePerson(personId: string): number {
     const person = this.personNumber.get(personId);
     if (person === undefined) return 0;
-    const ids = [...this.templatesOfPerson.get(person)!];
+    const ids: string[] = [];
+    for (let slot = 0; slot < this.count; slot++) if (this.slotPerson[slot] === person) ids.push(this.slotTemplate[slot]);
     for (const id of ids) this.remove(id);
     return ids.length;
   }
@@ -148,7 +153,8 @@ export class FlatTemplateMatcher implements TemplateMatcher {
     this.personNumber.clear();
     this.personIds.length = 0;
     this.freePersonNumbers.length = 0;
-    this.templatesOfPerson.clear();
+    this.personTemplateCount.fill(0);
+    this.livePeople = 0;
   }
 
   identify(probe: Float32Array): MatchResult {
@@ -292,13 +298,19 @@ export class FlatTemplateMatcher implements TemplateMatcher {
     const number = this.freePersonNumbers.pop() ?? this.personIds.length;
     this.personIds[number] = personId;
     this.personNumber.set(personId, number);
-    this.templatesOfPerson.set(number, new Set());
+    if (number >= this.personTemplateCount.length) {
+      const grown = new Int32Array(this.personTemplateCount.length * 2);
+      grown.set(this.personTemplateCount);
+      this.personTemplateCount = grown;
+    }
+    this.personTemplateCount[number] = 0;
+    this.livePeople += 1;
     return number;
   }
 
   private releasePerson(person: number): void {
     this.personNumber.delete(this.personIds[person]);
-    this.templatesOfPerson.delete(person);
+    this.livePeople -= 1;
     this.freePersonNumbers.push(person);
   }
 }
