@@ -3,6 +3,7 @@
 // MobileNet v1, which is slower and more thorough. Which path served each frame is counted.
 import type { RgbFrame } from '../image/decode.js';
 import type { Point } from './align.js';
+import { LANDMARK_INPUT_SIZE, boxInFrame, clipToFrame, detectorInput, landmarkInput } from './detector-input.js';
 import type { FaceApi, FaceNets } from './runtime.js';
 
 export interface Box {
@@ -96,16 +97,13 @@ export class FaceDetector {
   }
 
   async detect(frame: RgbFrame): Promise<DetectionOutcome> {
-    const first = await this.withTensor(frame, (input) => this.firstGood(input, frame));
+    const first = await this.firstGood(frame);
     if (first.outcome !== undefined) return first.outcome;
     if (this.options.retries) {
       const pad = Math.round(PAD_FRACTION * Math.max(frame.width, frame.height));
       const padded = padFrame(frame, pad);
-      const outcome = await this.withTensor(padded, async (input) => {
-        const found = await this.locateTiny(input, 320, 0.3);
-        return found.length > 0 ? this.withLandmarks(input, padded, found, 'padded') : undefined;
-      });
-      if (outcome !== undefined) return unpad(outcome, pad);
+      const found = await this.locateTiny(padded, 320, 0.3);
+      if (found.length > 0) return unpad(await this.withLandmarks(padded, found, 'padded'), pad);
     }
     const tried = this.options.retries ? `tiny detector at two sizes, ${this.options.ssd ? 'SSD MobileNet, ' : ''}padded frame` : 'tiny detector';
     return { faces: [], path: first.lastPath, detail: `no face found in ${frame.width}x${frame.height} frame (${tried})` };
@@ -115,19 +113,19 @@ export class FaceDetector {
    * The first attempt whose subject is good (see `isGood`); if none is, the first that found any
    * face at all. Each retry costs a detector pass, so the common frame pays for one attempt only.
    */
-  private async firstGood(input: Tensor3D, frame: RgbFrame): Promise<{ outcome?: DetectionOutcome; lastPath: DetectionPath }> {
+  private async firstGood(frame: RgbFrame): Promise<{ outcome?: DetectionOutcome; lastPath: DetectionPath }> {
     const attempts: Array<[DetectionPath, () => Promise<Located>]> = [
-      ['tiny', () => this.locateTiny(input, this.options.tinyInputSize, this.options.tinyScoreThreshold)],
+      ['tiny', () => this.locateTiny(frame, this.options.tinyInputSize, this.options.tinyScoreThreshold)],
     ];
     if (this.options.retries) {
-      if (this.options.tinyInputSize !== 224) attempts.push(['tiny-small', () => this.locateTiny(input, 224, 0.3)]);
-      if (this.options.ssd) attempts.push(['ssd', () => this.locateSsd(input)]);
+      if (this.options.tinyInputSize !== 224) attempts.push(['tiny-small', () => this.locateTiny(frame, 224, 0.3)]);
+      if (this.options.ssd) attempts.push(['ssd', () => this.locateSsd(frame)]);
     }
     let fallback: DetectionOutcome | undefined;
     for (const [path, locate] of attempts) {
       const found = await locate();
       if (found.length === 0) continue;
-      const outcome = await this.withLandmarks(input, frame, found, path);
+      const outcome = await this.withLandmarks(frame, found, path);
       if (this.isGood(outcome, frame)) return { outcome, lastPath: path };
       fallback ??= outcome;
     }
@@ -147,56 +145,52 @@ export class FaceDetector {
     return landmarkFill(subject) >= MIN_LANDMARK_FILL;
   }
 
-  private async withTensor<T>(frame: RgbFrame, use: (input: Tensor3D) => Promise<T>): Promise<T> {
-    const input = this.faceapi.tf.tensor3d(frame.data, [frame.height, frame.width, 3], 'int32');
+  /** Runs `use` on a tensor that is disposed afterwards, whatever happens. */
+  private async withTensor<T>(tensor: Tensor3D, use: (input: Tensor3D) => Promise<T>): Promise<T> {
     try {
-      return await use(input);
+      return await use(tensor);
     } finally {
-      input.dispose();
+      tensor.dispose();
     }
   }
 
-  private async withLandmarks(input: Tensor3D, frame: RgbFrame, found: Located, path: DetectionPath): Promise<DetectionOutcome> {
+  private async withLandmarks(frame: RgbFrame, found: Located, path: DetectionPath): Promise<DetectionOutcome> {
     if (this.options.choose === 'central') found.sort((a, b) => centreDistance(a.box, frame) - centreDistance(b.box, frame));
     else found.sort((a, b) => b.box.width - a.box.width);
     const [main, ...others] = found;
     if (main === undefined) throw new Error('unreachable');
-    let landmarks = await this.landmarks(input, frame, main.box);
-    if (this.options.landmarkRecrop > 0) landmarks = await this.landmarks(input, frame, squareAround(landmarks, this.options.landmarkRecrop));
+    let landmarks = await this.landmarks(frame, main.box);
+    if (this.options.landmarkRecrop > 0) landmarks = await this.landmarks(frame, squareAround(landmarks, this.options.landmarkRecrop));
     return { faces: [{ ...main, landmarks }, ...others.map((o) => ({ ...o, landmarks: [] }))], path, detail: '' };
   }
 
-  private async locateTiny(input: Tensor3D, inputSize: number, scoreThreshold: number): Promise<Located> {
+  /** The tiny detector on the frame's square detector input (detector-input.ts), boxes in frame pixels. */
+  private async locateTiny(frame: RgbFrame, inputSize: number, scoreThreshold: number): Promise<Located> {
     const options = new this.faceapi.TinyFaceDetectorOptions({ inputSize, scoreThreshold });
-    const detections = await this.nets.tiny.locateFaces(input, options);
-    return detections.map((d) => ({ box: plainBox(d.box), score: d.score }));
+    const square = detectorInput(frame, inputSize);
+    const tensor = this.faceapi.tf.tensor3d(square.data, [inputSize, inputSize, 3], 'float32');
+    const detections = await this.withTensor(tensor, (input) => this.nets.tiny.locateFaces(input, options));
+    return detections.map((d) => ({ box: boxInFrame(plainBox(d.box), square), score: d.score }));
   }
 
-  private async locateSsd(input: Tensor3D): Promise<Located> {
+  /** SSD (evaluation and enrolment tools only, never in the kiosk) keeps face-api's own input step. */
+  private async locateSsd(frame: RgbFrame): Promise<Located> {
+    const ssd = this.nets.ssd;
+    if (ssd === null) return [];
     const options = new this.faceapi.SsdMobilenetv1Options({ minConfidence: this.options.ssdMinConfidence });
-    if (this.nets.ssd === null) return [];
-    const detections = await this.nets.ssd.locateFaces(input, options);
+    const tensor = this.faceapi.tf.tensor3d(frame.data, [frame.height, frame.width, 3], 'int32');
+    const detections = await this.withTensor(tensor, (input) => ssd.locateFaces(input, options));
     return detections.map((d) => ({ box: plainBox(d.box), score: d.score }));
   }
 
-  /** 68 landmarks from the face crop (clipped to the frame), shifted back into frame pixels. */
-  private async landmarks(input: Tensor3D, frame: RgbFrame, box: Box): Promise<Point[]> {
-    const x = Math.max(0, Math.floor(box.x));
-    const y = Math.max(0, Math.floor(box.y));
-    const right = Math.min(frame.width, Math.ceil(box.x + box.width));
-    const bottom = Math.min(frame.height, Math.ceil(box.y + box.height));
-    const width = right - x;
-    const height = bottom - y;
-    if (width < 2 || height < 2) throw new Error('face box lies outside the frame');
-    const crop = this.faceapi.tf.slice3d(input, [y, x, 0], [height, width, 3]);
-    try {
-      const result = await this.nets.landmarks.detectLandmarks(crop);
-      const single = Array.isArray(result) ? result[0] : result;
-      if (single === undefined) throw new Error('landmark net returned nothing');
-      return single.positions.map((p) => ({ x: p.x + x, y: p.y + y }));
-    } finally {
-      crop.dispose();
-    }
+  /** 68 landmarks from the face's region of the frame (clipped to it), in frame pixels. */
+  private async landmarks(frame: RgbFrame, box: Box): Promise<Point[]> {
+    const square = landmarkInput(frame, clipToFrame(frame, box));
+    const tensor = this.faceapi.tf.tensor3d(square.data, [LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, 3], 'float32');
+    const result = await this.withTensor(tensor, (input) => this.nets.landmarks.detectLandmarks(input));
+    const single = Array.isArray(result) ? result[0] : result;
+    if (single === undefined) throw new Error('landmark net returned nothing');
+    return single.positions.map((p) => square.toFrame(p));
   }
 }
 

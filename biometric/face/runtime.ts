@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type * as FaceApiTypes from '@vladmandic/face-api';
+import { installLeanForwardPasses } from './lean-forward.js';
 
 export type FaceApi = typeof FaceApiTypes;
 export type BackendChoice = 'auto' | 'wasm' | 'tensorflow';
@@ -81,7 +82,11 @@ export interface FaceNets {
   recognition: InstanceType<FaceApi['FaceRecognitionNet']>;
 }
 
-/** Fresh network instances per engine (not face-api's module-global `nets`), weights from disk. */
+/**
+ * Fresh network instances per engine (not face-api's module-global `nets`), weights from disk, with
+ * the detector's and the recogniser's forward passes that free each layer's activations as they go
+ * (lean-forward.ts).
+ */
 export async function loadNets(faceapi: FaceApi, modelDir: string, options: { ssd: boolean } = { ssd: true }): Promise<FaceNets> {
   const nets: FaceNets = {
     tiny: new faceapi.TinyFaceDetector(),
@@ -95,5 +100,6 @@ export async function loadNets(faceapi: FaceApi, modelDir: string, options: { ss
     nets.landmarks.loadFromDisk(modelDir),
     nets.recognition.loadFromDisk(modelDir),
   ]);
+  installLeanForwardPasses(faceapi, nets);
   return nets;
 }
