@@ -1,7 +1,7 @@
 // Fresh-process measurements for bench/pipeline.ts (a process that already ran the latency loop
-// would report its own leftovers): `rss N IMAGE` loads the models on their worker thread as the
-// kiosk does, N templates, describes IMAGE once in a 1280x720 frame (so the model's working memory
-// is counted) and reports memory; `seed DB N` writes N people with templates into a store; `ready DB`
+// would report its own leftovers): `rss N IMAGE...` loads the models on their worker thread as the
+// kiosk does, N templates, describes each IMAGE in a 1280x720 frame (so the model's working memory,
+// settled over several frames, is counted) and reports memory; `seed DB N` writes N people with templates into a store; `ready DB`
 // times a cold start to ready (face worker + store open + roster load + matcher filled, in parallel
 // as the daemon does).
 import { randomBytes } from 'node:crypto';
@@ -34,23 +34,28 @@ function open(path: string): Promise<Store> {
   return openStore({ path, deviceId: 'bench', bootId: randomBytes(4).toString('hex'), clock, logger: silent, cipher: createFieldCipher(KEY, 'k-bench') });
 }
 
-async function rss(n: number, image: string): Promise<object> {
+async function rss(n: number, images: string[]): Promise<object> {
   const engine = await WorkerFaceEngine.start({ backend: 'auto', logger: silent, detector });
   const matcher = new FlatTemplateMatcher({ modality: 'face', algo: FACE_ALGO, dimensions: 128 });
   for (let i = 0; i < n; i += 1) matcher.upsert({ id: `t-${i}`, personId: `p-${i}`, modality: 'face', algo: FACE_ALGO, vector: randomUnitVector() });
   matcher.identify(randomUnitVector());
   global.gc?.();
   const beforeFrame = process.memoryUsage().rss;
-  // A camera-sized frame (1280x720, the camera default) with the LFW face in it, as the kiosk sees one.
-  const face = await sharp(await readFile(image)).resize(400).toBuffer();
-  const frame = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 128, g: 128, b: 128 } } }).composite([{ input: face, left: 440, top: 160 }]).jpeg({ quality: 85 }).toBuffer();
-  const described = await engine.extract(frame);
-  if (!described.ok) throw new Error(`rss: the warm-up image was not described (${described.reason})`);
+  let described = 0;
+  for (const image of images) {
+    // A camera-sized frame (1280x720, the camera default) with the LFW face in it, as the kiosk sees one.
+    const face = await sharp(await readFile(image)).resize(400).toBuffer();
+    const frame = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 128, g: 128, b: 128 } } }).composite([{ input: face, left: 440, top: 160 }]).jpeg({ quality: 85 }).toBuffer();
+    if ((await engine.extract(frame)).ok) described += 1;
+  }
+  if (described === 0) throw new Error('rss: no frame was described');
   global.gc?.();
   const mem = process.memoryUsage();
   await engine.close();
   return {
     templates: matcher.size(),
+    frames: images.length,
+    frames_described: described,
     rss_mb_models_loaded_before_any_frame: beforeFrame / 1e6,
     rss_mb: mem.rss / 1e6,
     heap_mb: mem.heapUsed / 1e6,
@@ -94,7 +99,7 @@ async function ready(path: string): Promise<object> {
 async function main(): Promise<void> {
   const [mode, a, b] = process.argv.slice(2);
   let result: object;
-  if (mode === 'rss' && b !== undefined) result = await rss(Number(a), b);
+  if (mode === 'rss' && b !== undefined) result = await rss(Number(a), process.argv.slice(4));
   else if (mode === 'seed' && a !== undefined) result = await seed(a, Number(b));
   else if (mode === 'ready' && a !== undefined) result = await ready(a);
   else throw new Error(`unknown mode ${String(mode)}`);

@@ -52,7 +52,7 @@ describe('systemd/esik.service', () => {
     expect(Number(one(u, 'Unit.StartLimitIntervalSec'))).toBeGreaterThan(0);
     expect(Number(one(u, 'Unit.StartLimitBurst'))).toBeGreaterThan(0);
     expect(Number(one(u, 'Service.TimeoutStopSec'))).toBeGreaterThan(10); // runKiosk's hard deadline is 10 s
-    expect(one(u, 'Service.ExecStart')).toMatch(/^\/usr\/bin\/node \/opt\/esik\/current\/bin\/esik\.js run /);
+    expect(one(u, 'Service.ExecStart')).toMatch(/^\/usr\/bin\/node (--[a-z-]+=\S+ )*\/opt\/esik\/current\/bin\/esik\.js run /);
     expect(one(u, 'Service.LoadCredential')).toMatch(/^upstream-token:\/etc\/esik\//);
   });
 
