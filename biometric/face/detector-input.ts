@@ -43,32 +43,47 @@ function resizedSquare(frame: RgbFrame, region: Region, size: number, centred: b
   const diff = side - Math.min(region.width, region.height);
   const before = centred ? diff - Math.round(diff * 0.5) : 0;
   const [offsetX, offsetY] = region.width < region.height ? [before, 0] : [0, before];
-  const ratio = side / size;
+  // Source positions per output column and row, precomputed: byte offsets of the two neighbours in
+  // the frame (-1 where the square is padding) and the interpolation weight.
+  const columns = samplePositions(size, side / size, side, (x) => (x >= offsetX && x - offsetX < region.width ? (region.x + x - offsetX) * 3 : -1));
+  const rows = samplePositions(size, side / size, side, (y) => (y >= offsetY && y - offsetY < region.height ? (region.y + y - offsetY) * frame.width * 3 : -1));
+  const source = frame.data;
+  const at = (row: number, column: number, c: number): number => (row < 0 || column < 0 ? 0 : source[row + column + c]);
   const data = new Float32Array(size * size * 3);
-  const pixel = (sx: number, sy: number, c: number): number => {
-    const [x, y] = [sx - offsetX, sy - offsetY];
-    if (x < 0 || y < 0 || x >= region.width || y >= region.height) return 0;
-    return frame.data[((region.y + y) * frame.width + region.x + x) * 3 + c];
-  };
-  for (let row = 0; row < size; row += 1) {
-    const sourceY = row * ratio;
-    const top = Math.floor(sourceY);
-    const bottom = Math.min(side - 1, Math.ceil(sourceY));
-    const rowFrac = sourceY - top;
+  for (let r = 0; r < size; r += 1) {
+    const top = rows.low[r];
+    const bottom = rows.high[r];
+    const rowFrac = rows.frac[r];
     for (let col = 0; col < size; col += 1) {
-      const sourceX = col * ratio;
-      const left = Math.floor(sourceX);
-      const right = Math.min(side - 1, Math.ceil(sourceX));
-      const colFrac = sourceX - left;
-      const out = (row * size + col) * 3;
+      const left = columns.low[col];
+      const right = columns.high[col];
+      const colFrac = columns.frac[col];
+      const out = (r * size + col) * 3;
       for (let c = 0; c < 3; c += 1) {
-        const upper = pixel(left, top, c) + (pixel(right, top, c) - pixel(left, top, c)) * colFrac;
-        const lower = pixel(left, bottom, c) + (pixel(right, bottom, c) - pixel(left, bottom, c)) * colFrac;
+        const topLeft = at(top, left, c);
+        const bottomLeft = at(bottom, left, c);
+        const upper = topLeft + (at(top, right, c) - topLeft) * colFrac;
+        const lower = bottomLeft + (at(bottom, right, c) - bottomLeft) * colFrac;
         data[out + c] = upper + (lower - upper) * rowFrac;
       }
     }
   }
   return data;
+}
+
+/** For each of `size` outputs: the offsets of its two source neighbours (via `offsetOf`) and the weight. */
+function samplePositions(size: number, ratio: number, side: number, offsetOf: (index: number) => number): { low: Int32Array; high: Int32Array; frac: Float64Array } {
+  const low = new Int32Array(size);
+  const high = new Int32Array(size);
+  const frac = new Float64Array(size);
+  for (let i = 0; i < size; i += 1) {
+    const position = i * ratio;
+    const floor = Math.floor(position);
+    low[i] = offsetOf(floor);
+    high[i] = offsetOf(Math.min(side - 1, Math.ceil(position)));
+    frac[i] = position - floor;
+  }
+  return { low, high, frac };
 }
 
 /** The whole frame as the tiny detector reads it at `size`, and how to map its boxes back. */
