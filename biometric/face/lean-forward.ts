@@ -3,9 +3,10 @@
 //
 // Why: face-api runs each whole network inside one tf.tidy, so every intermediate tensor of the
 // pass stays allocated until the pass ends. On the wasm backend those tensors live in the module's
-// WebAssembly memory, which grows to the peak and never shrinks: the first frame grew it from 42 MB
-// to 112 MB (54 MB for the detector's 320x320 activations, 33 MB for the ResNet's), and that stayed
-// in the kiosk's RSS for good. Here the peak is about two layers. The detector's conv, bias and
+// WebAssembly memory, which grows to the peak and never shrinks: the detector's activations at
+// 320x320 alone grew it by 54 MB on the first frame, and that stayed in the kiosk's RSS for good.
+// Here the peak is about two layers. (Most of what the ResNet's first pass adds is not activations
+// but XNNPACK's packed copy of its weights, which no forward pass can avoid.) The detector's conv, bias and
 // leaky ReLU also run as one fused kernel (leaky(x) = relu(x - 0.1x) + 0.1x in face-api is
 // leakyrelu with alpha 0.1), which is faster too. The results equal face-api's own: see
 // tests/biometric/lean-forward.test.ts.
