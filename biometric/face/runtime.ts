@@ -4,11 +4,13 @@
 // Backends: @tensorflow/tfjs-node is the fast native one but cannot be installed from the npm
 // registry alone (its install script downloads libtensorflow), so it is optional: used when present
 // ('auto' or 'tensorflow'); otherwise @tensorflow/tfjs-backend-wasm, whose .wasm ships in its package.
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { Module, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type * as FaceApiTypes from '@vladmandic/face-api';
 import { installLeanForwardPasses } from './lean-forward.js';
+import { tfCoreWithChainedOps } from './tf-core.js';
 
 export type FaceApi = typeof FaceApiTypes;
 export type BackendChoice = 'auto' | 'wasm' | 'tensorflow';
@@ -38,8 +40,40 @@ function loadTensorflowBuild(): FaceApi {
   return require('@vladmandic/face-api/dist/face-api.node.js') as FaceApi;
 }
 
+/** The parts of Node's CommonJS Module this loader uses (its typings leave out `_compile`). */
+interface CommonJsModule {
+  filename: string;
+  paths: string[];
+  loaded: boolean;
+  exports: unknown;
+  require: (id: string) => unknown;
+  _compile(source: string, filename: string): void;
+}
+
+/**
+ * face-api's wasm build on TF.js's core alone (tf-core.ts says why: 20 MB of RSS). The build's one
+ * `require('@tensorflow/tfjs')` is answered with tfjs-core, the same module the wasm backend
+ * registers with. The module goes into Node's require cache under its own file name, so a later
+ * `require` of the build (the benches compare against face-api's own chain) gets this instance.
+ */
+function requireFaceApiOnCore(): FaceApi {
+  const filename = require.resolve('@vladmandic/face-api/dist/face-api.node-wasm.js');
+  const cached = require.cache[filename];
+  if (cached !== undefined) return cached.exports as FaceApi;
+  const local = createRequire(filename);
+  const ModuleClass = Module as unknown as { new (id: string): CommonJsModule; _nodeModulePaths(dir: string): string[] };
+  const mod = new ModuleClass(filename);
+  mod.filename = filename;
+  mod.paths = ModuleClass._nodeModulePaths(dirname(filename));
+  mod.require = (id) => (id === '@tensorflow/tfjs' ? tfCoreWithChainedOps() : local(id));
+  mod._compile(readFileSync(filename, 'utf8'), filename);
+  mod.loaded = true;
+  require.cache[filename] = mod as unknown as NodeJS.Module;
+  return mod.exports as FaceApi;
+}
+
 async function loadWasmBuild(logger: Logger): Promise<FaceApi> {
-  const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
+  const faceapi = requireFaceApiOnCore();
   const wasm = require('@tensorflow/tfjs-backend-wasm') as {
     setWasmPaths(prefix: string): void;
   };

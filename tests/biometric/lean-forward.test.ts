@@ -2,6 +2,7 @@
 // read in place from ../shared/data: the same boxes, scores and descriptors, and a wasm heap that
 // stops growing once the first frames have been seen.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import pino from 'pino';
 import sharp from 'sharp';
@@ -92,6 +93,15 @@ describe('lean detector input and forward pass', () => {
         expect(Math.abs(q.y - (expected.positions[i].y + region.y))).toBeLessThan(0.1);
       });
     }
+  });
+
+  it('runs face-api on TF.js core alone: the union package (layers, converter, WebGL) is never loaded', () => {
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    expect(loaded.some((file) => file.includes('/@tensorflow/tfjs-core/'))).toBe(true);
+    expect(loaded.filter((file) => /\/@tensorflow\/tfjs(-layers|-converter|-backend-webgl)?\/dist\//.test(file))).toEqual([]);
+    const tensor = faceapi.tf.zeros([2, 3]) as unknown as { as1D(): { shape: number[] }; toInt(): { dtype: string } };
+    expect(tensor.as1D().shape).toEqual([6]);
+    expect(tensor.toInt().dtype).toBe('int32');
   });
 
   it('describes a chip exactly as face-api does', async () => {
