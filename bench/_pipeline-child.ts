@@ -1,14 +1,13 @@
 // Fresh-process measurements for bench/pipeline.ts (a process that already ran the latency loop
-// would report its own leftovers): `rss N IMAGE...` loads the models on their worker thread as the
-// kiosk does, N templates, describes each IMAGE in a 1280x720 frame (so the model's working memory,
-// settled over several frames, is counted) and reports memory; `seed DB N` writes N people with templates into a store; `ready DB`
+// would report its own leftovers): `rss N FRAME...` loads the models on their worker thread as the
+// kiosk does, N templates, describes each camera FRAME (JPEG bytes, as a camera delivers them; the
+// model's working memory settles over several frames, and it is counted) and reports memory; `seed DB N` writes N people with templates into a store; `ready DB`
 // times a cold start to ready (face worker + store open + roster load + matcher filled, in parallel
 // as the daemon does).
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
-import sharp from 'sharp';
 import { FlatTemplateMatcher, FACE_ALGO } from '../biometric/index.js';
 import { WorkerFaceEngine } from '../device/biometric/face-worker.js';
 import { KIOSK_FACE_DETECTOR } from '../device/config/index.js';
@@ -34,7 +33,7 @@ function open(path: string): Promise<Store> {
   return openStore({ path, deviceId: 'bench', bootId: randomBytes(4).toString('hex'), clock, logger: silent, cipher: createFieldCipher(KEY, 'k-bench') });
 }
 
-async function rss(n: number, images: string[]): Promise<object> {
+async function rss(n: number, frames: string[]): Promise<object> {
   const engine = await WorkerFaceEngine.start({ backend: 'auto', logger: silent, detector });
   const matcher = new FlatTemplateMatcher({ modality: 'face', algo: FACE_ALGO, dimensions: 128 });
   for (let i = 0; i < n; i += 1) matcher.upsert({ id: `t-${i}`, personId: `p-${i}`, modality: 'face', algo: FACE_ALGO, vector: randomUnitVector() });
@@ -42,19 +41,14 @@ async function rss(n: number, images: string[]): Promise<object> {
   global.gc?.();
   const beforeFrame = process.memoryUsage().rss;
   let described = 0;
-  for (const image of images) {
-    // A camera-sized frame (1280x720, the camera default) with the LFW face in it, as the kiosk sees one.
-    const face = await sharp(await readFile(image)).resize(400).toBuffer();
-    const frame = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 128, g: 128, b: 128 } } }).composite([{ input: face, left: 440, top: 160 }]).jpeg({ quality: 85 }).toBuffer();
-    if ((await engine.extract(frame)).ok) described += 1;
-  }
+  for (const frame of frames) if ((await engine.extract(await readFile(frame))).ok) described += 1;
   if (described === 0) throw new Error('rss: no frame was described');
   global.gc?.();
   const mem = process.memoryUsage();
   await engine.close();
   return {
     templates: matcher.size(),
-    frames: images.length,
+    frames: frames.length,
     frames_described: described,
     rss_mb_models_loaded_before_any_frame: beforeFrame / 1e6,
     rss_mb: mem.rss / 1e6,
