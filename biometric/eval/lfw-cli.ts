@@ -1,4 +1,4 @@
-// `npm run eval:lfw [-- --limit N] [--skip-identification] [--backend wasm|auto|tensorflow] [--mirror] [--landmark-recrop S] [--faces central|largest] [--tiny-input-size PX] [--no-ssd]`
+// `npm run eval:lfw [-- --limit N] [--skip-identification] [--backend wasm|auto|tensorflow] [--no-mirror] [--landmark-recrop S] [--faces central|largest] [--tiny-input-size PX] [--no-ssd]`
 // Face accuracy on LFW with our pipeline. Progress bar on stderr, one JSON object on stdout.
 // LFW_DIR (default ../shared/data/lfw from the repository root) holds pairs_dev.txt and images/.
 import { readFile } from 'node:fs/promises';
@@ -33,7 +33,7 @@ interface CliOptions {
   tinyInputSize: number;
   /** false with --no-ssd: no SSD MobileNet second chance, as the kiosk runs by default. */
   ssd: boolean;
-  mirror?: boolean;
+  mirror: boolean;
   landmarkRecrop: number;
   faces: 'central' | 'largest';
 }
@@ -57,7 +57,7 @@ function parseOptions(argv: string[]): CliOptions {
     .option('--backend <name>', 'auto | wasm | tensorflow', 'auto')
     .option('--tiny-input-size <px>', 'tiny face detector input size', positiveInt, 416)
     .option('--no-ssd', 'no SSD MobileNet second chance (the kiosk default, with --tiny-input-size 320)')
-    .option('--mirror', 'average the descriptors of the chip and its mirror image')
+    .option('--no-mirror', "the chip's descriptor alone, without its mirror image's (the kiosk averages both)")
     .option('--landmark-recrop <scale>', 'landmarks again on a square crop this many times their extent (0: off)', nonNegative, DEFAULT_DETECTOR.landmarkRecrop)
     .option('--faces <which>', 'the subject among several faces: central (LFW is centred on it) | largest', faceChoice, 'central')
     .parse(argv, { from: 'user' })
@@ -83,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
     multipleFaces: options.faces,
     gate: false,
     detector: { tinyInputSize: options.tinyInputSize, ssd: options.ssd, landmarkRecrop: options.landmarkRecrop },
-    mirror: options.mirror === true,
+    mirror: options.mirror,
   });
   // noTTYOutput: a run redirected to a log file still shows its progress every 10 s.
   const bar = new SingleBar({ stream: process.stderr, format: 'LFW {bar} {value}/{total} images | {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 10_000 }, Presets.shades_classic);
@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<void> {
       protocol: options.limit === undefined ? 'pairs_dev (5 folds x 600 pairs)' : `pairs_dev, first ${options.limit}+${options.limit} pairs per fold`,
       backend: engine.backend,
       faces: options.faces,
-      mirror: options.mirror === true,
+      mirror: options.mirror,
       detector: { tinyInputSize: options.tinyInputSize, ssd: options.ssd },
       algo: engine.algo,
       verification,
