@@ -1,6 +1,7 @@
 // Lobby board cost on the door: decision latency (card presentation -> relay command, through the
 // real kiosk hot path with a real SQLite store, 4 readers at once) over 1,000 arrivals per condition
-// with 0 and with 50 connected board clients (a child process, like TVs elsewhere). The conditions
+// with 0 and with 50 connected board clients (a child process, like TVs elsewhere), with the board's
+// socket server on its own thread (the kiosk default) and on the kiosk's event loop. The conditions
 // alternate in blocks on the same kiosk so both see the same machine load; then decision-to-render
 // latency in headless Chromium for paced arrivals (page timestamps aligned by a clock handshake).
 import { spawn } from 'node:child_process';
@@ -105,9 +106,9 @@ function startClients(url: string, count: number): Clients {
  * arrivals with the clients connected and disconnected, so both conditions share the machine's
  * load as it drifts (other processes, fsync stalls) instead of one of them getting a bad minute.
  */
-async function interleavedRound(clientCount: number, arrivalsPerCondition: number, blocks: number, startWith: 0 | 1): Promise<RoundResult> {
-  const harness = await BoardHarness.start({ people: people(1000) });
-  const clients = startClients(harness.url, clientCount);
+async function interleavedRound(mode: Mode, clientCount: number, arrivalsPerCondition: number, blocks: number, startWith: 0 | 1): Promise<RoundResult> {
+  const harness = await BoardHarness.start({ people: people(1000), thread: mode === 'thread' });
+  const clients = startClients(socketUrl(harness), clientCount);
   const result: RoundResult = { without: [], with: [], cpuWithout: 0, cpuWith: 0, delivered: 0 };
   try {
     const perBlock = Math.ceil(arrivalsPerCondition / (blocks / 2));
@@ -131,6 +132,15 @@ async function interleavedRound(clientCount: number, arrivalsPerCondition: numbe
   return result;
 }
 
+/** Where the board's socket server runs: its own worker thread and port (the kiosk default), or the kiosk's event loop. */
+type Mode = 'thread' | 'main';
+
+/** The board clients' URL: the board thread's port, or the kiosk's own. */
+function socketUrl(harness: BoardHarness): string {
+  const board = harness.parts.board;
+  return 'port' in board ? `http://127.0.0.1:${board.port}` : harness.url;
+}
+
 interface RoundResult {
   without: number[];
   with: number[];
@@ -151,8 +161,8 @@ async function pageClockOffset(page: Page): Promise<number> {
   return best.offset;
 }
 
-async function renderLatency(arrivals: number, spacingMs: number): Promise<number[]> {
-  const harness = await BoardHarness.start({ people: people(1000) });
+async function renderLatency(mode: Mode, arrivals: number, spacingMs: number): Promise<number[]> {
+  const harness = await BoardHarness.start({ people: people(1000), thread: mode === 'thread' });
   const browser = await launchChromium();
   try {
     const page = await browser.context.newPage();
@@ -174,21 +184,22 @@ async function renderLatency(arrivals: number, spacingMs: number): Promise<numbe
   }
 }
 
-export async function run(flags: string[]): Promise<object> {
+/** The 0- and 50-client bursts and the render latency with the board server in `mode`. */
+async function measure(mode: Mode, flags: string[]): Promise<object> {
   const arrivals = flag(flags, 'arrivals', 1000);
   // Each condition gets whole 1,000-arrival bursts (2 blocks a round, one per condition, which one
-  // goes first alternating by round): the board's hold-while-deciding is capped by maxHoldMs, so a
-  // burst longer than that sees broadcasts land in the middle of it, as a real rush would.
+  // goes first alternating by round): on the main thread the board's hold-while-deciding is capped
+  // by maxHoldMs, so a burst longer than that sees broadcasts land in the middle of it, as a real rush would.
   const rounds = flag(flags, 'rounds', 8);
   const blocks = flag(flags, 'blocks', 2);
   const clients = flag(flags, 'clients', 50);
-  await interleavedRound(clients, 200, 2, 0); // warm-up: JIT, SQLite page cache, socket.io paths
+  await interleavedRound(mode, clients, 200, 2, 0); // warm-up: JIT, SQLite page cache, socket.io paths
   const without: number[] = [];
   const withClients: number[] = [];
   const cpu = { without: 0, with: 0 };
   let delivered = 0;
   for (let r = 0; r < rounds; r++) {
-    const result = await interleavedRound(clients, arrivals, blocks, (r % 2) as 0 | 1);
+    const result = await interleavedRound(mode, clients, arrivals, blocks, (r % 2) as 0 | 1);
     without.push(...result.without);
     withClients.push(...result.with);
     cpu.without += result.cpuWithout;
@@ -196,7 +207,7 @@ export async function run(flags: string[]): Promise<object> {
     delivered += result.delivered;
   }
   const spacing = flag(flags, 'render-spacing-ms', 200);
-  const render = await renderLatency(flag(flags, 'render-arrivals', 200), spacing);
+  const render = await renderLatency(mode, flag(flags, 'render-arrivals', 200), spacing);
   const p99Without = percentile(without, 99);
   const p99With = percentile(withClients, 99);
   return {
@@ -209,6 +220,7 @@ export async function run(flags: string[]): Promise<object> {
     p50_ms_50_clients: round(percentile(withClients, 50)),
     p99_ms_50_clients: round(p99With),
     ratio: round(p99With / p99Without),
+    // The whole process's CPU (the board thread's included), per decision.
     kiosk_cpu_ms_per_arrival_0_clients: round(cpu.without / without.length),
     kiosk_cpu_ms_per_arrival_50_clients: round(cpu.with / withClients.length),
     load_average_1m: round(loadavg()[0] ?? NaN),
@@ -219,4 +231,15 @@ export async function run(flags: string[]): Promise<object> {
     render_p50_ms: round(percentile(render, 50)),
     render_p99_ms: round(percentile(render, 99)),
   };
+}
+
+/**
+ * `npm run bench -- board [--modes=thread,main]`: the board on its own thread (the kiosk default,
+ * `board.thread.enabled`) and, for comparison, on the kiosk's event loop.
+ */
+export async function run(flags: string[]): Promise<object> {
+  const modes = (flags.find((f) => f.startsWith('--modes='))?.split('=')[1] ?? 'thread,main').split(',') as Mode[];
+  const result: Record<string, object> = {};
+  for (const mode of modes) result[mode === 'thread' ? 'board_on_its_own_thread' : 'board_on_the_kiosk_event_loop'] = await measure(mode, flags);
+  return result;
 }

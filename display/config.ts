@@ -79,6 +79,16 @@ export const boardConfigSchema = z
     /** Roles counted as "expected" in a class. */
     expectedRoles: z.array(role).default(['student']),
     limits: boardLimitsSchema.default(boardLimitsSchema.parse({})),
+    /**
+     * The board's socket server on its own worker thread and port (the page still comes from the
+     * kiosk's port and connects here), so lobby screens never write on the door's event loop.
+     * Port 0 takes any free port; a page open across a restart finds the new one (/board/socket.json).
+     * Set a fixed one where a firewall sits between the lobby TV and the kiosk.
+     */
+    thread: z
+      .object({ enabled: z.boolean().default(true), port: z.number().int().min(0).max(65_535).default(0) })
+      .strict()
+      .default({ enabled: true, port: 0 }),
     matrix: matrixConfigSchema.optional(),
     lcd: lcdConfigSchema.optional(),
   })

@@ -3,6 +3,8 @@ export type { BoardArrival, BoardCounts, BoardFeed, BoardGroupCount, BoardSnapsh
 export { BOARD_NAMESPACE, BOARD_SOCKET_SERVER_OPTIONS, createBoardServer } from './server.js';
 export type { BoardServer, BoardServerOptions, DoorActivity } from './server.js';
 export { registerBoardRoutes, defaultPublicDir } from './routes.js';
+export { BoardThread } from './board-thread-host.js';
+export type { BoardThreadOptions } from './board-thread-host.js';
 export type { BoardRouteOptions } from './routes.js';
 export { BoardTokens, isLoopback, type LoopbackPredicate } from './access.js';
 export { boardConfigSchema, boardLimitsSchema } from './config.js';

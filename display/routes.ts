@@ -23,8 +23,16 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
 } as const;
 
+/** The page may also connect to the board's own socket port, on whatever host it was loaded from. */
+function withSocketPort(port: number): Record<string, string> {
+  const csp = SECURITY_HEADERS['content-security-policy'].replace("connect-src 'self'", `connect-src 'self' ws://*:${port} wss://*:${port}`);
+  return { ...SECURITY_HEADERS, 'content-security-policy': csp };
+}
+
 export interface BoardRouteOptions {
   tokens: readonly string[];
+  /** The port of the board's own socket server (BoardThread); the page connects there, not to this server. */
+  socketPort?: number;
   /** Where index.html, board.css and board.js live; defaults to display/public beside the sources. */
   publicDir?: string;
   /** Which client addresses need no token; defaults to `isLoopback`. */
@@ -41,15 +49,24 @@ export function defaultPublicDir(): string {
 export async function registerBoardRoutes(fastify: FastifyInstance, options: BoardRouteOptions): Promise<void> {
   const tokens = new BoardTokens(options.tokens, options.isLoopback);
   const dir = options.publicDir ?? defaultPublicDir();
+  const headers = options.socketPort === undefined ? SECURITY_HEADERS : withSocketPort(options.socketPort);
   for (const { route, file, type, tokenRequired } of FILES) {
     // Read once at start-up: a missing page file fails the start, not the first viewer.
-    const body = await readFile(join(dir, file));
+    let body = await readFile(join(dir, file));
+    if (file === 'index.html' && options.socketPort !== undefined) {
+      body = Buffer.from(body.toString('utf8').replace('<meta name="esik-board-port" content="">', `<meta name="esik-board-port" content="${options.socketPort}">`));
+    }
     fastify.get(route, (request: FastifyRequest, reply: FastifyReply) => {
       const query = request.query as Record<string, unknown> | undefined;
       if (tokenRequired && !tokens.allows(request.socket.remoteAddress, query?.token)) {
         return reply.code(401).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('board token required\n');
       }
-      return reply.headers(SECURITY_HEADERS).type(type).send(body);
+      return reply.headers(headers).type(type).send(body);
     });
+  }
+  // Where the page's socket goes now: a page loaded before a restart asks after a failed connect.
+  if (options.socketPort !== undefined) {
+    const answer = JSON.stringify({ port: options.socketPort });
+    fastify.get('/board/socket.json', (_request: FastifyRequest, reply: FastifyReply) => reply.headers(SECURITY_HEADERS).type('application/json').send(answer));
   }
 }

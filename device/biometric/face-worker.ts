@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Level, Logger } from 'pino';
 import type { BackendChoice, DetectorOptions } from '../../biometric/face/index.js';
+import { workerScript } from '../../display/worker-script.js';
 import type { FaceEngine, FaceExtraction } from '../../biometric/types.js';
 import type { FaceWorkerInit, FaceWorkerReply, FaceWorkerRequest } from './face-worker-thread.js';
 
@@ -28,21 +29,6 @@ interface Pending {
 }
 
 const DEFAULT_RESTART_DELAYS_MS = [1000, 5000, 30_000];
-
-/**
- * The worker script: the compiled .js next to this file in a release; in a development checkout
- * (sources run through tsx) the .ts, loaded through tsx's loader registered inside the worker.
- */
-function workerEntry(): { script: string | URL; eval: boolean } {
-  const here = import.meta.url;
-  const ext = here.endsWith('.ts') ? 'ts' : 'js';
-  const thread = new URL(`./face-worker-thread.${ext}`, here);
-  if (ext === 'js') return { script: thread, eval: false };
-  // tsx's ESM API, resolved from here (an eval'd worker would resolve from the working directory).
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(thread.href)}); });`;
-  return { script: code, eval: true };
-}
 
 /**
  * A small young generation for the worker's V8 heap. Loading the models makes ~40 MB of short-lived
@@ -102,7 +88,7 @@ export class WorkerFaceEngine implements FaceEngine {
   }
 
   private spawn(): Promise<void> {
-    const entry = this.options.script === undefined ? workerEntry() : { script: this.options.script, eval: false };
+    const entry = this.options.script === undefined ? workerScript(import.meta.url, 'face-worker-thread') : { script: this.options.script, options: { eval: false } };
     const init: FaceWorkerInit = {
       backend: this.options.backend,
       modelDir: this.options.modelDir,
@@ -110,7 +96,7 @@ export class WorkerFaceEngine implements FaceEngine {
       logLevel: (this.options.logger.level as Level | undefined) ?? 'info',
       logBase: this.options.logger.bindings(),
     };
-    const worker = new Worker(entry.script, { eval: entry.eval, workerData: init, name: 'esik-face', resourceLimits: FACE_WORKER_LIMITS });
+    const worker = new Worker(entry.script, { ...entry.options, workerData: init, name: 'esik-face', resourceLimits: FACE_WORKER_LIMITS });
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on('message', (reply: FaceWorkerReply) => {

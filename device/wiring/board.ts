@@ -3,7 +3,7 @@
 // Every display update is deferred off the decision path and its failures are logged, never thrown:
 // a broken screen must not touch the door.
 import type { Logger } from 'pino';
-import { createBoardServer, registerBoardRoutes, type BoardArrival, type BoardCounts, type BoardServer } from '../../display/index.js';
+import { BoardThread, createBoardServer, registerBoardRoutes, type BoardArrival, type BoardCounts } from '../../display/index.js';
 import type { BoardConfig, LcdConfig, MatrixConfig } from '../../display/config.js';
 import { StoreBoardFeed } from '../board-feed.js';
 import { greetingLines } from '../greeting.js';
@@ -15,9 +15,17 @@ import type { TextDisplay } from '../hw/types.js';
 import type { KioskDecision } from '../kiosk/index.js';
 import type { KioskServices } from '../services.js';
 
+/** The board's socket server, on its own thread (the default) or on the kiosk's socket.io server. */
+export interface BoardSocketServer {
+  clientCount(): number;
+  close(): void | Promise<void>;
+}
+
 export interface BoardWiring {
   feed: StoreBoardFeed;
-  server: BoardServer;
+  server: BoardSocketServer;
+  /** The port the page's socket connects to: the board thread's, or null for the kiosk's own. */
+  socketPort: number | null;
   matrix: TextDisplay | null;
   lcd: TextDisplay | null;
 }
@@ -44,17 +52,9 @@ export async function attachBoard(services: KioskServices, options: AttachBoardO
   });
   feed.attach(services.kiosk);
   await feed.start();
-  await registerBoardRoutes(services.http, { tokens: config.tokens });
-  const server = createBoardServer({
-    io: services.io,
-    feed,
-    door: services.kiosk,
-    language: config.language,
-    tokens: config.tokens,
-    logger: services.logger,
-    utcOffsetMinutes: services.clock.utcOffsetMinutes(),
-    limits: config.limits,
-  });
+  const server = await startBoardServer(services, feed);
+  const socketPort = server instanceof BoardThread ? server.port : null;
+  await registerBoardRoutes(services.http, { tokens: config.tokens, socketPort: socketPort ?? undefined });
   const openBoard = options.openFirmataBoard ?? createFirmataBoardPool(services.logger);
   const matrix = config.matrix ? await openMatrix(config.matrix, openBoard, services.logger) : null;
   const lcd = config.lcd ? await openLcd(config.lcd, openBoard, services.logger) : null;
@@ -64,15 +64,25 @@ export async function attachBoard(services: KioskServices, options: AttachBoardO
   // What each small display shows now is public at the kiosk anyway, and tells a technician it works.
   services.addStatus('board', () => ({
     clients: server.clientCount(),
+    socketPort,
     matrix: matrix ? { name: matrix.name, lines: lastShown.get(matrix) ?? [] } : null,
     lcd: lcd ? { name: lcd.name, lines: lastShown.get(lcd) ?? [] } : null,
   }));
   services.onShutdown(async () => {
     feed.stop();
-    server.close();
+    await server.close();
     await Promise.allSettled([matrix?.close(), lcd?.close()]);
   });
-  return { feed, server, matrix, lcd };
+  return { feed, server, socketPort, matrix, lcd };
+}
+
+/** On its own thread and port unless `board.thread.enabled` is false; then on the kiosk's socket.io server. */
+async function startBoardServer(services: KioskServices, feed: StoreBoardFeed): Promise<BoardSocketServer> {
+  const config = services.config.board;
+  const common = { feed, language: config.language, tokens: config.tokens, logger: services.logger, utcOffsetMinutes: services.clock.utcOffsetMinutes(), limits: config.limits };
+  if (config.thread.enabled) return BoardThread.start({ ...common, host: services.config.http.host, port: config.thread.port });
+  // On the kiosk's own event loop, a batch waits while the door is deciding (display/server.ts).
+  return createBoardServer({ ...common, io: services.io, door: services.kiosk });
 }
 
 async function openMatrix(config: MatrixConfig, openBoard: FirmataBoardOpener, logger: Logger): Promise<TextDisplay> {

@@ -170,28 +170,57 @@
   }
   var lastTickDate = null;
 
-  var socket = io('/board', { auth: token ? { token: token } : {}, reconnectionDelayMax: 5000 });
-  setOnline(false);
-  socket.on('connect', function () {
-    setOnline(true);
-    socket.emit('hello', state.lastSeq > 0 ? { sinceSeq: state.lastSeq } : {});
-  });
-  // socket.io retries transport failures by itself, but not a disconnect the server initiated (a
-  // kiosk shutting down for a restart or update) nor a refused handshake (board full): the lobby
-  // TV must come back on its own, so retry those too, with jitter.
-  function retryLater() {
-    setTimeout(function () { if (!socket.connected && !socket.active) socket.connect(); }, 1000 + Math.random() * 3000);
+  // The board's socket server may listen on a port of its own (the kiosk says which in the page):
+  // then connect there, over websocket only, on the host this page came from. A kiosk restarted
+  // since this page loaded may listen on another port: after a failed connection the page asks the
+  // kiosk's own port (/board/socket.json) and reloads if it changed.
+  var portMeta = document.querySelector('meta[name="esik-board-port"]');
+  var boardPort = portMeta ? portMeta.getAttribute('content') : '';
+  var socket = null;
+
+  function connect() {
+    var options = { auth: token ? { token: token } : {}, reconnectionDelayMax: 5000 };
+    if (boardPort) options.transports = ['websocket'];
+    socket = io(boardPort ? location.protocol + '//' + location.hostname + ':' + boardPort + '/board' : '/board', options);
+    setOnline(false);
+    socket.on('connect', function () {
+      setOnline(true);
+      socket.emit('hello', state.lastSeq > 0 ? { sinceSeq: state.lastSeq } : {});
+    });
+    // socket.io retries transport failures by itself, but not a disconnect the server initiated (a
+    // kiosk shutting down for a restart or update) nor a refused handshake (board full): the lobby
+    // TV must come back on its own, so retry those too, with jitter.
+    socket.on('disconnect', function (reason) {
+      setOnline(false);
+      if (reason === 'io server disconnect') retryLater();
+    });
+    socket.on('connect_error', function () {
+      setOnline(false);
+      if (boardPort) checkPort();
+      if (!socket.active) retryLater();
+    });
+    socket.on('setup', applySetup);
+    socket.on('snapshot', onSnapshot);
+    socket.on('arrivals', onArrivals);
   }
-  socket.on('disconnect', function (reason) {
-    setOnline(false);
-    if (reason === 'io server disconnect') retryLater();
-  });
-  socket.on('connect_error', function () {
-    setOnline(false);
-    if (!socket.active) retryLater();
-  });
-  socket.on('setup', applySetup);
-  socket.on('snapshot', onSnapshot);
-  socket.on('arrivals', onArrivals);
+  function retryLater() {
+    var current = socket;
+    setTimeout(function () { if (current === socket && !socket.connected && !socket.active) socket.connect(); }, 1000 + Math.random() * 3000);
+  }
+  var checkingPort = false;
+  function checkPort() {
+    if (checkingPort) return;
+    checkingPort = true;
+    fetch('/board/socket.json', { cache: 'no-store' })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) {
+        // The page's content security policy names the old port: load the page again (the kiosk
+        // just answered, so it is up), which also resumes from SQLite by seq.
+        if (answer && answer.port && String(answer.port) !== boardPort) location.reload();
+      })
+      .catch(function () { /* the kiosk is down: socket.io keeps retrying */ })
+      .then(function () { checkingPort = false; });
+  }
+  connect();
   setInterval(tick, 1000);
 })();

@@ -163,3 +163,38 @@ describe('a kiosk whose clock is set only after the first arrivals (a Pi without
     }
   });
 });
+
+describe('the board on its own thread and port (the kiosk default)', () => {
+  it('the page connects to the thread, shows an arrival within 500 ms, and follows a restart to a new port', async () => {
+    const kiosk = await BoardHarness.start({ people: PEOPLE, language: 'kk', bellTime: '08:00', thread: true });
+    const tv = await browser.context.newPage();
+    const see = async (seq: number, timeout: number): Promise<void> => {
+      await tv.waitForSelector(`#arrivals li[data-seq="${seq}"]`, { timeout });
+    };
+    try {
+      await tv.goto(`${kiosk.url}/board`);
+      await tv.waitForSelector('#status', { state: 'hidden' });
+      const firstPort = (kiosk.parts.board as { port: number }).port;
+      expect(await tv.getAttribute('meta[name="esik-board-port"]', 'content')).toBe(String(firstPort));
+      const first = (await kiosk.present('p1', 'in', todayAt('07:40')))!.event!;
+      await see(first.seq, 500);
+
+      // A restart: the thread comes back on another free port; events are committed meanwhile.
+      const missed: number[] = [];
+      await kiosk.restart(async () => {
+        for (const id of ['p2', 'p4']) missed.push((await kiosk.present(id, 'in', todayAt('07:45')))!.event!.seq);
+      });
+      expect((kiosk.parts.board as { port: number }).port).not.toBe(firstPort);
+      for (const seq of missed) await see(seq, 15_000);
+      const live = (await kiosk.present('p7', 'in', todayAt('07:50')))!.event!;
+      await see(live.seq, 500);
+      const seqs = await tv.$$eval('#arrivals li', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.seq)));
+      expect(seqs).toEqual([live.seq, ...missed.reverse(), first.seq]);
+      const cells = await tv.$$eval('#groups tr[data-group="6А"] td', (tds) => tds.map((c) => c.textContent ?? ''));
+      expect(cells).toEqual(['6А', '1 / 3', '0']);
+    } finally {
+      await tv.close();
+      await kiosk.cleanup();
+    }
+  });
+});

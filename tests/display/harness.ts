@@ -15,7 +15,7 @@ import { DoorController } from '../../device/door/index.js';
 import { SimulatedRelay } from '../../device/hw/sim/relay.js';
 import { Kiosk, type KioskDecision } from '../../device/kiosk/index.js';
 import { RosterCache } from '../../device/roster-cache.js';
-import { BOARD_SOCKET_SERVER_OPTIONS, createBoardServer, registerBoardRoutes, type BoardServer } from '../../display/index.js';
+import { BOARD_SOCKET_SERVER_OPTIONS, BoardThread, createBoardServer, registerBoardRoutes, type BoardServer } from '../../display/index.js';
 import type { BoardLanguage, BoardLimits, DoorActivity, LoopbackPredicate } from '../../display/index.js';
 import { createFieldCipher, openStore, type EventClock, type Person, type RosterChange, type Store } from '../../sync/store/index.js';
 
@@ -78,6 +78,8 @@ export interface HarnessOptions {
   door?: DoorActivity;
   /** Start with the wall clock unset (1970) until the test sets `clock.unset = false`. */
   clockUnset?: boolean;
+  /** The board's socket server on its own thread and port (BoardThread), as the kiosk runs it by default. */
+  thread?: boolean;
 }
 
 interface Running {
@@ -85,7 +87,7 @@ interface Running {
   roster: RosterCache;
   kiosk: Kiosk;
   feed: StoreBoardFeed;
-  board: BoardServer;
+  board: BoardServer | BoardThread;
   app: FastifyInstance;
   io: Server;
   relay: SimulatedRelay;
@@ -135,7 +137,7 @@ export class BoardHarness {
     if (r === null) return;
     this.running = null;
     r.feed.stop();
-    r.board.close();
+    await r.board.close();
     await r.kiosk.drain();
     await r.io.close().catch(() => undefined);
     await r.app.close();
@@ -168,8 +170,12 @@ export class BoardHarness {
     await feed.start();
     const app = Fastify({ logger: false });
     const io = new Server(app.server, { ...BOARD_SOCKET_SERVER_OPTIONS, serveClient: true });
-    await registerBoardRoutes(app, { tokens: this.options.tokens ?? [], isLoopback: this.options.isLoopback });
-    const board = createBoardServer({ io, feed, door: this.options.door ?? kiosk, language: this.options.language ?? 'kk', tokens: this.options.tokens ?? [], logger, utcOffsetMinutes: OFFSET_MINUTES, limits: this.options.limits, isLoopback: this.options.isLoopback });
+    const common = { feed, language: this.options.language ?? 'kk', tokens: this.options.tokens ?? [], logger, utcOffsetMinutes: OFFSET_MINUTES, limits: this.options.limits };
+    const board = this.options.thread
+      ? await BoardThread.start({ ...common, host: '127.0.0.1', port: 0 })
+      : createBoardServer({ ...common, io, door: this.options.door ?? kiosk, isLoopback: this.options.isLoopback });
+    const socketPort = board instanceof BoardThread ? board.port : undefined;
+    await registerBoardRoutes(app, { tokens: this.options.tokens ?? [], isLoopback: this.options.isLoopback, socketPort });
     this.running = { store, roster, kiosk, feed, board, app, io, relay, door };
     await beforeListen?.();
     await app.listen({ host: '127.0.0.1', port: this.port });

@@ -1,5 +1,5 @@
 // The board inside the real kiosk (startKiosk on a temp config, the composition root's own fastify
-// and socket.io server): a card at the simulated reader reaches a board client, the kiosk LCD twin
+// and the board's socket server on its own thread and port): a card at the simulated reader reaches a board client, the kiosk LCD twin
 // greets in the configured language, the matrix twin shows the count and the name, and the page
 // route is served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +20,9 @@ const arrivals: BoardArrival[] = [];
 beforeAll(async () => {
   dir = await daemonDir({ board: { language: 'en', bellTime: '08:00', matrix: { driver: 'sim' }, lcd: { driver: 'sim', holdMs: 60_000 } } });
   kiosk = await startKiosk(dir.configFile, { logger: pino({ level: 'silent' }), env: {} });
-  const address = kiosk.services.http.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  board = connect(`http://127.0.0.1:${port}/board`, { transports: ['websocket'], forceNew: true, reconnection: false });
+  // The board's socket server runs on its own thread and port (board.thread, on by default).
+  const socketPort = (await boardStatus()).socketPort;
+  board = connect(`http://127.0.0.1:${socketPort}/board`, { transports: ['websocket'], forceNew: true, reconnection: false });
   board.on('connect', () => board.emit('hello', {}));
   board.on('arrivals', (message: { arrivals: BoardArrival[] }) => arrivals.push(...message.arrivals));
   await new Promise<void>((resolve) => board.once('snapshot', () => resolve()));
@@ -42,9 +42,16 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-async function boardStatus(): Promise<{ clients: number; matrix: { lines: string[] }; lcd: { lines: string[] } }> {
+interface BoardStatus {
+  clients: number;
+  socketPort: number;
+  matrix: { lines: string[] };
+  lcd: { lines: string[] };
+}
+
+async function boardStatus(): Promise<BoardStatus> {
   const status = (await adminRequest(dir.socketPath, 'GET', '/v1/status')) as Record<string, unknown>;
-  return status.board as { clients: number; matrix: { lines: string[] }; lcd: { lines: string[] } };
+  return status.board as BoardStatus;
 }
 
 describe('the board in the kiosk', () => {
@@ -72,12 +79,19 @@ describe('the board in the kiosk', () => {
     expect(arrivals).toHaveLength(1);
   });
 
-  it('serves the page from the kiosk HTTP server', async () => {
+  it('serves the page from the kiosk HTTP server, pointing it at the board thread\'s port', async () => {
     const address = kiosk.services.http.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const { socketPort } = await boardStatus();
+    expect(socketPort).toBeGreaterThan(0);
+    expect(socketPort).not.toBe(port);
     const page = await fetch(`http://127.0.0.1:${port}/board`);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('/socket.io/socket.io.js');
+    const html = await page.text();
+    expect(html).toContain('/socket.io/socket.io.js');
+    expect(html).toContain(`<meta name="esik-board-port" content="${socketPort}">`);
+    expect(page.headers.get('content-security-policy')).toContain(`connect-src 'self' ws://*:${socketPort} wss://*:${socketPort}`);
+    expect(await (await fetch(`http://127.0.0.1:${port}/board/socket.json`)).json()).toEqual({ port: socketPort });
     expect((await fetch(`http://127.0.0.1:${port}/socket.io/socket.io.js`)).status).toBe(200);
   });
 });

@@ -4,7 +4,7 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
-import type { BoardSnapshot } from '../../display/index.js';
+import type { BoardServer, BoardSnapshot } from '../../display/index.js';
 import { BoardTokens, isLoopback } from '../../display/index.js';
 import { BoardHarness, cardOf, pupil } from './harness.js';
 
@@ -166,7 +166,7 @@ describe('board access', () => {
       const allowed = client(harness.url, { token: TOKEN }, agent);
       clients.push(allowed);
       await hello(allowed);
-      expect(harness.parts.board.namespace.sockets.get(allowed.socket.id ?? '')?.handshake.address).toMatch(/^(::ffff:)?127\.0\.0\.2$/);
+      expect((harness.parts.board as BoardServer).namespace.sockets.get(allowed.socket.id ?? '')?.handshake.address).toMatch(/^(::ffff:)?127\.0\.0\.2$/);
     } finally {
       agent.destroy();
     }

@@ -1,0 +1,101 @@
+// The worker-thread side of BoardThread (board-thread-host.ts): the board's socket.io server on its
+// own port. Every board client's socket write happens on this thread, so fifty lobby screens cost the
+// kiosk's event loop one structured-clone message per batch instead of fifty socket writes in the
+// middle of a burst of decisions. Today's state still comes from SQLite, through the main thread.
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino, type Level } from 'pino';
+import { Server } from 'socket.io';
+import type { BoardArrival, BoardCounts, BoardFeed, BoardSnapshot } from './feed.js';
+import type { BoardLimits } from './config.js';
+import type { BoardLanguage } from './i18n.js';
+import { BOARD_SOCKET_SERVER_OPTIONS, createBoardServer } from './server.js';
+
+export interface BoardThreadInit {
+  host: string;
+  port: number;
+  language: BoardLanguage;
+  tokens: readonly string[];
+  limits: Partial<BoardLimits>;
+  utcOffsetMinutes: number;
+  logLevel: Level;
+  logBase: Record<string, unknown>;
+}
+
+/** Main thread -> board thread. */
+export type ToBoardThread =
+  | { kind: 'updates'; arrivals: BoardArrival[]; counts: BoardCounts[] }
+  | { kind: 'snapshot'; id: number; snapshot: BoardSnapshot }
+  | { kind: 'snapshot-failed'; id: number; message: string }
+  | { kind: 'close' };
+
+/** Board thread -> main thread. */
+export type FromBoardThread =
+  | { kind: 'listening'; port: number }
+  | { kind: 'failed'; message: string }
+  | { kind: 'snapshot'; id: number; afterSeq?: number }
+  | { kind: 'clients'; count: number }
+  | { kind: 'closed' };
+
+/** The board feed as this thread sees it: live updates posted in, snapshots asked of the main thread. */
+class PostedFeed extends EventEmitter implements BoardFeed {
+  private readonly waiting = new Map<number, { resolve: (s: BoardSnapshot) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+
+  constructor(private readonly send: (message: FromBoardThread) => void) {
+    super();
+  }
+
+  snapshot(afterSeq?: number): Promise<BoardSnapshot> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.send({ kind: 'snapshot', id, afterSeq });
+    });
+  }
+
+  answer(id: number, outcome: { snapshot: BoardSnapshot } | { error: Error }): void {
+    const waiter = this.waiting.get(id);
+    this.waiting.delete(id);
+    if ('snapshot' in outcome) waiter?.resolve(outcome.snapshot);
+    else waiter?.reject(outcome.error);
+  }
+}
+
+function serve(): void {
+  const port = parentPort;
+  if (port === null) throw new Error('board-thread must run in a worker thread');
+  const init = workerData as BoardThreadInit;
+  const logger = pino({ level: init.logLevel, base: { ...init.logBase, thread: 'board' } });
+  const send = (message: FromBoardThread): void => port.postMessage(message);
+  const feed = new PostedFeed(send);
+  const http = createServer((_request, response) => response.writeHead(404).end());
+  // Websocket only: the page comes from the kiosk's own port, and a websocket needs no CORS.
+  const io = new Server(http, { ...BOARD_SOCKET_SERVER_OPTIONS, serveClient: false, transports: ['websocket'] });
+  // No door activity here: this thread does not share the door's event loop, so it need not wait.
+  const board = createBoardServer({ io, feed, language: init.language, tokens: init.tokens, logger, utcOffsetMinutes: init.utcOffsetMinutes, limits: init.limits });
+  board.namespace.on('connection', (socket) => {
+    send({ kind: 'clients', count: board.clientCount() });
+    socket.on('disconnect', () => send({ kind: 'clients', count: board.clientCount() }));
+  });
+  port.on('message', (message: ToBoardThread) => {
+    if (message.kind === 'updates') {
+      for (const arrival of message.arrivals) feed.emit('arrival', arrival);
+      for (const counts of message.counts) feed.emit('counts', counts);
+    } else if (message.kind === 'snapshot') feed.answer(message.id, { snapshot: message.snapshot });
+    else if (message.kind === 'snapshot-failed') feed.answer(message.id, { error: new Error(message.message) });
+    else {
+      board.close();
+      void io.close().finally(() => {
+        send({ kind: 'closed' });
+        port.close();
+      });
+    }
+  });
+  http.once('error', (error) => send({ kind: 'failed', message: error.message }));
+  http.listen(init.port, init.host, () => send({ kind: 'listening', port: (http.address() as AddressInfo).port }));
+}
+
+serve();
