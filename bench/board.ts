@@ -190,7 +190,7 @@ async function measure(mode: Mode, flags: string[]): Promise<object> {
   // Each condition gets whole 1,000-arrival bursts (2 blocks a round, one per condition, which one
   // goes first alternating by round): on the main thread the board's hold-while-deciding is capped
   // by maxHoldMs, so a burst longer than that sees broadcasts land in the middle of it, as a real rush would.
-  const rounds = flag(flags, 'rounds', 8);
+  const rounds = flag(flags, 'rounds', 16);
   const blocks = flag(flags, 'blocks', 2);
   const clients = flag(flags, 'clients', 50);
   await interleavedRound(mode, clients, 200, 2, 0); // warm-up: JIT, SQLite page cache, socket.io paths

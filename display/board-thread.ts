@@ -3,10 +3,12 @@
 // kiosk's event loop one structured-clone message per batch instead of fifty socket writes in the
 // middle of a burst of decisions. Today's state still comes from SQLite, through the main thread.
 import { EventEmitter } from 'node:events';
+import { readlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { pino, type Level } from 'pino';
+import { pino, type Level, type Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { BoardArrival, BoardCounts, BoardFeed, BoardSnapshot } from './feed.js';
 import type { BoardLimits } from './config.js';
@@ -64,11 +66,26 @@ class PostedFeed extends EventEmitter implements BoardFeed {
   }
 }
 
+/**
+ * Nice 19 for this thread alone (Linux: setpriority on a thread id affects that thread). On a
+ * two-core Pi the door's thread and SQLite's fsync threads must not wait behind fifty socket writes:
+ * the screens are served from whatever CPU the door leaves, and an idle kiosk leaves plenty.
+ */
+function yieldToTheDoor(logger: Logger): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(threadId, 19);
+  } catch (error) {
+    logger.warn({ err: error }, 'board thread runs at normal priority');
+  }
+}
+
 function serve(): void {
   const port = parentPort;
   if (port === null) throw new Error('board-thread must run in a worker thread');
   const init = workerData as BoardThreadInit;
   const logger = pino({ level: init.logLevel, base: { ...init.logBase, thread: 'board' } });
+  yieldToTheDoor(logger);
   const send = (message: FromBoardThread): void => port.postMessage(message);
   const feed = new PostedFeed(send);
   const http = createServer((_request, response) => response.writeHead(404).end());
