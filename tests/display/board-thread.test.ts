@@ -1,0 +1,108 @@
+// BoardThread on its own (the Chromium tests drive it through the page): live updates and snapshots
+// cross the thread boundary, a snapshot that fails in the store disconnects only that client, and a
+// thread that dies is started again on the same port, where clients find it and catch up.
+import { EventEmitter } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import { pino } from 'pino';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BoardThread, type BoardArrival, type BoardFeed, type BoardSnapshot } from '../../display/index.js';
+
+const arrival = (seq: number): BoardArrival => ({ seq, at: '2026-11-23T03:00:00.000Z', direction: 'in', displayName: `Pupil ${seq}`, group: '5Б', role: 'student', late: false, door: 'main' });
+
+class MemoryFeed extends EventEmitter implements BoardFeed {
+  arrivals: BoardArrival[] = [];
+  failing = false;
+
+  snapshot(afterSeq?: number): Promise<BoardSnapshot> {
+    if (this.failing) return Promise.reject(new Error('database is locked'));
+    const arrivals = this.arrivals.filter((a) => a.seq > (afterSeq ?? 0));
+    return Promise.resolve({ date: '2026-11-23', arrivals, groups: [], lastSeq: this.arrivals.at(-1)?.seq ?? 0 });
+  }
+
+  commit(seq: number): void {
+    const a = arrival(seq);
+    this.arrivals.push(a);
+    this.emit('arrival', a);
+  }
+}
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function start(feed: BoardFeed): Promise<BoardThread> {
+  const thread = await BoardThread.start({ feed, host: '127.0.0.1', port: 0, language: 'en', tokens: [], utcOffsetMinutes: 300, logger: pino({ level: 'silent' }), restartDelayMs: 100 });
+  cleanup.push(() => thread.close());
+  return thread;
+}
+
+function client(port: number): { socket: Socket; seen: number[]; snapshots: BoardSnapshot[] } {
+  const socket = connect(`http://127.0.0.1:${port}/board`, { transports: ['websocket'], forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
+  cleanup.push(() => socket.disconnect());
+  const seen: number[] = [];
+  const snapshots: BoardSnapshot[] = [];
+  socket.on('connect', () => socket.emit('hello', seen.length > 0 ? { sinceSeq: Math.max(...seen) } : {}));
+  socket.on('snapshot', (s: BoardSnapshot) => {
+    snapshots.push(s);
+    seen.push(...s.arrivals.map((a) => a.seq));
+  });
+  socket.on('arrivals', (m: { arrivals: BoardArrival[] }) => seen.push(...m.arrivals.map((a) => a.seq)));
+  return { socket, seen, snapshots };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('BoardThread', () => {
+  it('serves the snapshot and live arrivals from the main thread, and counts its clients', async () => {
+    const feed = new MemoryFeed();
+    feed.commit(1);
+    const thread = await start(feed);
+    expect(thread.port).toBeGreaterThan(0);
+    const tv = client(thread.port);
+    await until(() => tv.snapshots.length === 1, 'the snapshot');
+    expect(tv.seen).toEqual([1]);
+    expect(thread.clientCount()).toBe(1);
+    for (const seq of [2, 3, 4]) feed.commit(seq);
+    await until(() => tv.seen.length === 4, 'the live arrivals');
+    expect(tv.seen).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a snapshot the store cannot give disconnects that client only; the thread stays up', async () => {
+    const feed = new MemoryFeed();
+    const thread = await start(feed);
+    feed.failing = true;
+    const broken = client(thread.port);
+    const dropped = new Promise<string>((resolve) => broken.socket.once('disconnect', resolve));
+    expect(await dropped).toBe('io server disconnect');
+    feed.failing = false;
+    const tv = client(thread.port);
+    await until(() => tv.snapshots.length === 1, 'a snapshot once the store answers');
+  });
+
+  it('a thread that dies comes back on the same port; its clients reconnect and miss nothing', async () => {
+    const feed = new MemoryFeed();
+    const thread = await start(feed);
+    const port = thread.port;
+    const tv = client(port);
+    await until(() => tv.snapshots.length === 1, 'the first snapshot');
+    feed.commit(1);
+    await until(() => tv.seen.includes(1), 'arrival 1');
+    // The thread is stopped dead, not through close(): as if it had crashed.
+    void (thread as unknown as { worker: Worker }).worker.terminate();
+    await until(() => !tv.socket.connected, 'the client to lose the thread');
+    feed.commit(2); // committed while no thread serves the board
+    await until(() => tv.snapshots.length === 2, 'a snapshot from the restarted thread');
+    expect(thread.port).toBe(port);
+    feed.commit(3);
+    await until(() => tv.seen.includes(3), 'a live arrival after the restart');
+    expect(tv.seen).toEqual([1, 2, 3]);
+  });
+});
