@@ -10,14 +10,14 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { FlatTemplateMatcher, FACE_ALGO } from '../biometric/index.js';
 import { WorkerFaceEngine } from '../device/biometric/face-worker.js';
-import { KIOSK_FACE_DETECTOR } from '../device/config/index.js';
+import { faceDetectorOptions } from '../device/config/index.js';
 import { createFieldCipher, openStore, type EventClock, type RosterChange, type Store } from '../sync/store/index.js';
 
 const silent = pino({ level: 'silent' });
 const clock: EventClock = { wallMs: () => Date.now(), monoMs: () => performance.now(), trusted: () => true, utcOffsetMinutes: () => 300 };
 const KEY = Buffer.alloc(32, 7);
 /** As the kiosk runs the detector (config defaults). */
-const detector = { tinyInputSize: KIOSK_FACE_DETECTOR.inputSize, ssd: KIOSK_FACE_DETECTOR.ssd };
+const detector = faceDetectorOptions();
 
 function randomUnitVector(): Float32Array {
   const v = new Float32Array(128);

@@ -19,7 +19,7 @@ import type * as FaceApiTypes from '@vladmandic/face-api';
 import { FlatTemplateMatcher, createFaceEngine, decodeFrame, defaultModelDir, FACE_ALGO } from '../biometric/index.js';
 import type { FaceEngine } from '../biometric/types.js';
 import { WorkerFaceEngine } from '../device/biometric/face-worker.js';
-import { KIOSK_FACE_DETECTOR } from '../device/config/index.js';
+import { faceDetectorOptions } from '../device/config/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const execFileAsync = promisify(execFile);
@@ -103,7 +103,7 @@ async function timeChain(engine: FaceEngine, images: Buffer[], matcher: FlatTemp
 }
 
 /** The kiosk's detector settings (config defaults): 320 px input, no SSD second chance. */
-const KIOSK_DETECTOR = { tinyInputSize: KIOSK_FACE_DETECTOR.inputSize, ssd: KIOSK_FACE_DETECTOR.ssd };
+const KIOSK_DETECTOR = faceDetectorOptions();
 
 /** Our pipeline in this thread: the chain compared with face-api's, same module and backend. */
 async function ours(images: Buffer[], matcher: FlatTemplateMatcher) {
@@ -194,12 +194,12 @@ async function cameraFrames(images: string[], dir: string): Promise<string[]> {
 }
 
 /** How systemd/esik.service starts the kiosk: Node's flags on ExecStart and the plain Environment= lines. */
-export interface KioskProcess {
+interface KioskProcess {
   nodeFlags: string[];
   env: Record<string, string>;
 }
 
-export function kioskProcess(unit: string): KioskProcess {
+function kioskProcess(unit: string): KioskProcess {
   const exec = /^ExecStart=\/usr\/bin\/node ((?:--\S+ )*)\S*esik\.js run/m.exec(unit);
   if (exec === null) throw new Error('systemd/esik.service: no ExecStart running node on esik.js');
   const env: Record<string, string> = {};

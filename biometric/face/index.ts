@@ -1,5 +1,5 @@
 // Public face of biometric/face: the engine factory, the alignment maths and the quality gate.
-export { createFaceEngine, l2Normalise, FACE_ALGO, FACE_ALGO_PLAIN } from './engine.js';
+export { createFaceEngine, l2Normalise, FACE_ALGO } from './engine.js';
 export type { FaceEngineOptions, DetailedFaceEngine, DetectionStats, FaceInspection } from './engine.js';
 export {
   CHIP_SIZE,

@@ -10,11 +10,15 @@ export interface PalmFormat {
   dimensions: number;
 }
 
+/** The palm format of a kiosk whose config has a biometric section; null when biometrics are off. */
 export function palmFormat(config: KioskConfig): PalmFormat | null {
-  if (config.biometric === undefined) return null;
+  return config.biometric === undefined ? null : palmFormatOf(config.biometric, config.readers);
+}
+
+export function palmFormatOf(biometric: NonNullable<KioskConfig['biometric']>, readers: KioskConfig['readers']): PalmFormat {
   let dimensions = DEFAULT_PALM_DIMENSIONS;
-  for (const reader of config.readers) {
+  for (const reader of readers) {
     if (reader.driver === 'hid-palm' && reader.dimension !== undefined) dimensions = reader.dimension;
   }
-  return { algo: config.biometric.palm.algo, dimensions };
+  return { algo: biometric.palm.algo, dimensions };
 }

@@ -1,2 +1,2 @@
-export { ConfigSchema, KIOSK_FACE_DETECTOR, DoorConfigSchema, ReaderConfigSchema, RelayConfigSchema, InputConfigSchema, type KioskConfig, type DoorConfig, type ReaderConfig } from './schema.js';
+export { ConfigSchema, KIOSK_FACE_DETECTOR, faceDetectorOptions, DoorConfigSchema, ReaderConfigSchema, RelayConfigSchema, InputConfigSchema, type KioskConfig, type DoorConfig, type ReaderConfig } from './schema.js';
 export { ConfigError, loadConfig, validateConfig, applyEnvOverrides, formatPath, databasePath, type LoadedConfig } from './load.js';

@@ -19,6 +19,11 @@ const matchPolicySchema = z.object({
 /** The kiosk's face detector defaults (`biometric.faceDetector`); the pipeline bench runs with them too. */
 export const KIOSK_FACE_DETECTOR = { inputSize: 320, ssd: false };
 
+/** `biometric.faceDetector` (default: the kiosk's) as the face engine's detector options. */
+export function faceDetectorOptions(detector: { inputSize: number; ssd: boolean } = KIOSK_FACE_DETECTOR): { tinyInputSize: number; ssd: boolean } {
+  return { tinyInputSize: detector.inputSize, ssd: detector.ssd };
+}
+
 /** Palm: the policy plus what identifies the reader's feature format (its vector length is the reader's `dimension`). */
 const palmPolicySchema = matchPolicySchema.extend({
   /** Reader model and feature version from its documentation; stored templates of another algo are not used. */

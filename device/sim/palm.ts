@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { syntheticPalmPresentation, syntheticPalmTemplate, syntheticRandom } from '../../biometric/index.js';
 import { EnrolmentRefused, encodeVector, enrolTemplates } from '../admin/enrol.js';
 import { audit, kioskEnrolTarget } from '../admin/routes.js';
-import { palmFormat } from '../biometric/palm-format.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { palmFormat, type PalmFormat } from '../biometric/palm-format.js';
 import type { KioskServices } from '../services.js';
 import { decisionView } from './decision-view.js';
 import type { SimAccessGuard } from './index.js';
@@ -29,15 +30,31 @@ const PalmEnrolBody = z.object({ personId: z.string().trim().min(1).max(128) });
 const REFUSED = { message: 'simulator: loopback or technician PIN only' };
 const BIOMETRICS_OFF = { message: 'biometrics are off in this kiosk config (no "biometric" section)' };
 
+/** The checks both palm routes start with: admitted, a valid body, biometrics on. Sends the refusal itself. */
+async function admitPalmRequest<T>(services: KioskServices, guard: SimAccessGuard, request: FastifyRequest, reply: FastifyReply, schema: z.ZodType<T>): Promise<{ body: T; format: PalmFormat } | null> {
+  if (!(await guard(request.socket.remoteAddress, request.headers))) {
+    void reply.code(403).send(REFUSED);
+    return null;
+  }
+  const body = schema.safeParse(request.body);
+  if (!body.success) {
+    void reply.code(400).send({ message: z.prettifyError(body.error) });
+    return null;
+  }
+  const format = palmFormat(services.config);
+  if (format === null) {
+    void reply.code(409).send(BIOMETRICS_OFF);
+    return null;
+  }
+  return { body: body.data, format };
+}
+
 export function registerSimulatorPalmRoutes(services: KioskServices, guard: SimAccessGuard): void {
   const { http } = services;
   http.post('/sim/palm', async (request, reply) => {
-    if (!(await guard(request.socket.remoteAddress, request.headers))) return reply.code(403).send(REFUSED);
-    const body = PalmPresentBody.safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ message: z.prettifyError(body.error) });
-    const format = palmFormat(services.config);
-    if (format === null) return reply.code(409).send(BIOMETRICS_OFF);
-    const { hand, door, direction, quality } = body.data;
+    const admitted = await admitPalmRequest(services, guard, request, reply, PalmPresentBody);
+    if (admitted === null) return reply;
+    const { body: { hand, door, direction, quality }, format } = admitted;
     if (!services.doors.has(door)) return reply.code(400).send({ message: `no door "${door}"` });
     const random = syntheticRandom(randomBytes(8).toString('hex'));
     const vector = syntheticPalmPresentation(syntheticPalmTemplate(hand, format.dimensions), PRESENTATION_NOISE, random);
@@ -48,12 +65,9 @@ export function registerSimulatorPalmRoutes(services: KioskServices, guard: SimA
   });
 
   http.post('/sim/palm/enrol', async (request, reply) => {
-    if (!(await guard(request.socket.remoteAddress, request.headers))) return reply.code(403).send(REFUSED);
-    const body = PalmEnrolBody.safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ message: z.prettifyError(body.error) });
-    const format = palmFormat(services.config);
-    if (format === null) return reply.code(409).send(BIOMETRICS_OFF);
-    const { personId } = body.data;
+    const admitted = await admitPalmRequest(services, guard, request, reply, PalmEnrolBody);
+    if (admitted === null) return reply;
+    const { body: { personId }, format } = admitted;
     const template = { id: `palm-sim-${personId}`, modality: 'palm' as const, algo: format.algo, vector: encodeVector(syntheticPalmTemplate(personId, format.dimensions)) };
     try {
       const result = await enrolTemplates(kioskEnrolTarget(services), { actor: 'sim-page', personId, source: 'simulator', templates: [template] });

@@ -7,8 +7,8 @@ import { FlatTemplateMatcher, PalmIdentifier } from '../../biometric/index.js';
 import type { FaceEngine } from '../../biometric/types.js';
 import { GallerySync, KioskBiometricIdentifier, type FaceDecisionOptions } from '../biometric/index.js';
 import { WorkerFaceEngine } from '../biometric/face-worker.js';
-import { DEFAULT_PALM_DIMENSIONS, palmFormat } from '../biometric/palm-format.js';
-import type { KioskConfig } from '../config/index.js';
+import { palmFormatOf } from '../biometric/palm-format.js';
+import { faceDetectorOptions, type KioskConfig } from '../config/index.js';
 import type { KioskServices } from '../services.js';
 
 /** The face descriptor's length (dlib ResNet via face-api). */
@@ -38,8 +38,7 @@ type BiometricConfig = NonNullable<KioskConfig['biometric']>;
 
 /** The face models on their own worker thread (device/biometric/face-worker.ts says why). */
 function defaultLoader(config: BiometricConfig): (logger: Logger) => Promise<FaceEngine> {
-  const detector = { tinyInputSize: config.faceDetector.inputSize, ssd: config.faceDetector.ssd };
-  return (logger) => WorkerFaceEngine.start({ backend: config.backend, modelDir: config.modelDir, detector, logger });
+  return (logger) => WorkerFaceEngine.start({ backend: config.backend, modelDir: config.modelDir, detector: faceDetectorOptions(config.faceDetector), logger });
 }
 
 export async function attachBiometrics(services: KioskServices, options: BiometricWiringOptions = {}): Promise<BiometricHandle | null> {
@@ -52,7 +51,7 @@ export async function attachBiometrics(services: KioskServices, options: Biometr
   }
   const faceAlgo = options.faceAlgo ?? (await import('../../biometric/face/index.js')).FACE_ALGO;
   const faceMatcher = new FlatTemplateMatcher({ modality: 'face', algo: faceAlgo, dimensions: FACE_DIMENSIONS });
-  const format = palmFormat(services.config) ?? { algo: config.palm.algo, dimensions: DEFAULT_PALM_DIMENSIONS };
+  const format = palmFormatOf(config, services.config.readers);
   const palm = new PalmIdentifier({
     algo: options.palm?.algo ?? format.algo,
     dimensions: options.palm?.dimensions ?? format.dimensions,

@@ -176,37 +176,32 @@
   // kiosk's own port (/board/socket.json) and reloads if it changed.
   var portMeta = document.querySelector('meta[name="esik-board-port"]');
   var boardPort = portMeta ? portMeta.getAttribute('content') : '';
-  var socket = null;
-
-  function connect() {
-    var options = { auth: token ? { token: token } : {}, reconnectionDelayMax: 5000 };
-    if (boardPort) options.transports = ['websocket'];
-    socket = io(boardPort ? location.protocol + '//' + location.hostname + ':' + boardPort + '/board' : '/board', options);
-    setOnline(false);
-    socket.on('connect', function () {
-      setOnline(true);
-      socket.emit('hello', state.lastSeq > 0 ? { sinceSeq: state.lastSeq } : {});
-    });
-    // socket.io retries transport failures by itself, but not a disconnect the server initiated (a
-    // kiosk shutting down for a restart or update) nor a refused handshake (board full): the lobby
-    // TV must come back on its own, so retry those too, with jitter.
-    socket.on('disconnect', function (reason) {
-      setOnline(false);
-      if (reason === 'io server disconnect') retryLater();
-    });
-    socket.on('connect_error', function () {
-      setOnline(false);
-      if (boardPort) checkPort();
-      if (!socket.active) retryLater();
-    });
-    socket.on('setup', applySetup);
-    socket.on('snapshot', onSnapshot);
-    socket.on('arrivals', onArrivals);
-  }
+  var options = { auth: token ? { token: token } : {}, reconnectionDelayMax: 5000 };
+  if (boardPort) options.transports = ['websocket'];
+  var socket = io(boardPort ? location.protocol + '//' + location.hostname + ':' + boardPort + '/board' : '/board', options);
+  setOnline(false);
+  socket.on('connect', function () {
+    setOnline(true);
+    socket.emit('hello', state.lastSeq > 0 ? { sinceSeq: state.lastSeq } : {});
+  });
+  // socket.io retries transport failures by itself, but not a disconnect the server initiated (a
+  // kiosk shutting down for a restart or update) nor a refused handshake (board full): the lobby
+  // TV must come back on its own, so retry those too, with jitter.
   function retryLater() {
-    var current = socket;
-    setTimeout(function () { if (current === socket && !socket.connected && !socket.active) socket.connect(); }, 1000 + Math.random() * 3000);
+    setTimeout(function () { if (!socket.connected && !socket.active) socket.connect(); }, 1000 + Math.random() * 3000);
   }
+  socket.on('disconnect', function (reason) {
+    setOnline(false);
+    if (reason === 'io server disconnect') retryLater();
+  });
+  socket.on('connect_error', function () {
+    setOnline(false);
+    if (boardPort) checkPort();
+    if (!socket.active) retryLater();
+  });
+  socket.on('setup', applySetup);
+  socket.on('snapshot', onSnapshot);
+  socket.on('arrivals', onArrivals);
   var checkingPort = false;
   function checkPort() {
     if (checkingPort) return;
@@ -215,12 +210,11 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (answer) {
         // The page's content security policy names the old port: load the page again (the kiosk
-        // just answered, so it is up), which also resumes from SQLite by seq.
+        // just answered, so it is up); the new page gets today's state from SQLite.
         if (answer && answer.port && String(answer.port) !== boardPort) location.reload();
       })
       .catch(function () { /* the kiosk is down: socket.io keeps retrying */ })
       .then(function () { checkingPort = false; });
   }
-  connect();
   setInterval(tick, 1000);
 })();

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createFaceEngine, FlatTemplateMatcher, type DetailedFaceEngine } from '../../../biometric/index.js';
 import { configFrom, fail, printJson } from '../context.js';
+import { faceDetectorOptions } from '../../config/index.js';
 
 interface EvalOptions {
   modality: string;
@@ -112,7 +113,7 @@ async function run(command: Command, opts: EvalOptions): Promise<void> {
   const minMargin = opts.margin !== undefined ? Number(opts.margin) : (policy?.minMargin ?? 0);
   const biometric = loaded?.config.biometric;
   // Calibrating the kiosk's threshold: the kiosk's own detector settings when its config is given.
-  const detector = biometric === undefined ? undefined : { tinyInputSize: biometric.faceDetector.inputSize, ssd: biometric.faceDetector.ssd };
+  const detector = biometric === undefined ? undefined : faceDetectorOptions(biometric.faceDetector);
   const engine = await createFaceEngine({ backend: biometric?.backend ?? 'auto', modelDir: biometric?.modelDir, detector, logger: pino({ level: 'warn' }, process.stderr), gate: opts.gate });
   try {
     const report = await evaluate(engine, resolve(opts.dataset), threshold, minMargin);
