@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Level, Logger } from 'pino';
 import type { BoardArrival, BoardCounts, BoardFeed } from './feed.js';
-import type { BoardLimits } from './config.js';
+import { BOARD_THREAD_NICE, type BoardLimits } from './config.js';
 import type { BoardLanguage } from './i18n.js';
 import type { BoardThreadInit, FromBoardThread, ToBoardThread } from './board-thread.js';
 import { workerScript } from './worker-script.js';
@@ -21,6 +21,8 @@ export interface BoardThreadOptions {
   tokens: readonly string[];
   limits?: Partial<BoardLimits>;
   utcOffsetMinutes: number;
+  /** The thread's nice value; BOARD_THREAD_NICE unless set. */
+  nice?: number;
   logger: Logger;
   restartDelayMs?: number;
 }
@@ -28,6 +30,8 @@ export interface BoardThreadOptions {
 export class BoardThread {
   /** The port the board's socket.io server listens on (the page connects there). */
   port = 0;
+  /** The thread's id in the OS (/proc/self/task/ID), null where there is no /proc. */
+  threadId: number | null = null;
   private worker: Worker | null = null;
   private clients = 0;
   private closing = false;
@@ -99,6 +103,7 @@ export class BoardThread {
       tokens: this.options.tokens,
       limits: this.options.limits ?? {},
       utcOffsetMinutes: this.options.utcOffsetMinutes,
+      nice: this.options.nice ?? BOARD_THREAD_NICE,
       logLevel: (this.options.logger.level as Level | undefined) ?? 'info',
       logBase: this.options.logger.bindings(),
     };
@@ -110,6 +115,7 @@ export class BoardThread {
           listening = true;
           this.worker = worker;
           this.port = message.port;
+          this.threadId = message.threadId;
           resolve();
         } else if (message.kind === 'failed') {
           reject(new Error(`board thread cannot listen on ${this.options.host}:${port}: ${message.message}`));

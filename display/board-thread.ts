@@ -22,6 +22,8 @@ export interface BoardThreadInit {
   tokens: readonly string[];
   limits: Partial<BoardLimits>;
   utcOffsetMinutes: number;
+  /** This thread's nice value (BOARD_THREAD_NICE). */
+  nice: number;
   logLevel: Level;
   logBase: Record<string, unknown>;
 }
@@ -35,7 +37,7 @@ export type ToBoardThread =
 
 /** Board thread -> main thread. */
 export type FromBoardThread =
-  | { kind: 'listening'; port: number }
+  | { kind: 'listening'; port: number; threadId: number | null }
   | { kind: 'failed'; message: string }
   | { kind: 'snapshot'; id: number; afterSeq?: number }
   | { kind: 'clients'; count: number }
@@ -67,16 +69,18 @@ class PostedFeed extends EventEmitter implements BoardFeed {
 }
 
 /**
- * Nice 19 for this thread alone (Linux: setpriority on a thread id affects that thread). On a
- * two-core Pi the door's thread and SQLite's fsync threads must not wait behind fifty socket writes:
- * the screens are served from whatever CPU the door leaves, and an idle kiosk leaves plenty.
+ * Lowers this thread alone (Linux: setpriority on a thread id affects that thread) so that on a
+ * two-core Pi the door's thread and SQLite's fsync threads do not wait behind fifty socket writes.
+ * Returns the thread's id (for status and tests), or null where there is no /proc.
  */
-function yieldToTheDoor(logger: Logger): void {
+function yieldToTheDoor(nice: number, logger: Logger): number | null {
   try {
     const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    setPriority(threadId, 19);
+    setPriority(threadId, nice);
+    return threadId;
   } catch (error) {
     logger.warn({ err: error }, 'board thread runs at normal priority');
+    return null;
   }
 }
 
@@ -85,7 +89,7 @@ function serve(): void {
   if (port === null) throw new Error('board-thread must run in a worker thread');
   const init = workerData as BoardThreadInit;
   const logger = pino({ level: init.logLevel, base: { ...init.logBase, thread: 'board' } });
-  yieldToTheDoor(logger);
+  const threadId = yieldToTheDoor(init.nice, logger);
   const send = (message: FromBoardThread): void => port.postMessage(message);
   const feed = new PostedFeed(send);
   const http = createServer((_request, response) => response.writeHead(404).end());
@@ -112,7 +116,7 @@ function serve(): void {
     }
   });
   http.once('error', (error) => send({ kind: 'failed', message: error.message }));
-  http.listen(init.port, init.host, () => send({ kind: 'listening', port: (http.address() as AddressInfo).port }));
+  http.listen(init.port, init.host, () => send({ kind: 'listening', port: (http.address() as AddressInfo).port, threadId }));
 }
 
 serve();

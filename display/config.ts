@@ -32,6 +32,22 @@ export const boardLimitsSchema = z
 
 export type BoardLimits = z.infer<typeof boardLimitsSchema>;
 
+/**
+ * Recent arrivals the page lists: what a 1080p TV shows readably from 5 metres. A live batch
+ * carries only the newest this many: in a rush a batch holds a hundred arrivals or more, and the
+ * ones beyond these would be written to every screen only to be scrolled off in the same frame.
+ */
+export const BOARD_ROWS = 10;
+
+/**
+ * The board thread's nice value. Under contention a nice-10 thread gets about a tenth of a core
+ * against a nice-0 one (CFS weights 110 vs 1024): the door's thread and SQLite's go first, and the
+ * lobby screens still get their arrivals within half a second. At 19 (weight 15) the board starved
+ * whenever something else kept both cores busy (the face worker at a crowded entrance; in CI, the
+ * other test files): arrivals took seconds to reach the page.
+ */
+export const BOARD_THREAD_NICE = 10;
+
 const pin = z.union([z.number().int().min(0), z.string().min(1)]);
 
 /** MAX7219 LED matrix chain in the lobby (johnny-five Led.Matrix on a Firmata board), or its simulated twin. */
@@ -86,9 +102,14 @@ export const boardConfigSchema = z
      * Set a fixed one where a firewall sits between the lobby TV and the kiosk.
      */
     thread: z
-      .object({ enabled: z.boolean().default(true), port: z.number().int().min(0).max(65_535).default(0) })
+      .object({
+        enabled: z.boolean().default(true),
+        port: z.number().int().min(0).max(65_535).default(0),
+        /** The thread's nice value (why 10: BOARD_THREAD_NICE). */
+        nice: z.number().int().min(0).max(19).default(BOARD_THREAD_NICE),
+      })
       .strict()
-      .default({ enabled: true, port: 0 }),
+      .default({ enabled: true, port: 0, nice: BOARD_THREAD_NICE }),
     matrix: matrixConfigSchema.optional(),
     lcd: lcdConfigSchema.optional(),
   })

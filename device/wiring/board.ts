@@ -80,7 +80,7 @@ export async function attachBoard(services: KioskServices, options: AttachBoardO
 async function startBoardServer(services: KioskServices, feed: StoreBoardFeed): Promise<BoardSocketServer> {
   const config = services.config.board;
   const common = { feed, language: config.language, tokens: config.tokens, logger: services.logger, utcOffsetMinutes: services.clock.utcOffsetMinutes(), limits: config.limits };
-  if (config.thread.enabled) return BoardThread.start({ ...common, host: services.config.http.host, port: config.thread.port });
+  if (config.thread.enabled) return BoardThread.start({ ...common, host: services.config.http.host, port: config.thread.port, nice: config.thread.nice });
   // On the kiosk's own event loop, a batch waits while the door is deciding (display/server.ts).
   return createBoardServer({ ...common, io: services.io, door: services.kiosk });
 }
