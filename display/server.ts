@@ -1,10 +1,12 @@
 // The lobby board's socket.io side, on the `/board` namespace of the kiosk's one socket.io Server.
 //
 // Protocol (client <-> server):
-//   server -> 'setup'    { language, locale, labels, utcOffsetMinutes }            on connect
+//   server -> 'setup'    { language, locale, labels, utcOffsetMinutes, rows }      on connect
 //   client -> 'hello'    { sinceSeq? }                                             last seq it has seen
 //   server -> 'snapshot' BoardSnapshot (arrivals after sinceSeq, full day counts)
 //   server -> 'arrivals' { arrivals: BoardArrival[], counts: BoardCounts[] }      live, coalesced
+// A live batch carries the newest `rows` arrivals (the page lists no more) and the newest counts of
+// each group it touched; counts are cumulative, so nothing the page shows is lost.
 // The socket joins the live room before the snapshot is read, so nothing committed in between is
 // lost; the page de-duplicates by seq and keeps per-group counts by the seq they include.
 //
@@ -17,7 +19,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { BoardArrival, BoardCounts, BoardFeed, BoardSnapshot } from './feed.js';
 import { BoardTokens, type LoopbackPredicate } from './access.js';
-import { boardLimitsSchema, type BoardLimits } from './config.js';
+import { BOARD_ROWS, boardLimitsSchema, type BoardLimits } from './config.js';
 import { BOARD_LOCALES, boardLabels, type BoardLanguage } from './i18n.js';
 
 export const BOARD_NAMESPACE = '/board';
@@ -80,6 +82,7 @@ export function createBoardServer(options: BoardServerOptions): BoardServer {
     locale: BOARD_LOCALES[options.language],
     labels: boardLabels(options.language),
     utcOffsetMinutes: options.utcOffsetMinutes,
+    rows: BOARD_ROWS,
   };
 
   nsp.use((socket, next) => admit(socket, nsp, limits, tokens, log, next));
@@ -245,7 +248,8 @@ class ArrivalBroadcaster {
       this.timer = setTimeout(() => this.flush(), this.sending ? this.limits.batchMs : DOOR_POLL_MS);
       return;
     }
-    const message = { arrivals: this.arrivals, counts: [...this.countsByGroup.values()].sort((a, b) => a.seq - b.seq) };
+    // Arrivals are queued in commit (seq) order; the page lists the newest BOARD_ROWS.
+    const message = { arrivals: this.arrivals.slice(-BOARD_ROWS), counts: [...this.countsByGroup.values()].sort((a, b) => a.seq - b.seq) };
     this.arrivals = [];
     this.countsByGroup = new Map();
     if (message.arrivals.length === 0 && message.counts.length === 0) return;

@@ -4,7 +4,6 @@
 // the kiosk replies with what it missed, from SQLite.
 (function () {
   'use strict';
-  var RECENT_ROWS = 10;
   var KEEP_ARRIVALS = 200;
   var token = new URLSearchParams(location.search).get('token');
   var state = { date: null, lastSeq: 0, arrivals: new Map(), groups: new Map() };
@@ -106,7 +105,7 @@
     renderPending = false;
     if (!setup) return;
     trimArrivals();
-    var recent = Array.from(state.arrivals.values()).sort(function (a, b) { return b.seq - a.seq; }).slice(0, RECENT_ROWS);
+    var recent = Array.from(state.arrivals.values()).sort(function (a, b) { return b.seq - a.seq; }).slice(0, setup.rows);
     el('arrivals').replaceChildren.apply(el('arrivals'), recent.map(arrivalRow));
     el('empty').hidden = recent.length > 0;
     var groups = Array.from(state.groups.values()).map(function (g) { return g.count; })

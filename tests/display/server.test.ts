@@ -269,6 +269,36 @@ describe('board broadcasts yield to the door', () => {
     ]);
   });
 
+  it('a rush batch carries the newest ten arrivals (all the page lists) and every group\'s newest counts', async () => {
+    const rush = Array.from({ length: 14 }, (_, i) => pupil(`r${i}`, `Оқушы ${i} Тестов`, i % 2 === 0 ? '7А' : '7Б'));
+    harness = await BoardHarness.start({ people: rush, limits, door: held });
+    const watcher = client(harness.url);
+    clients.push(watcher);
+    await hello(watcher);
+    held.deciding = true; // the rush lands in one batch (14 cards take a few ms each; the hold is 300)
+    const seqs: number[] = [];
+    try {
+      for (const person of rush) seqs.push((await harness.present(person.id))!.event!.seq);
+    } finally {
+      held.deciding = false;
+    }
+    await until(() => watcher.frames.some((f) => f.event === 'arrivals'), 'the batch');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const live = watcher.frames.filter((f) => f.event === 'arrivals');
+    expect(live).toHaveLength(1);
+    const batch = live[0].payload as { arrivals: Array<{ seq: number }>; counts: Array<{ groups: Array<{ group: string; present: number }> }> };
+    expect(batch.arrivals.map((a) => a.seq)).toEqual(seqs.slice(-10));
+    const present = Object.fromEntries(batch.counts.flatMap((c) => c.groups.map((g) => [g.group, g.present])));
+    expect(present).toEqual({ '7А': 7, '7Б': 7 });
+    // What the page lists is what a screen connecting now would list from SQLite.
+    const fresh = client(harness.url);
+    clients.push(fresh);
+    await hello(fresh);
+    const snapshot = fresh.frames.find((f) => f.event === 'snapshot')?.payload as BoardSnapshot;
+    expect(snapshot.arrivals.map((a) => a.seq).sort((a, b) => a - b).slice(-10)).toEqual(seqs.slice(-10));
+    expect(watcher.frames[0]?.payload).toMatchObject({ rows: 10 });
+  });
+
   it('never holds longer than maxHoldMs, however busy the door stays', async () => {
     harness = await BoardHarness.start({ people: PEOPLE, limits, door: held });
     const watcher = client(harness.url);
