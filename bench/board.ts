@@ -113,9 +113,9 @@ async function interleavedRound(mode: Mode, clientCount: number, arrivalsPerCond
     for (let b = 0; b < blocks; b++) {
       const connected = (b + startWith) % 2 === 1;
       if (connected) await clients.on();
-      // Every block starts after the same quiet spell: a burst started straight after the warm-up,
-      // with no pause, ran at 0.5 ms p50 instead of 0.85, whichever condition it was (an A/A run,
-      // --clients=0, showed it), which favoured the condition that happened to go first.
+      // Every block starts after the same quiet spell. Without it, the block started straight after
+      // the warm-up burst ran at 0.5 ms p50 instead of 0.85 (an A/A run, --clients=0, showed it);
+      // in even rounds that block is the 0-client one, so the comparison was skewed.
       await new Promise((r) => setTimeout(r, 300));
       const cpuBefore = process.cpuUsage();
       const { latencies, actuatedWallMs } = await burst(harness, perBlock);
