@@ -30,7 +30,7 @@ export interface BoardThreadOptions {
 export class BoardThread {
   /** The port the board's socket.io server listens on (the page connects there). */
   port = 0;
-  /** The thread's id in the OS (/proc/self/task/ID), null where there is no /proc. */
+  /** The thread's id in the OS, where /proc/self/task/ID/stat shows its nice value; null without /proc. */
   threadId: number | null = null;
   private worker: Worker | null = null;
   private clients = 0;

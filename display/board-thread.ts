@@ -71,7 +71,7 @@ class PostedFeed extends EventEmitter implements BoardFeed {
 /**
  * Lowers this thread alone (Linux: setpriority on a thread id affects that thread) so that on a
  * two-core Pi the door's thread and SQLite's fsync threads do not wait behind fifty socket writes.
- * Returns the thread's id (for status and tests), or null where there is no /proc.
+ * Returns the thread's id, or null where there is no /proc.
  */
 function yieldToTheDoor(nice: number, logger: Logger): number | null {
   try {

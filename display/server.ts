@@ -187,7 +187,8 @@ async function sendSnapshot(socket: Socket, feed: BoardFeed, sinceSeq: number | 
  * Coalesces live updates and broadcasts them to every live client. A batch goes out `batchMs` after
  * its first update, but never sooner than `minIntervalMs` after the previous one, so a morning rush
  * costs the kiosk a few broadcasts a second rather than one per arrival. Within a batch only the
- * newest counts per group are sent (counts are cumulative). The door goes first: while it is deciding
+ * newest BOARD_ROWS arrivals and the newest counts per group are sent (the page lists no more rows;
+ * counts are cumulative). The door goes first: while it is deciding
  * the batch waits for it, for at most `maxHoldMs`, so a broadcast does not land in the middle of a
  * decision on a two-core Pi. Each broadcast is written in chunks of clients with a turn of the event
  * loop in between, so a decision that is waiting for its fsync callback is not held up behind fifty

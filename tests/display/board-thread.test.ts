@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, getPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
@@ -131,7 +131,8 @@ describe('BoardThread', () => {
     expect(byDefault.threadId).not.toBeNull();
     expect(niceOf(byDefault.threadId!)).toBe(10);
     expect(niceOf(lower.threadId!)).toBe(15);
-    expect(niceOf(Number(readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0]))).toBe(0);
+    // The test's own thread keeps the process's priority: only the board thread was lowered.
+    expect(niceOf(Number(readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0]))).toBe(getPriority());
   });
 
   it('with every core kept busy at normal priority, it starts within 3 s and passes each arrival on within 200 ms', async () => {
