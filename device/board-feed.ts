@@ -150,6 +150,7 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
   private pendingRead: { startMs: number; events: Promise<StoredEvent[]> } | null = null;
   /** seq -> this boot's granted passage committed while the wall clock read an unset (pre-2024) time. */
   private readonly unsetClockEvents = new Map<number, StoredEvent>();
+  private builds = 0;
 
   constructor(private readonly options: BoardFeedOptions) {
     super();
@@ -215,7 +216,16 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
     return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
+  /**
+   * Snapshots built so far (each one a read of today's events and a fold on this, the door's,
+   * thread): what a flood of board clients would cost the kiosk, shown in `esik status`.
+   */
+  get snapshotBuilds(): number {
+    return this.builds;
+  }
+
   async snapshot(afterSeq?: number): Promise<BoardSnapshot> {
+    this.builds += 1;
     const day = schoolDay(this.options.clock.wallMs(), this.rules.offset);
     const state = new DayState(day.date, this.rules);
     const events = await this.todaysEvents(day, this.readDay(day));

@@ -65,6 +65,7 @@ export async function attachBoard(services: KioskServices, options: AttachBoardO
   services.addStatus('board', () => ({
     clients: server.clientCount(),
     socketPort,
+    snapshotBuilds: feed.snapshotBuilds,
     matrix: matrix ? { name: matrix.name, lines: lastShown.get(matrix) ?? [] } : null,
     lcd: lcd ? { name: lcd.name, lines: lastShown.get(lcd) ?? [] } : null,
   }));
