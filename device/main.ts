@@ -107,10 +107,10 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
   await kiosk.record({ type: 'device.started', door: null, direction: null, personId: null, credential: null, reason: null, data: { version: VERSION, configFile: file, envOverrides: overrides } });
   if (recovery !== null) await kiosk.record(dbCorruptAlarmDraft(recovery));
   logger.info({ http: http.server.address(), admin: config.admin.socketPath, doors: [...hardware.doors.keys()] }, 'kiosk started');
-  return { services, stop: (reason) => stopKiosk(services, shutdownHooks, reason) };
+  return { services, stop: (reason) => stopKiosk(services, shutdownHooks, reason, () => hardware.openFirmataBoard.close()) };
 }
 
-async function stopKiosk(services: KioskServices, shutdownHooks: Array<() => Promise<void> | void>, reason: string): Promise<void> {
+async function stopKiosk(services: KioskServices, shutdownHooks: Array<() => Promise<void> | void>, reason: string, closeSerialPorts: () => Promise<void>): Promise<void> {
   const { logger, kiosk } = services;
   logger.info({ reason }, 'stopping');
   await kiosk.drain();
@@ -122,6 +122,8 @@ async function stopKiosk(services: KioskServices, shutdownHooks: Array<() => Pro
   await services.io.close().catch(() => undefined);
   await Promise.allSettled([services.http.close(), services.admin.close()]);
   await services.doorSet.close();
+  // Only after the doors are closed (their relays are in the safe state): releases the Firmata ttys.
+  await closeSerialPorts().catch((error: unknown) => logger.error({ err: error }, 'a Firmata serial port did not close'));
   services.clock.stop();
   await services.store.close();
   logger.info('stopped');

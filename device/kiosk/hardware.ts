@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { KioskConfig } from '../config/index.js';
 import { createDoors, type DoorController, type DoorSet } from '../door/index.js';
 import { createReader, withDefaultTransports, type HwDeps } from '../hw/index.js';
-import type { FirmataBoardOpener } from '../hw/deps.js';
+import { createFirmataBoardPool, type FirmataBoardPool } from '../hw/firmata/board-pool.js';
 import type { CredentialReader, DigitalInput, Relay } from '../hw/types.js';
 
 export interface KioskHardware {
@@ -14,15 +14,20 @@ export interface KioskHardware {
   /** Every relay and input by "<door>.<role>", for the simulator page and status. */
   relays: Map<string, Relay>;
   inputs: Map<string, DigitalInput>;
-  /** The one Firmata board pool: the LCD and LED matrix share it with relays, so a port opens once. */
-  openFirmataBoard: FirmataBoardOpener;
+  /**
+   * The one Firmata board pool: the LCD and LED matrix share it with relays, so a port opens once.
+   * Closed (serial ports released) after the doors have closed at shutdown.
+   */
+  openFirmataBoard: FirmataBoardPool;
 }
 
 export async function buildHardware(config: KioskConfig, logger: Logger, monoNow: () => number): Promise<KioskHardware> {
-  const deps: HwDeps = withDefaultTransports({ logger, monoNow });
-  const doorSet = await createDoors(config.doors, deps);
-  const openFirmataBoard = deps.firmataBoard;
-  if (openFirmataBoard === undefined) throw new Error('withDefaultTransports did not provide a Firmata board pool');
+  const openFirmataBoard = createFirmataBoardPool(logger);
+  const deps: HwDeps = withDefaultTransports({ logger, monoNow, firmataBoard: openFirmataBoard });
+  const doorSet = await createDoors(config.doors, deps).catch(async (error: unknown) => {
+    await openFirmataBoard.close();
+    throw error;
+  });
   const hardware: KioskHardware = { doorSet, doors: new Map(), readers: new Map(), relays: new Map(), inputs: new Map(), openFirmataBoard };
   for (const name of doorSet.names()) {
     const parts = doorSet.parts(name);
@@ -37,6 +42,7 @@ export async function buildHardware(config: KioskConfig, logger: Logger, monoNow
     for (const readerConfig of config.readers) hardware.readers.set(readerConfig.id, await createReader(readerConfig, deps));
   } catch (error) {
     await doorSet.close();
+    await openFirmataBoard.close();
     throw error;
   }
   return hardware;

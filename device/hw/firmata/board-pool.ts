@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { FirmataBoardOpener } from '../deps.js';
 
 const READY_TIMEOUT_MS = 15_000;
+const CLOSE_DEADLINE_MS = 2_000;
 
 async function openBoard(port: string | undefined, logger: Logger): Promise<Board> {
   const five = await import('johnny-five');
@@ -29,13 +30,61 @@ async function openBoard(port: string | undefined, logger: Logger): Promise<Boar
   return board;
 }
 
+/** The serial line under a board: a serialport SerialPort (or a test's fake of one). */
+interface SerialTransport {
+  close(callback?: (error?: Error | null) => void): unknown;
+  isOpen?: boolean;
+}
+
+function transportOf(board: Board): SerialTransport | null {
+  const candidate: unknown = (board as unknown as { transport?: unknown }).transport;
+  if (candidate === null || typeof candidate !== 'object') return null;
+  return typeof (candidate as { close?: unknown }).close === 'function' ? (candidate as SerialTransport) : null;
+}
+
+/**
+ * Closes the board's serial port so the tty is released at shutdown (a restarted kiosk, or
+ * `esik doctor`, can open it at once). Bounded: a wedged USB adapter must not hold up the exit.
+ */
+export async function closeFirmataBoard(board: Board, logger: Logger, deadlineMs = CLOSE_DEADLINE_MS): Promise<void> {
+  const transport = transportOf(board);
+  if (transport === null || transport.isOpen === false) return;
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<void>((resolve, reject) => {
+    transport.close((error) => (error ? reject(error) : resolve()));
+  });
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      logger.warn({ port: board.port, deadlineMs }, 'Firmata serial port did not confirm close in time');
+      resolve();
+    }, deadlineMs);
+  });
+  try {
+    await Promise.race([closed, deadline]);
+  } catch (error) {
+    logger.warn({ err: error, port: board.port }, 'Firmata serial port close failed');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** An opener that memoises one board per port, and closes every board it opened on close(). */
+export type FirmataBoardPool = FirmataBoardOpener & { close(): Promise<void> };
+
 /**
  * Returns an opener that memoises one board per port. A failed open is forgotten so the next
- * caller (e.g. `esik doctor` or a restart of the door) can try again.
+ * caller (e.g. `esik doctor` or a restart of the door) can try again. close() releases every
+ * serial port; call it after the relays on them have reached their safe state.
  */
-export function createFirmataBoardPool(logger: Logger, open: FirmataBoardOpener = (port) => openBoard(port, logger)): FirmataBoardOpener {
+export function createFirmataBoardPool(
+  logger: Logger,
+  open: FirmataBoardOpener = (port) => openBoard(port, logger),
+  closeBoard: (board: Board) => Promise<void> = (board) => closeFirmataBoard(board, logger),
+): FirmataBoardPool {
   const boards = new Map<string, Promise<Board>>();
-  return (port) => {
+  let closed = false;
+  const opener: FirmataBoardOpener = (port) => {
+    if (closed) return Promise.reject(new Error('the Firmata board pool is closed'));
     const key = port ?? '(auto)';
     let pending = boards.get(key);
     if (!pending) {
@@ -45,4 +94,11 @@ export function createFirmataBoardPool(logger: Logger, open: FirmataBoardOpener 
     }
     return pending;
   };
+  const close = async (): Promise<void> => {
+    closed = true;
+    const opened = await Promise.allSettled(boards.values());
+    boards.clear();
+    for (const result of opened) if (result.status === 'fulfilled') await closeBoard(result.value);
+  };
+  return Object.assign(opener, { close });
 }

@@ -1,16 +1,19 @@
 import five from 'johnny-five';
-import { Firmata as MockFirmata } from 'mock-firmata';
+import { Firmata as MockFirmata, SerialPort as MockSerialPort } from 'mock-firmata';
 import pino from 'pino';
 import sinon from 'sinon';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDoors } from '../../../device/door/index.js';
+import { closeFirmataBoard } from '../../../device/hw/firmata/board-pool.js';
 import { createFirmataBoardPool, createInput, createRelay, InputConfigSchema, RelayConfigSchema } from '../../../device/hw/index.js';
 
 const logger = pino({ level: 'silent' });
 
 /** A johnny-five Board on a MockFirmata io, brought to 'ready' the way johnny-five's own tests do. */
-async function mockBoard(): Promise<{ board: five.Board; io: MockFirmata }> {
+async function mockBoard(transport?: MockSerialPort): Promise<{ board: five.Board; io: MockFirmata }> {
   const io = new MockFirmata();
+  // johnny-five takes the board's serial line from io.transport, as it does with a real Firmata io.
+  if (transport !== undefined) io.transport = transport;
   const board = new five.Board({ io, repl: false, debug: false });
   const ready = new Promise<void>((resolve) => board.on('ready', () => resolve()));
   io.emit('connect');
@@ -122,5 +125,50 @@ describe('johnny-five drivers against MockFirmata', () => {
     await expect(pool('/dev/ttyACM0')).rejects.toThrow(/ENOENT/u);
     await expect(pool('/dev/ttyACM0')).resolves.toBe(board);
     expect(calls).toBe(2);
+  });
+
+  it('board pool close() closes each serial port once, after which the pool opens nothing', async () => {
+    const ports = [new MockSerialPort('/dev/ttyACM0'), new MockSerialPort('/dev/ttyACM1')];
+    // A serialport-like close: marks the port closed and calls back, as SerialPort#close does.
+    const closes = ports.map((port) =>
+      sinon.replace(port, 'close', sinon.fake((callback?: (error?: Error | null) => void) => {
+        port.isClosed = true;
+        callback?.(null);
+      })),
+    );
+    const boards = await Promise.all(ports.map((port) => mockBoard(port)));
+    const pool = createFirmataBoardPool(logger, (port) => Promise.resolve(boards[port === '/dev/ttyACM0' ? 0 : 1].board));
+    const doors = await createDoors(
+      [
+        { name: 'a', lockType: 'fail-secure', relay: { driver: 'firmata', port: '/dev/ttyACM0', pin: 8 } },
+        { name: 'b', lockType: 'fail-secure', relay: { driver: 'firmata', port: '/dev/ttyACM1', pin: 8 } },
+      ],
+      { logger, firmataBoard: pool },
+    );
+    await doors.safeState();
+    await doors.close();
+    expect(closes.map((close) => close.callCount)).toEqual([0, 0]);
+    await pool.close();
+    expect(closes.map((close) => close.callCount)).toEqual([1, 1]);
+    expect(ports.map((port) => port.isClosed)).toEqual([true, true]);
+    await pool.close();
+    expect(closes.map((close) => close.callCount)).toEqual([1, 1]);
+    await expect(pool('/dev/ttyACM0')).rejects.toThrow(/closed/u);
+  });
+
+  it('a serial port that never confirms its close does not hold up shutdown past the deadline', async () => {
+    vi.useFakeTimers();
+    const port = new MockSerialPort('/dev/ttyACM0'); // mock-firmata's close() never calls back
+    const close = sinon.spy(port, 'close');
+    const { board } = await mockBoard(port);
+    let done = false;
+    const closing = closeFirmataBoard(board, logger, 2000).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await closing;
+    expect(done).toBe(true);
+    expect(close.callCount).toBe(1);
+    expect(port.isClosed).toBe(true);
   });
 });

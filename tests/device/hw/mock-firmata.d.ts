@@ -11,5 +11,12 @@ declare module 'mock-firmata' {
     [key: string]: unknown;
   }
   export const Pins: Record<string, unknown>;
-  export const SerialPort: unknown;
+  /** A serial port stand-in: write() does nothing, close() only sets isClosed (it never calls back). */
+  export class SerialPort extends EventEmitter {
+    constructor(path: string);
+    readonly path: string;
+    isClosed: boolean;
+    write(): void;
+    close(callback?: (error?: Error | null) => void): void;
+  }
 }
