@@ -31,7 +31,8 @@ const PHRASES: Record<GreetingLanguage, Phrases> = {
       credential_used: 'QR қолданылған', no_biometric_consent: 'Келісім жоқ', no_access_to_door: 'Рұқсат жоқ',
       outside_schedule: 'Кесте бойынша емес', holiday: 'Мереке күні', anti_passback: 'Қайта өту', lockdown: 'Жабық режим',
       maintenance: 'Қызмет көрсету', clock_untrusted: 'Уақыт белгісіз', bad_capture: 'Қайталаңыз', spoof_suspected: 'Тексеру қажет',
-      store_unavailable: 'Жүйе қатесі',
+      store_unavailable: 'Жүйе қатесі', credential_not_accepted: 'Бұл жерде қабылданбайды', second_factor_missing: 'Екінші белгі жоқ',
+      second_factor_mismatch: 'Сәйкес келмейді', second_factor_timeout: 'Уақыт бітті',
     },
   },
   ru: {
@@ -44,7 +45,8 @@ const PHRASES: Record<GreetingLanguage, Phrases> = {
       credential_used: 'QR использован', no_biometric_consent: 'Нет согласия', no_access_to_door: 'Нет доступа',
       outside_schedule: 'Вне расписания', holiday: 'Праздник', anti_passback: 'Повторный проход', lockdown: 'Режим закрытия',
       maintenance: 'Обслуживание', clock_untrusted: 'Время не задано', bad_capture: 'Повторите', spoof_suspected: 'Нужна проверка',
-      store_unavailable: 'Ошибка системы',
+      store_unavailable: 'Ошибка системы', credential_not_accepted: 'Здесь не принимается', second_factor_missing: 'Нет второго фактора',
+      second_factor_mismatch: 'Не совпадает', second_factor_timeout: 'Время истекло',
     },
   },
   en: {
@@ -57,7 +59,8 @@ const PHRASES: Record<GreetingLanguage, Phrases> = {
       credential_used: 'QR already used', no_biometric_consent: 'No consent', no_access_to_door: 'No access here',
       outside_schedule: 'Outside schedule', holiday: 'Holiday', anti_passback: 'Already passed', lockdown: 'Lockdown',
       maintenance: 'Maintenance', clock_untrusted: 'Clock not set', bad_capture: 'Please try again', spoof_suspected: 'Needs a check',
-      store_unavailable: 'System error',
+      store_unavailable: 'System error', credential_not_accepted: 'Not accepted here', second_factor_missing: 'Second step missing',
+      second_factor_mismatch: 'Does not match', second_factor_timeout: 'Too slow, start again',
     },
   },
 };

@@ -3,7 +3,8 @@
 // only if the card itself is fine — the credential is checked first because it is what was shown.
 import type { Credential, Person, PersonRole, Schedule } from '../../sync/store/types.js';
 import { boundaryMs, parseClockTime, toLocalTime, type LocalTime } from './local-time.js';
-import type { AccessContext, AccessRequest, Decision, DecisionFlag, DenyReason } from './types.js';
+import { checkFactors, credentialModeFor, presentationAttackActionFor } from './factors.js';
+import type { AccessContext, AccessRequest, Decision, DecisionFlag, DenyReason, FactorEvidence } from './types.js';
 
 const BIOMETRIC_KINDS = new Set(['face', 'palm']);
 
@@ -46,10 +47,12 @@ function checkCredential(credential: Credential, request: AccessRequest, context
   return null;
 }
 
-function checkPerson(person: Person, request: AccessRequest): DenyReason | null {
+function checkPerson(person: Person, request: AccessRequest, evidence: FactorEvidence): DenyReason | null {
   if (person.status === 'blocked') return 'blocked';
   if (person.status === 'inactive') return 'inactive';
-  if (BIOMETRIC_KINDS.has(request.kind) && !person.biometricConsent) return 'no_biometric_consent';
+  // Any biometric factor counts: a face that only confirmed a card was still a use of the template.
+  const biometric = BIOMETRIC_KINDS.has(request.kind) || evidence.presented.some((factor) => BIOMETRIC_KINDS.has(factor));
+  if (biometric && !person.biometricConsent) return 'no_biometric_consent';
   if (hasWindow(person)) {
     // A time-bound pass cannot be honoured on a clock that may say 1970; pupils and staff without a
     // window are unaffected, so a child still gets in on a morning the Pi booted without NTP.
@@ -122,24 +125,45 @@ function checkAntiPassback(request: AccessRequest, context: AccessContext, flags
   return null;
 }
 
+/**
+ * Presentation-attack detection's verdict, as the door's setting says: `deny` refuses a suspected
+ * face, `flag` lets it through with the flag on the event for the school to review, `off` ignores it.
+ */
+function checkPresentationAttack(request: AccessRequest, context: AccessContext, flags: DecisionFlag[]): DenyReason | null {
+  if (request.presentationAttack !== 'suspected') return null;
+  const action = presentationAttackActionFor(context.presentationAttack, request.door);
+  if (action === 'deny') return 'spoof_suspected';
+  if (action === 'flag') flags.push('spoof_suspected');
+  return null;
+}
+
 export function decide(request: AccessRequest, context: AccessContext): Decision {
   if (context.mode === 'maintenance') return deny('maintenance');
   const person = request.person;
   if (person === null) return deny('unknown');
   if (context.mode === 'emergency') return grant(['emergency']);
 
+  const flags: DecisionFlag[] = [];
+  const spoofProblem = checkPresentationAttack(request, context, flags);
+  if (spoofProblem) return deny(spoofProblem, flags);
   if (request.credential !== null) {
     const credentialProblem = checkCredential(request.credential, request, context);
-    if (credentialProblem) return deny(credentialProblem);
+    if (credentialProblem) return deny(credentialProblem, flags);
   }
-  const personProblem = checkPerson(person, request);
-  if (personProblem) return deny(personProblem);
-  if (context.mode === 'lockdown' && person.role !== 'staff') return deny('lockdown');
+  const mode = credentialModeFor(context.credentialModes, request.door, person.role);
+  const evidence: FactorEvidence = request.factors ?? { presented: [request.kind] };
+  const factorProblem = checkFactors(mode, evidence);
+  if (factorProblem === 'credential_not_accepted') return deny(factorProblem, flags);
+  const personProblem = checkPerson(person, request, evidence);
+  if (personProblem) return deny(personProblem, flags);
+  if (context.mode === 'lockdown' && person.role !== 'staff') return deny('lockdown', flags);
 
-  const flags: DecisionFlag[] = [];
   const scheduleProblem = checkSchedule(person, request, context, flags);
   if (scheduleProblem) return deny(scheduleProblem, flags);
   const passbackProblem = checkAntiPassback(request, context, flags);
   if (passbackProblem) return deny(passbackProblem, flags);
+  // Last, so `second_factor_missing` means "everything else allows this person": the kiosk then
+  // holds the first factor for its second instead of recording a denial.
+  if (factorProblem) return deny(factorProblem, flags);
   return grant(flags);
 }

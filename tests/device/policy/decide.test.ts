@@ -174,9 +174,18 @@ describe('decide: purity', () => {
 });
 
 afterAll(() => {
-  // Every deny reason the policy owns is produced by some case above. The three set by other
-  // stages (identification and the store's fail mode) are tested where they arise.
-  const setElsewhere: DenyReason[] = ['bad_capture', 'spoof_suspected', 'store_unavailable'];
+  // Every deny reason the policy owns is produced by some case above. The two set by other
+  // stages (identification and the store's fail mode) are tested where they arise; the combined
+  // modes' and presentation attacks' in factors.test.ts.
+  const setElsewhere: DenyReason[] = [
+    'bad_capture',
+    'store_unavailable',
+    'spoof_suspected',
+    'credential_not_accepted',
+    'second_factor_missing',
+    'second_factor_mismatch',
+    'second_factor_timeout',
+  ];
   const expected = DENY_REASONS.filter((r) => !setElsewhere.includes(r));
   expect([...seenReasons].sort()).toEqual([...expected].sort());
 });
