@@ -3,7 +3,7 @@
 // objects; every piece gets its dependencies here (balena-supervisor's supervisor.ts).
 import { mkdir } from 'node:fs/promises';
 import Fastify from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Server as SocketIoServer } from 'socket.io';
 import { v7 as uuidv7 } from 'uuid';
 import { registerAdminRoutes, listenAdmin } from './admin/index.js';
@@ -26,7 +26,7 @@ import { BOARD_SOCKET_SERVER_OPTIONS } from '../display/index.js';
 import { attachHealth } from './wiring/health.js';
 import { attachBiometrics } from './wiring/biometric.js';
 import { attachSync } from './wiring/sync.js';
-import { LOG_REDACT } from './systemd/logger.js';
+import { createKioskLogger } from './systemd/logger.js';
 // ---- end wiring imports ----
 
 export const VERSION = '0.1.0';
@@ -62,7 +62,7 @@ export interface StartKioskOptions {
 
 export async function startKiosk(configFile: string, options: StartKioskOptions = {}): Promise<RunningKiosk> {
   const { config, file, overrides } = await loadConfig(configFile, options.env);
-  const logger = options.logger ?? pino({ base: { device: config.device.id }, redact: LOG_REDACT });
+  const logger = options.logger ?? createKioskLogger({ base: { device: config.device.id } });
   const bootId = uuidv7();
   const { clock, store, roster, recovery } = await openCore(config, logger, bootId);
   const hardware = await buildHardware(config, logger, () => clock.monoMs());
