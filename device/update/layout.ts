@@ -1,7 +1,8 @@
 // Where releases live on a kiosk, relative to a root ("/" on a Pi, a temp folder in tests):
 //   /opt/esik/releases/<version>/   unpacked releases (each with its manifest.json)
 //   /opt/esik/current -> releases/<version>   the live one, switched by an atomic symlink rename
-//   /opt/esik/update-state.json      which versions were healthy, which failed, an update in flight
+//   /opt/esik/update-state.json      which versions were healthy (and the highest of them), which failed,
+//                                    an update in flight (written through safeWriteFile: temp, fsync, rename)
 //   /etc/esik/release-key.pub        the Ed25519 key releases must be signed with
 import { readFile, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -35,6 +36,12 @@ export function releaseLayoutPaths(root = '/'): ReleaseLayoutPaths {
 const UpdateStateSchema = z.object({
   /** Versions that went live and passed the health check, oldest first. */
   history: z.array(z.string()).default([]),
+  /**
+   * The highest version ever live and healthy here. Installing anything older is refused unless
+   * forced (a correctly signed old release may carry holes fixed since); it never goes down, not even
+   * after a forced downgrade or a rollback, so an attacker cannot walk it back one release at a time.
+   */
+  highWater: z.string().nullable().default(null),
   failed: z.array(z.object({ version: z.string(), reason: z.string(), at: z.string() })).default([]),
   /** Set while an update is between switch and verdict: an interrupted update shows here. */
   inFlight: z.object({ version: z.string(), from: z.string().nullable(), startedAt: z.string(), pid: z.number() }).nullable().default(null),

@@ -21,6 +21,11 @@ export const ReleaseManifestSchema = z
       file: z.literal('payload.tar.gz'),
       sha256: z.string().regex(/^[0-9a-f]{64}$/),
       bytes: z.number().int().positive(),
+      /**
+       * Total size of the payload's files once unpacked: the updater stops unpacking beyond it.
+       * Optional only so that releases signed before it existed still install (bounded by a fixed ceiling).
+       */
+      unpackedBytes: z.number().int().nonnegative().optional(),
     }),
     createdAt: z.string(),
     /** process.arch of the build: native modules (sqlite3, node-hid) are per architecture. */

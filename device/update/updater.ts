@@ -8,11 +8,15 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { safeWriteFile } from '../util/safe-write.js';
-import { ReleaseRejectedError, extractPayload, isDirectory, openRelease } from './archive.js';
+import { isDirectory } from './archive.js';
+import { ReleaseRejectedError } from './errors.js';
 import { waitForHealthy, type HealthVerdict } from './health-wait.js';
 import type { ReleaseLayout } from './layout.js';
 import { MANIFEST_FILE, SIGNATURE_FILE, type ReleaseManifest } from './manifest.js';
+import { extractPayload } from './payload.js';
+import { openRelease } from './release-reader.js';
 import { readPublicKey } from './signing.js';
+import { compareVersions, highestVersion } from './version-order.js';
 
 export interface RestartTarget {
   version: string;
@@ -143,18 +147,20 @@ export class Updater {
     return result;
   }
 
-  /** Verifies the archive and unpacks it into releases/<version>, never touching `current`. */
+  /**
+   * Verifies the archive and unpacks it into releases/<version>, never touching `current`. Whether the
+   * release may be installed here is decided from its verified manifest, before its payload is read.
+   */
   private async stage(archivePath: string, from: string | null, force: boolean): Promise<ReleaseManifest> {
     const { layout } = this.options;
     const publicKey = this.options.publicKey ?? (await readPublicKey(layout.paths.publicKeyFile));
     const staging = await mkdtemp(join(layout.paths.releasesDir, '.incoming-'));
     try {
-      const release = await openRelease(archivePath, publicKey, staging);
+      const release = await openRelease(archivePath, publicKey, staging, (manifest) => this.checkCompatible(manifest, from, force));
       const { manifest } = release;
-      await this.checkCompatible(manifest, from, force);
       const appDir = join(staging, 'app');
       await mkdir(appDir);
-      await extractPayload(release.payloadPath, appDir);
+      await extractPayload(release.payloadPath, appDir, manifest);
       // The release keeps its own signed manifest: rollback decisions read it later.
       await safeWriteFile(join(appDir, MANIFEST_FILE), release.manifestBytes);
       await safeWriteFile(join(appDir, SIGNATURE_FILE), release.signature);
@@ -164,14 +170,19 @@ export class Updater {
       this.log.info({ version: manifest.version, dir: dest }, 'release verified and unpacked');
       return manifest;
     } finally {
-      await rm(staging, { recursive: true, force: true });
-      await layout.removeLeftovers();
+      // Every write into staging has ended by now (the readers close their files before settling);
+      // a failed clean-up is logged, never thrown over the error that got us here.
+      await rm(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }).catch((error: unknown) =>
+        this.log.warn({ err: error, staging }, 'staging folder not removed; the next update removes it'),
+      );
+      await layout.removeLeftovers().catch((error: unknown) => this.log.warn({ err: error }, 'leftovers not removed'));
     }
   }
 
   private async checkCompatible(manifest: ReleaseManifest, from: string | null, force: boolean): Promise<void> {
     // Replacing the live folder in place would leave `current` dangling for a moment: never.
     if (manifest.version === from) throw new ReleaseRejectedError(`release ${from} is already live`);
+    await this.checkNotOlder(manifest.version, from, force);
     if (force) return;
     if (manifest.arch && manifest.arch !== process.arch) {
       throw new ReleaseRejectedError(`release is built for ${manifest.arch}, this kiosk is ${process.arch}; use --force`);
@@ -191,6 +202,25 @@ export class Updater {
     }
   }
 
+  /**
+   * Refuses a release older than the newest one this kiosk has run healthy (or the live one): a
+   * correctly signed old release may carry holes fixed since. --force installs it, audited and logged.
+   */
+  private async checkNotOlder(version: string, from: string | null, force: boolean): Promise<void> {
+    const state = await this.options.layout.readState();
+    const floor = highestVersion([state.highWater, ...state.history, from]);
+    if (floor === null) return;
+    const order = compareVersions(version, floor);
+    if (order !== null && order >= 0) return;
+    const why =
+      order === null
+        ? `release ${version} cannot be ordered against ${floor}, the newest release this kiosk has run (not a semantic version)`
+        : `release ${version} is older than ${floor}, the newest release this kiosk has run healthy`;
+    if (!force) throw new ReleaseRejectedError(`${why}; refusing a downgrade (use --force to downgrade on purpose)`);
+    this.log.warn({ version, highWater: floor, from }, 'forced downgrade');
+    await this.audit('update.downgrade-forced', { version, highWater: floor, from });
+  }
+
   private async goLive(version: string, from: string | null): Promise<UpdateResult> {
     const { layout } = this.options;
     const state = await layout.readState();
@@ -203,7 +233,8 @@ export class Updater {
     const { layout } = this.options;
     const after = await layout.readState();
     if (verdict.healthy) {
-      await layout.writeState({ ...after, history: [...after.history.filter((v) => v !== version), version], inFlight: null });
+      const highWater = highestVersion([after.highWater, version]) ?? after.highWater;
+      await layout.writeState({ ...after, history: [...after.history.filter((v) => v !== version), version], highWater, inFlight: null });
       this.log.info({ version, from }, 'update live and healthy');
       return { outcome: 'installed', version, from };
     }

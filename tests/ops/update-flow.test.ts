@@ -166,6 +166,27 @@ describe('esik update: install, health check, automatic rollback', () => {
     const manifest = JSON.parse(await readFile(join(layout.paths.currentLink, 'manifest.json'), 'utf8')) as { version: string };
     expect(manifest.version).toBe('1.1.0');
   });
+
+  it('refuses a correctly signed release older than the newest one run healthy; --force installs it and audits the downgrade', async () => {
+    // 3.0.0 ran healthy before the rollback: the mark stays there, so 2.9.0 is a downgrade even though 1.1.0 is live.
+    expect((await layout.readState()).highWater).toBe('3.0.0');
+    audits.length = 0;
+    const old = await buildFakeRelease({ workDir: work, version: '2.9.0', mode: 'good', privateKey });
+    await expect(updater.install(old)).rejects.toThrow(
+      'release 2.9.0 is older than 3.0.0, the newest release this kiosk has run healthy; refusing a downgrade (use --force to downgrade on purpose)',
+    );
+    expect(await layout.installedVersions()).not.toContain('2.9.0');
+    expect((await readdir(layout.paths.releasesDir)).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(await liveVersion()).toBe('1.1.0');
+    expect(audits.map((a) => a.action)).toEqual(['update.refused']);
+    expect(audits.some((a) => a.action === 'update.downgrade-forced')).toBe(false);
+
+    const forced = await updater.install(old, { force: true });
+    expect(forced).toMatchObject({ outcome: 'installed', version: '2.9.0', from: '1.1.0' });
+    expect(await liveVersion()).toBe('2.9.0');
+    expect(audits.find((a) => a.action === 'update.downgrade-forced')?.detail).toMatchObject({ version: '2.9.0', highWater: '3.0.0', from: '1.1.0' });
+    expect((await layout.readState()).highWater).toBe('3.0.0');
+  });
 });
 
 function updaterHealthUrl(updater: Updater): string {

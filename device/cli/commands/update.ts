@@ -83,6 +83,7 @@ async function status(opts: { root: string; json?: boolean }): Promise<void> {
       schemaVersion: manifest?.schemaVersion ?? null,
       installed: await layout.installedVersions(),
       healthyHistory: state.history,
+      highWater: state.highWater,
       failed: state.failed,
       interrupted: state.inFlight,
     };
@@ -91,6 +92,7 @@ async function status(opts: { root: string; json?: boolean }): Promise<void> {
       process.stdout.write(`current    ${current ?? '(none)'}${manifest ? ` (schema ${manifest.schemaVersion}, built ${manifest.createdAt})` : ''}\n`);
       process.stdout.write(`installed  ${result.installed.join(', ') || '(none)'}\n`);
       process.stdout.write(`healthy    ${state.history.join(' -> ') || '(none yet)'}\n`);
+      if (state.highWater !== null) process.stdout.write(`newest     ${state.highWater} (older releases need --force)\n`);
       for (const f of state.failed.slice(-5)) process.stdout.write(`failed     ${f.version} at ${f.at}: ${f.reason}\n`);
       if (state.inFlight) process.stdout.write(`INTERRUPTED update to ${state.inFlight.version} (pid ${state.inFlight.pid}); the next update or rollback verifies it\n`);
     }
@@ -105,7 +107,10 @@ export function registerUpdate(program: Command): void {
       .command('update')
       .description('install a signed release (verify, unpack, switch, restart, health-check, roll back on failure)')
       .argument('[release]', 'release archive (.tgz)')
-      .option('--force', 'install even if the live release could not read its database after a rollback'),
+      .option(
+        '--force',
+        'install even if it is older than the newest release run healthy here (audited as update.downgrade-forced), or the live release could not read its database after a rollback',
+      ),
   ).action(async (archive: string | undefined, opts: UpdateOptions, command: Command) => {
     if (archive === undefined) {
       command.help({ error: true });
