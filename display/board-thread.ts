@@ -1,7 +1,10 @@
 // The worker-thread side of BoardThread (board-thread-host.ts): the board's socket.io server on its
 // own port. Every board client's socket write happens on this thread, so fifty lobby screens cost the
 // kiosk's event loop one structured-clone message per batch instead of fifty socket writes in the
-// middle of a burst of decisions. Today's state still comes from SQLite, through the main thread.
+// middle of a burst of decisions. Today's state comes from SQLite through the main thread, once,
+// and is then kept here by folding in the live updates (SnapshotCache, in createBoardServer): a
+// hello is answered from this thread's memory, and the main thread is asked again at most once a
+// second (`limits.snapshotBuildIntervalMs`) however many clients say hello.
 import { EventEmitter } from 'node:events';
 import { readlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -13,6 +16,7 @@ import { Server } from 'socket.io';
 import type { BoardArrival, BoardCounts, BoardFeed, BoardSnapshot } from './feed.js';
 import type { BoardLimits } from './config.js';
 import type { BoardLanguage } from './i18n.js';
+import { originAllows } from './access.js';
 import { BOARD_SOCKET_SERVER_OPTIONS, createBoardServer } from './server.js';
 
 export interface BoardThreadInit {
@@ -93,8 +97,16 @@ function serve(): void {
   const send = (message: FromBoardThread): void => port.postMessage(message);
   const feed = new PostedFeed(send);
   const http = createServer((_request, response) => response.writeHead(404).end());
-  // Websocket only: the page comes from the kiosk's own port, and a websocket needs no CORS.
-  const io = new Server(http, { ...BOARD_SOCKET_SERVER_OPTIONS, serveClient: false, transports: ['websocket'] });
+  // Websocket only: the page comes from the kiosk's own port, and a websocket needs no CORS. A page
+  // of another host is refused before any namespace (the board's checks the token too); the default
+  // namespace serves nothing, so nothing connects there.
+  const io = new Server(http, {
+    ...BOARD_SOCKET_SERVER_OPTIONS,
+    serveClient: false,
+    transports: ['websocket'],
+    allowRequest: (request, answer) => answer(null, originAllows(request.headers.origin, request.headers.host, 'token')),
+  });
+  io.of('/').use((_socket, next) => next(new Error('no such namespace')));
   // No door activity here: this thread does not share the door's event loop, so it need not wait.
   const board = createBoardServer({ io, feed, language: init.language, tokens: init.tokens, logger, utcOffsetMinutes: init.utcOffsetMinutes, limits: init.limits });
   board.namespace.on('connection', (socket) => {

@@ -27,6 +27,16 @@ export const boardLimitsSchema = z
     maxHoldMs: z.number().int().min(0).max(300).default(150),
     /** Arrivals in a snapshot at most (the newest ones; counts always cover the whole day). */
     snapshotArrivals: z.number().int().min(1).max(5000).default(200),
+    /**
+     * The board server answers every hello from one snapshot held in memory, with live updates
+     * folded in (display/snapshot-cache.ts); after this long it asks the kiosk for a fresh one
+     * (roster changes: expected counts, a person erased or their consent withdrawn).
+     */
+    snapshotRefreshMs: z.number().int().min(1000).max(600_000).default(10_000),
+    /** The kiosk builds a snapshot (a read of today from SQLite) at most once per this, whoever asks. */
+    snapshotBuildIntervalMs: z.number().int().min(100).max(60_000).default(1000),
+    /** One client gets a snapshot at most once per this; a sooner hello is answered when it is up. */
+    clientSnapshotIntervalMs: z.number().int().min(0).max(60_000).default(1000),
   })
   .strict();
 

@@ -7,20 +7,25 @@
 //   server -> 'arrivals' { arrivals: BoardArrival[], counts: BoardCounts[] }      live, coalesced
 // A live batch carries the newest `rows` arrivals (the page lists no more) and the newest counts of
 // each group it touched; counts are cumulative, so nothing the page shows is lost.
-// The socket joins the live room before the snapshot is read, so nothing committed in between is
+// The socket joins the live room before its snapshot is taken, so nothing committed in between is
 // lost; the page de-duplicates by seq and keeps per-group counts by the seq they include.
+// Snapshots come from one held in memory with the live updates folded in (SnapshotCache): the feed
+// (SQLite, on the door's thread) is asked at most once per `snapshotBuildIntervalMs`, whoever asks,
+// and one client gets a snapshot at most once per `clientSnapshotIntervalMs`.
 //
 // Isolation: a board client can never slow the door. Incoming messages are few by design, so any
 // message that is not a small valid 'hello' is dropped, and a client that keeps sending is cut off.
+// A browser may connect only from a page of the host it connects to (originAllows).
 // Live updates are broadcast once per batch; a client whose transport stops draining is
 // disconnected rather than buffered for (it catches up from SQLite when it comes back).
 import type { Logger } from 'pino';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { BoardArrival, BoardCounts, BoardFeed, BoardSnapshot } from './feed.js';
-import { BoardTokens, type LoopbackPredicate } from './access.js';
+import { BoardTokens, originAllows, type LoopbackPredicate } from './access.js';
 import { BOARD_ROWS, boardLimitsSchema, type BoardLimits } from './config.js';
 import { BOARD_LOCALES, boardLabels, type BoardLanguage } from './i18n.js';
+import { SnapshotCache } from './snapshot-cache.js';
 
 export const BOARD_NAMESPACE = '/board';
 /** Clients written to in one go; the event loop gets a turn between chunks (decisions first). */
@@ -57,6 +62,8 @@ export interface BoardServerOptions {
 export interface BoardServer {
   readonly namespace: Namespace;
   clientCount(): number;
+  /** Snapshots this server has asked of the feed (each one a build on the kiosk's thread). */
+  snapshotBuilds(): number;
   /** Stops listening to the feed and disconnects every board client. */
   close(): void;
 }
@@ -67,6 +74,9 @@ interface ClientState {
   /** Packets handed to the socket since its transport last drained. */
   undrained: number;
   snapshotting: boolean;
+  /** When it was last sent a snapshot (epoch ms), and the timer of a hello that waits its turn. */
+  lastSnapshotMs: number;
+  deferred: NodeJS.Timeout | null;
   /** Said hello: receives live updates. */
   live: boolean;
 }
@@ -85,25 +95,29 @@ export function createBoardServer(options: BoardServerOptions): BoardServer {
     rows: BOARD_ROWS,
   };
 
+  const snapshots = new SnapshotCache({
+    feed: options.feed,
+    maxArrivals: limits.snapshotArrivals,
+    refreshMs: limits.snapshotRefreshMs,
+    minBuildIntervalMs: limits.snapshotBuildIntervalMs,
+    utcOffsetMinutes: options.utcOffsetMinutes,
+  });
+  snapshots.start();
+
   nsp.use((socket, next) => admit(socket, nsp, limits, tokens, log, next));
 
   nsp.on('connection', (socket) => {
-    const state: ClientState = { messages: 0, windowStart: Date.now(), undrained: 0, snapshotting: false, live: false };
+    const state: ClientState = { messages: 0, windowStart: Date.now(), undrained: 0, snapshotting: false, lastSnapshotMs: Number.NEGATIVE_INFINITY, deferred: null, live: false };
     clients.set(socket.id, state);
     socket.conn.on('drain', () => {
       state.undrained = 0;
     });
-    socket.on('disconnect', () => clients.delete(socket.id));
-    guardIncoming(socket, state, limits, log);
-    socket.on('hello', (payload: unknown) => {
-      const parsed = helloSchema.safeParse(payload);
-      if (!parsed.success || state.snapshotting) return;
-      state.snapshotting = true;
-      state.live = true;
-      void sendSnapshot(socket, options.feed, parsed.data.sinceSeq, log).finally(() => {
-        state.snapshotting = false;
-      });
+    socket.on('disconnect', () => {
+      clients.delete(socket.id);
+      if (state.deferred !== null) clearTimeout(state.deferred);
     });
+    guardIncoming(socket, state, limits, log);
+    answerHellos(socket, state, snapshots, limits, log);
     socket.emit('setup', setup);
   });
 
@@ -116,16 +130,22 @@ export function createBoardServer(options: BoardServerOptions): BoardServer {
   return {
     namespace: nsp,
     clientCount: () => nsp.sockets.size,
+    snapshotBuilds: () => snapshots.buildCount,
     close: () => {
       options.feed.off('arrival', onArrival);
       options.feed.off('counts', onCounts);
+      snapshots.stop();
       broadcaster.stop();
       nsp.disconnectSockets(true);
     },
   };
 }
 
-/** Handshake middleware: caps the number of clients and asks non-loopback clients for a token. */
+/**
+ * Handshake middleware: caps the number of clients, asks non-loopback clients for a token, and
+ * refuses a browser page of another site (the check runs here too because with `board.thread`
+ * off this namespace shares the kiosk's socket.io server).
+ */
 function admit(socket: Socket, nsp: Namespace, limits: BoardLimits, tokens: BoardTokens, log: Logger, next: (err?: Error) => void): void {
   if (nsp.sockets.size >= limits.maxClients) {
     log.warn({ address: socket.handshake.address }, 'board client refused: too many clients');
@@ -134,9 +154,16 @@ function admit(socket: Socket, nsp: Namespace, limits: BoardLimits, tokens: Boar
   }
   const auth: unknown = socket.handshake.auth;
   const token = typeof auth === 'object' && auth !== null ? (auth as Record<string, unknown>).token : undefined;
-  if (!tokens.allows(socket.handshake.address, token)) {
+  const access = tokens.access(socket.handshake.address, token);
+  if (access === null) {
     log.warn({ address: socket.handshake.address }, 'board client refused: no valid token');
     next(new Error('unauthorized'));
+    return;
+  }
+  const { origin, host } = socket.handshake.headers;
+  if (!originAllows(origin, host, access)) {
+    log.warn({ address: socket.handshake.address, origin: String(origin).slice(0, 200) }, 'board client refused: page of another origin');
+    next(new Error('forbidden origin'));
     return;
   }
   next();
@@ -164,6 +191,30 @@ function guardIncoming(socket: Socket, state: ClientState, limits: BoardLimits, 
   });
 }
 
+/**
+ * A valid hello makes the client live and gets it a snapshot, one at a time, at most one per
+ * `clientSnapshotIntervalMs`: a page says hello on connect and when its day moves, so a sooner hello
+ * waits its turn rather than being dropped.
+ */
+function answerHellos(socket: Socket, state: ClientState, snapshots: SnapshotCache, limits: BoardLimits, log: Logger): void {
+  socket.on('hello', (payload: unknown) => {
+    const parsed = helloSchema.safeParse(payload);
+    if (!parsed.success || state.snapshotting) return;
+    state.snapshotting = true;
+    state.live = true;
+    const answer = (): void => {
+      state.deferred = null;
+      void sendSnapshot(socket, snapshots, parsed.data.sinceSeq, log).finally(() => {
+        state.snapshotting = false;
+        state.lastSnapshotMs = Date.now();
+      });
+    };
+    const wait = state.lastSnapshotMs + limits.clientSnapshotIntervalMs - Date.now();
+    if (wait > 0) state.deferred = setTimeout(answer, wait);
+    else answer();
+  });
+}
+
 function serialisedSize(value: unknown): number {
   try {
     return Buffer.byteLength(JSON.stringify(value) ?? '');
@@ -172,9 +223,10 @@ function serialisedSize(value: unknown): number {
   }
 }
 
-async function sendSnapshot(socket: Socket, feed: BoardFeed, sinceSeq: number | undefined, log: Logger): Promise<void> {
+async function sendSnapshot(socket: Socket, snapshots: SnapshotCache, sinceSeq: number | undefined, log: Logger): Promise<void> {
+  if (!socket.connected) return;
   try {
-    const snapshot: BoardSnapshot = await feed.snapshot(sinceSeq);
+    const snapshot: BoardSnapshot = await snapshots.snapshot(sinceSeq);
     if (socket.connected) socket.emit('snapshot', snapshot);
   } catch (error: unknown) {
     // The store being busy or broken must not take the board server down; the page retries on reconnect.
