@@ -17,9 +17,8 @@ import { dbCorruptAlarmDraft, openStoreRecovering } from './recovery/index.js';
 import { seedRosterIfEmpty } from './kiosk/seed-roster.js';
 import { RosterCache } from './roster-cache.js';
 import type { KioskServices, StatusProvider } from './services.js';
-import { registerSimulator } from './sim/index.js';
 import { registerKeyRoutes } from './security/key-rotation.js';
-import { readPinHashFile, registerPinRoutes, registerSimulatorLogin, TechnicianPinGuard } from './security/pin-guard.js';
+import { attachTechnicianAccess } from './security/pin-guard.js';
 // ---- wiring imports: each optional subsystem adds its import here ----
 import { attachBoard } from './wiring/board.js';
 import { BOARD_SOCKET_SERVER_OPTIONS } from '../display/index.js';
@@ -85,11 +84,8 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
   services.addStatus('storeRecovery', () => recovery ?? { recovered: false });
   registerAdminRoutes(services, statusProviders);
   registerKeyRoutes(services);
-  // One PinGate for the kiosk: its lockout counts failures from every non-loopback client.
-  const pinGuard = new TechnicianPinGuard({ hash: await readPinHashFile(config.security.pinHashFile), logger, isLoopback: options.pinGuardIsLoopback });
-  registerSimulator(services, pinGuard.admit);
-  registerSimulatorLogin(services, pinGuard);
-  registerPinRoutes(services, pinGuard);
+  // The simulator behind one technician-PIN guard: sessions, lockouts, PINs verified on their own thread.
+  await attachTechnicianAccess(services, { isLoopback: options.pinGuardIsLoopback });
   // ---- wiring: each optional subsystem adds one line here, e.g. `await attachBoard(services);` ----
   await attachBoard(services, { openFirmataBoard: hardware.openFirmataBoard });
   await attachHealth(services);

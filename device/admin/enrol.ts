@@ -66,7 +66,8 @@ export interface EnrolTarget {
   record(event: EventDraft): Promise<unknown>;
 }
 
-export async function enrolTemplates(target: EnrolTarget, request: EnrolRequest): Promise<{ personId: string; enrolled: number }> {
+/** `verified`: what the kiosk itself knows of the caller (the admin socket's peer), recorded beside the claimed actor. */
+export async function enrolTemplates(target: EnrolTarget, request: EnrolRequest, verified: Record<string, unknown> = {}): Promise<{ personId: string; enrolled: number }> {
   const person = await target.person(request.personId);
   const refused = enrolmentRefusal(request.personId, person);
   if (refused !== null || person === undefined) throw refused ?? new EnrolmentRefused(404, `no person "${request.personId}" in the roster`);
@@ -83,12 +84,12 @@ export async function enrolTemplates(target: EnrolTarget, request: EnrolRequest)
     personId: person.id,
     credential: null,
     reason: request.source,
-    data: { actor: request.actor, templateIds: request.templates.map((t) => t.id), algo: request.templates[0]?.algo, count: request.templates.length },
+    data: { actor: request.actor, ...verified, templateIds: request.templates.map((t) => t.id), algo: request.templates[0]?.algo, count: request.templates.length },
   });
   // Enrolment is a technician action like any other: the audit trail lists it with the rest.
   await target.record({
     type: 'audit', door: null, direction: null, personId: person.id, credential: null, reason: 'template.enrol',
-    data: { actor: request.actor, action: 'template.enrol', source: request.source, count: request.templates.length },
+    data: { actor: request.actor, ...verified, action: 'template.enrol', source: request.source, count: request.templates.length },
   });
   return { personId: person.id, enrolled: changes.length };
 }
@@ -99,7 +100,8 @@ export function registerEnrolRoute(admin: FastifyInstance, target: EnrolTarget):
     const parsed = EnrolBody.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ message: z.prettifyError(parsed.error) });
     try {
-      return await enrolTemplates(target, parsed.data);
+      const peer = request.adminPeer;
+      return await enrolTemplates(target, parsed.data, { peer: peer === null ? 'unknown' : { uid: peer.uid, user: peer.user, pid: peer.pid } });
     } catch (error: unknown) {
       if (error instanceof EnrolmentRefused) return reply.code(error.statusCode).send({ message: error.message });
       throw error;

@@ -1,7 +1,8 @@
-// The technician API behind `esik`. Every state-changing call names the unix user of the CLI and
-// is recorded as an `audit` event, which syncs upstream like any other event.
+// The technician API behind `esik`. Every state-changing call is recorded as an `audit` event,
+// which syncs upstream like any other event, naming both the user the CLI says it runs as (`actor`,
+// its claim) and the uid the kernel reports for the connecting process (`peer`, peer-credentials.ts).
 import { z } from 'zod';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Direction } from '../../sync/store/types.js';
 import { KIOSK_MODES, type KioskMode } from '../policy/index.js';
 import type { KioskServices, StatusProvider } from '../services.js';
@@ -9,6 +10,31 @@ import { collectStatus } from './status.js';
 import { changePersonStatus, erasePerson } from './person-actions.js';
 import { registerEnrolRoute, type EnrolTarget } from './enrol.js';
 import { registerSimulateFaceRoute } from './simulate-face.js';
+import { PeerCredentialReader, type PeerCredentials } from './peer-credentials.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** On the admin socket: the connecting process's credentials from the kernel (null: unknown). */
+    adminPeer: PeerCredentials | null;
+  }
+}
+
+/** Who did it: the user the caller names, and what the kernel says about the caller. */
+export interface AdminActor {
+  claimed: string;
+  peer: PeerCredentials | null;
+}
+
+/** The actor of an admin-socket request: its claimed name beside its verified uid. */
+export const adminActor = (request: FastifyRequest, claimed: string): AdminActor => ({ claimed, peer: request.adminPeer });
+
+/** Reads every admin connection's peer credentials before its request is handled. */
+export function recordAdminPeers(admin: FastifyInstance, reader: PeerCredentialReader): void {
+  admin.decorateRequest('adminPeer', null);
+  admin.addHook('onRequest', async (request) => {
+    request.adminPeer = await reader.of(request.raw.socket);
+  });
+}
 
 const actor = z.string().min(1).max(64);
 const SimulateBody = z.object({
@@ -30,9 +56,17 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, reply: FastifyReply): T 
   return null;
 }
 
-export function audit(services: KioskServices, who: string, action: string, details: Record<string, unknown>, door: string | null = null): Promise<unknown> {
-  services.logger.child({ ns: 'audit' }).info({ actor: who, action, ...details }, 'technician action');
-  return services.kiosk.record({ type: 'audit', door, direction: null, personId: null, credential: null, reason: action, data: { actor: who, action, ...details } });
+/** The audit fields for an actor: a plain name (the simulator page, an internal job) or an AdminActor. */
+export function actorFields(who: string | AdminActor): Record<string, unknown> {
+  if (typeof who === 'string') return { actor: who };
+  const peer = who.peer === null ? 'unknown' : { uid: who.peer.uid, user: who.peer.user, pid: who.peer.pid };
+  return { actor: who.claimed, peer };
+}
+
+export function audit(services: KioskServices, who: string | AdminActor, action: string, details: Record<string, unknown>, door: string | null = null): Promise<unknown> {
+  const actor = actorFields(who);
+  services.logger.child({ ns: 'audit' }).info({ ...actor, action, ...details }, 'technician action');
+  return services.kiosk.record({ type: 'audit', door, direction: null, personId: null, credential: null, reason: action, data: { ...actor, action, ...details } });
 }
 
 function pickDoor(services: KioskServices, name: string | undefined, reply: FastifyReply): string | null {
@@ -52,6 +86,7 @@ function readerIdFor(services: KioskServices, door: string, direction: Direction
 
 export function registerAdminRoutes(services: KioskServices, providers: ReadonlyMap<string, StatusProvider>): void {
   const { admin } = services;
+  recordAdminPeers(admin, new PeerCredentialReader({ logger: services.logger }));
   admin.get('/v1/status', () => collectStatus(services, providers));
   admin.get('/v1/events', async (request: FastifyRequest, reply) => {
     const query = parse(EventsQuery, request.query, reply);
@@ -63,7 +98,7 @@ export function registerAdminRoutes(services: KioskServices, providers: Readonly
     if (body === null) return reply;
     const door = pickDoor(services, body.door, reply);
     if (door === null) return reply;
-    await audit(services, body.actor, 'simulate', { kind: body.kind, direction: body.direction }, door);
+    await audit(services, adminActor(request, body.actor), 'simulate', { kind: body.kind, direction: body.direction }, door);
     const presentation = { kind: body.kind, readerId: readerIdFor(services, door, body.direction), monoMs: services.clock.monoMs(), value: body.value };
     const decision = await services.kiosk.submit(presentation, door, body.direction);
     if (decision === null) return { decided: false };
@@ -76,7 +111,7 @@ export function registerAdminRoutes(services: KioskServices, providers: Readonly
     const door = pickDoor(services, body.door, reply);
     if (door === null) return reply;
     // Audit first: the relay must not move without its record, even for a test.
-    const recorded = await audit(services, body.actor, 'relay.test', { direction: body.direction }, door);
+    const recorded = await audit(services, adminActor(request, body.actor), 'relay.test', { direction: body.direction }, door);
     if (recorded === null) return reply.code(503).send({ message: 'the event store is not writable; relay not tested' });
     await services.doors.get(door)?.grant(body.direction);
     return { door, direction: body.direction, pulsed: true };
@@ -84,7 +119,7 @@ export function registerAdminRoutes(services: KioskServices, providers: Readonly
   admin.post('/v1/mode', async (request, reply) => {
     const body = parse(ModeBody, request.body, reply);
     if (body === null) return reply;
-    await audit(services, body.actor, 'mode.set', { mode: body.mode });
+    await audit(services, adminActor(request, body.actor), 'mode.set', { mode: body.mode });
     await services.kiosk.setMode(body.mode, body.actor);
     return { mode: body.mode };
   });
@@ -94,7 +129,7 @@ export function registerAdminRoutes(services: KioskServices, providers: Readonly
     if (params === null || body === null) return reply;
     const result = params.action === 'erase' ? await erasePerson(services, params.id) : await changePersonStatus(services, params.id, params.action === 'block' ? 'blocked' : 'active');
     if (!result.found) return reply.code(404).send({ message: `no person "${params.id}"` });
-    await audit(services, body.actor, `person.${params.action}`, { personId: params.id });
+    await audit(services, adminActor(request, body.actor), `person.${params.action}`, { personId: params.id });
     return { personId: params.id, action: params.action, done: true };
   });
   // Templates (never images) from `esik enroll` and the simulator; the matcher follows the roster.

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { Direction } from '../../sync/store/types.js';
 import type { KioskServices } from '../services.js';
-import { audit } from './routes.js';
+import { adminActor, audit, type AdminActor } from './routes.js';
 
 /** Larger than any camera frame the kiosk handles; a bigger upload is refused before decoding. */
 export const MAX_FACE_IMAGE_BYTES = 4 * 1024 * 1024;
@@ -80,7 +80,7 @@ export async function presentFace(services: KioskServices, image: Buffer, door: 
 export async function handleFaceRequest(
   services: KioskServices,
   body: FaceImageRequest,
-  actor: string,
+  actor: string | AdminActor,
 ): Promise<{ status: number; payload: FaceSimulationResult | { message: string } }> {
   const door = body.door ?? services.doors.keys().next().value;
   if (door === undefined || !services.doors.has(door)) {
@@ -99,7 +99,7 @@ export function registerSimulateFaceRoute(admin: FastifyInstance, services: Kios
   admin.post('/v1/simulate/face', { bodyLimit: FACE_BODY_LIMIT_BYTES }, async (request, reply) => {
     const parsed = AdminFaceBody.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ message: z.prettifyError(parsed.error) });
-    const { status, payload } = await handleFaceRequest(services, parsed.data, parsed.data.actor);
+    const { status, payload } = await handleFaceRequest(services, parsed.data, adminActor(request, parsed.data.actor));
     return reply.code(status).send(payload);
   });
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Store } from '../../sync/store/index.js';
 import type { KioskServices } from '../services.js';
-import { audit } from '../admin/routes.js';
+import { adminActor, audit } from '../admin/routes.js';
 import { keyFileOf } from '../kiosk/open-store.js';
 import { rotateTemplateKey } from './template-key.js';
 
@@ -32,7 +32,7 @@ export function registerKeyRoutes(services: KioskServices): void {
     const body = RotateBody.safeParse(request.body);
     if (!body.success) return reply.code(400).send({ message: z.prettifyError(body.error) });
     const result = await rotateTemplateKey(services.store, keyFileOf(services.config));
-    await audit(services, body.data.actor, 'key.rotate', { keyId: result.keyId, rows: result.rows, via: 'daemon' });
+    await audit(services, adminActor(request, body.data.actor), 'key.rotate', { keyId: result.keyId, rows: result.rows, via: 'daemon' });
     return result;
   });
 }

@@ -8,8 +8,11 @@ import { z } from 'zod';
 import { EnrolmentRefused, encodeVector, enrolTemplates, enrolmentRefusal } from '../admin/enrol.js';
 import { kioskEnrolTarget } from '../admin/routes.js';
 import { FACE_BODY_LIMIT_BYTES, FaceImageBody, MAX_FACE_IMAGE_BYTES } from '../admin/simulate-face.js';
+import type { FastifyInstance } from 'fastify';
 import type { KioskServices } from '../services.js';
-import type { SimAccessGuard } from './index.js';
+import type { SimRouteConfig } from './access.js';
+
+const IMAGE_ROUTE: SimRouteConfig = { simAccess: 'api', imageUpload: true };
 
 const SimEnrolBody = z.object({
   personId: z.string().trim().min(1).max(128),
@@ -50,9 +53,9 @@ export async function enrolFromImage(services: KioskServices, personId: string, 
   }
 }
 
-export function registerSimulatorEnrolRoute(services: KioskServices, guard: SimAccessGuard): void {
-  services.http.post('/sim/enrol', { bodyLimit: FACE_BODY_LIMIT_BYTES }, async (request, reply) => {
-    if (!(await guard(request.socket.remoteAddress, request.headers))) return reply.code(403).send({ message: 'simulator: loopback or technician PIN only' });
+/** Admitted before its body is read and one image at a time (access.ts). */
+export function registerSimulatorEnrolRoute(scope: FastifyInstance, services: KioskServices): void {
+  scope.post('/sim/enrol', { bodyLimit: FACE_BODY_LIMIT_BYTES, config: IMAGE_ROUTE }, async (request, reply) => {
     const parsed = SimEnrolBody.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ message: z.prettifyError(parsed.error) });
     const { status, payload } = await enrolFromImage(services, parsed.data.personId, Buffer.from(parsed.data.image, 'base64'));

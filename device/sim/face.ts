@@ -1,14 +1,17 @@
 // The simulator page's "present a face": an HTTP POST (not the /sim socket, whose messages are
-// capped at 16 KiB) carrying one base64 photo or webcam still, guarded exactly like the page. The
-// image goes through the same path as `esik simulate face` and stays in memory only.
+// capped at 16 KiB) carrying one base64 photo or webcam still, admitted like the page before its
+// body is read (access.ts), one image at a time. The image goes through the same path as
+// `esik simulate face` and stays in memory only.
 import { z } from 'zod';
 import { FACE_BODY_LIMIT_BYTES, FaceImageBody, handleFaceRequest } from '../admin/simulate-face.js';
+import type { FastifyInstance } from 'fastify';
 import type { KioskServices } from '../services.js';
-import type { SimAccessGuard } from './index.js';
+import type { SimRouteConfig } from './access.js';
 
-export function registerSimulatorFaceRoute(services: KioskServices, guard: SimAccessGuard): void {
-  services.http.post('/sim/face', { bodyLimit: FACE_BODY_LIMIT_BYTES }, async (request, reply) => {
-    if (!(await guard(request.socket.remoteAddress, request.headers))) return reply.code(403).send({ message: 'simulator: loopback or technician PIN only' });
+const IMAGE_ROUTE: SimRouteConfig = { simAccess: 'api', imageUpload: true };
+
+export function registerSimulatorFaceRoute(scope: FastifyInstance, services: KioskServices): void {
+  scope.post('/sim/face', { bodyLimit: FACE_BODY_LIMIT_BYTES, config: IMAGE_ROUTE }, async (request, reply) => {
     const parsed = FaceImageBody.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ message: z.prettifyError(parsed.error) });
     const { status, payload } = await handleFaceRequest(services, parsed.data, 'sim-page');

@@ -1,28 +1,79 @@
 // The simulator page: a newcomer presents a card (click or type) and sees the decision, the reason
 // and the relay state live. It feeds the same hot path as a real reader. Loopback only until a
-// technician PIN guard is plugged in (`guard`), because it can open doors.
+// technician PIN guard is plugged in (`guard`), because it can open doors. Its HTTP routes live in
+// one scope with security headers (@fastify/helmet), admission in onRequest (access.ts) and, for
+// the login route a session plugin adds, a per-address rate limit (@fastify/rate-limit).
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
 import type { KioskDecision } from '../kiosk/index.js';
 import type { KioskServices } from '../services.js';
 import { audit } from '../admin/routes.js';
+import { OriginPolicy } from '../security/origin.js';
+import { SingleSlot, simAccessHook, type SimAccessGuard, type SimRouteConfig } from './access.js';
 import { registerSimulatorFaceRoute } from './face.js';
 import { registerSimulatorEnrolRoute } from './enrol.js';
 import { registerSimulatorPalmRoutes } from './palm.js';
 import { decisionView } from './decision-view.js';
 
+export type { SimAccessGuard, SimRouteConfig } from './access.js';
+
 const here = dirname(fileURLToPath(import.meta.url));
-const ASSETS: Record<string, string> = { '': 'index.html', 'sim.js': 'sim.js', 'sim.css': 'sim.css' };
+const ASSETS: Record<string, string> = { 'sim.js': 'sim.js', 'sim.css': 'sim.css' };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
-/** Decides whether a client may use the simulator; the privacy part replaces it with PIN + lockout. */
-export type SimAccessGuard = (remoteAddress: string | undefined, headers: Record<string, string | string[] | undefined>) => boolean | Promise<boolean>;
-
 export const loopbackOnly: SimAccessGuard = (address) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+
+/** The page's policy: its own scripts, styles and socket only; never framed (clickjacking a door). */
+const SIM_CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:', 'blob:'],
+  mediaSrc: ["'self'", 'blob:', 'mediastream:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+export interface SimulatorOptions {
+  /** Registers more routes inside the simulator's scope (the PIN guard's login and logout). */
+  sessionRoutes?: (scope: FastifyInstance) => void;
+  origins?: OriginPolicy;
+}
+
+const routeConfig = (config: SimRouteConfig): { config: SimRouteConfig } => ({ config });
+
+async function sendAsset(reply: FastifyReply, file: string): Promise<FastifyReply> {
+  const body = await readFile(join(here, 'public', file));
+  return reply.type(TYPES[file.split('.').pop() ?? 'html'] ?? 'application/octet-stream').header('cache-control', 'no-store').send(body);
+}
+
+/** The simulator's HTTP routes, in a scope of their own (headers, admission, rate limit). */
+function registerSimulatorHttp(services: KioskServices, guard: SimAccessGuard, options: SimulatorOptions, origins: OriginPolicy): void {
+  void services.http.register(async (scope: FastifyInstance) => {
+    await scope.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: SIM_CSP_DIRECTIVES }, strictTransportSecurity: false });
+    // Only routes that ask for it (config.rateLimit: the login) are limited, per client address.
+    await scope.register(rateLimit, { global: false });
+    scope.addHook('onRequest', simAccessHook({ guard, origins, imageSlot: new SingleSlot(), loginPage: () => readFile(join(here, 'public', 'login.html')) }));
+    scope.get('/sim', routeConfig({ simAccess: 'page' }), (_request, reply) => sendAsset(reply, 'index.html'));
+    scope.get('/sim/login.css', routeConfig({ simAccess: 'public' }), (_request, reply) => sendAsset(reply, 'login.css'));
+    scope.get('/sim/:asset', routeConfig({ simAccess: 'asset' }), (request, reply) => {
+      const file = ASSETS[(request.params as { asset: string }).asset];
+      return file === undefined ? reply.code(404).send('not found') : sendAsset(reply, file);
+    });
+    // Faces (present and enrol) come over HTTP: a photo is far larger than a socket message may be.
+    for (const register of [registerSimulatorFaceRoute, registerSimulatorEnrolRoute, registerSimulatorPalmRoutes]) register(scope, services);
+    options.sessionRoutes?.(scope);
+  });
+}
 
 const PresentMessage = z.object({
   kind: z.enum(['card', 'qr']).default('card'),
@@ -51,29 +102,21 @@ function rosterView(services: KioskServices): Array<Record<string, unknown>> {
   return cards;
 }
 
-/** The page and its assets, to admitted clients; a browser elsewhere gets the PIN form instead of the page. */
-async function serveAsset(guard: SimAccessGuard, request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
-  if (!(await guard(request.socket.remoteAddress, request.headers))) {
-    // A browser elsewhere gets the PIN form for the page itself; assets and scripts just a refusal.
-    if (name !== '') return reply.code(403).send('simulator: loopback or technician PIN only');
-    return reply.code(401).type(TYPES.html).header('cache-control', 'no-store').send(await readFile(join(here, 'public', 'login.html')));
-  }
-  const file = ASSETS[name];
-  if (file === undefined) return reply.code(404).send('not found');
-  const body = await readFile(join(here, 'public', file));
-  return reply.type(TYPES[file.split('.').pop() ?? 'html'] ?? 'application/octet-stream').header('cache-control', 'no-store').send(body);
-}
-
-export function registerSimulator(services: KioskServices, guard: SimAccessGuard = loopbackOnly): void {
-  const { http, io, kiosk, logger } = services;
+export function registerSimulator(services: KioskServices, guard: SimAccessGuard = loopbackOnly, options: SimulatorOptions = {}): void {
+  const { io, kiosk, logger } = services;
   const log = logger.child({ ns: 'sim' });
-  http.get('/sim', (request, reply) => serveAsset(guard, request, reply, ''));
-  http.get('/sim/:asset', (request, reply) => serveAsset(guard, request, reply, (request.params as { asset: string }).asset));
-  // Faces (present and enrol) come over HTTP: a photo is far larger than a socket message may be.
-  for (const register of [registerSimulatorFaceRoute, registerSimulatorEnrolRoute, registerSimulatorPalmRoutes]) register(services, guard);
+  const origins = options.origins ?? new OriginPolicy();
+  registerSimulatorHttp(services, guard, options, origins);
 
   const namespace = io.of('/sim');
   namespace.use((socket, next) => {
+    // A browser always sends Origin on a socket handshake: another site's page is refused here,
+    // even from a browser on the kiosk itself (loopback) or next to a technician's session.
+    if (!origins.allows(socket.handshake.headers.origin, socket.handshake.headers.host)) {
+      log.warn({ address: socket.handshake.address, origin: socket.handshake.headers.origin }, 'simulator socket refused: cross-site Origin');
+      next(new Error('simulator: cross-site socket refused (Origin)'));
+      return;
+    }
     void Promise.resolve(guard(socket.handshake.address, socket.handshake.headers)).then(
       (admitted) => next(admitted ? undefined : new Error('simulator: loopback or technician PIN only')),
       (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),

@@ -8,11 +8,11 @@ import { z } from 'zod';
 import { syntheticPalmPresentation, syntheticPalmTemplate, syntheticRandom } from '../../biometric/index.js';
 import { EnrolmentRefused, encodeVector, enrolTemplates } from '../admin/enrol.js';
 import { audit, kioskEnrolTarget } from '../admin/routes.js';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { palmFormat, type PalmFormat } from '../biometric/palm-format.js';
 import type { KioskServices } from '../services.js';
 import { decisionView } from './decision-view.js';
-import type { SimAccessGuard } from './index.js';
+import type { SimRouteConfig } from './access.js';
 
 /** How far a synthetic presentation scatters from its template (cosine ~0.97). */
 const PRESENTATION_NOISE = 0.25;
@@ -27,15 +27,12 @@ const PalmPresentBody = z.object({
 });
 const PalmEnrolBody = z.object({ personId: z.string().trim().min(1).max(128) });
 
-const REFUSED = { message: 'simulator: loopback or technician PIN only' };
+/** Admission (loopback or a session, same-origin) happens in onRequest, before the body is read (access.ts). */
+const PALM_ROUTE: { config: SimRouteConfig } = { config: { simAccess: 'api' } };
 const BIOMETRICS_OFF = { message: 'biometrics are off in this kiosk config (no "biometric" section)' };
 
-/** The checks both palm routes start with: admitted, a valid body, biometrics on. Sends the refusal itself. */
-async function admitPalmRequest<T>(services: KioskServices, guard: SimAccessGuard, request: FastifyRequest, reply: FastifyReply, schema: z.ZodType<T>): Promise<{ body: T; format: PalmFormat } | null> {
-  if (!(await guard(request.socket.remoteAddress, request.headers))) {
-    void reply.code(403).send(REFUSED);
-    return null;
-  }
+/** The checks both palm routes start with: a valid body, biometrics on. Sends the refusal itself. */
+function admitPalmRequest<T>(services: KioskServices, request: FastifyRequest, reply: FastifyReply, schema: z.ZodType<T>): { body: T; format: PalmFormat } | null {
   const body = schema.safeParse(request.body);
   if (!body.success) {
     void reply.code(400).send({ message: z.prettifyError(body.error) });
@@ -49,10 +46,9 @@ async function admitPalmRequest<T>(services: KioskServices, guard: SimAccessGuar
   return { body: body.data, format };
 }
 
-export function registerSimulatorPalmRoutes(services: KioskServices, guard: SimAccessGuard): void {
-  const { http } = services;
-  http.post('/sim/palm', async (request, reply) => {
-    const admitted = await admitPalmRequest(services, guard, request, reply, PalmPresentBody);
+export function registerSimulatorPalmRoutes(scope: FastifyInstance, services: KioskServices): void {
+  scope.post('/sim/palm', PALM_ROUTE, async (request, reply) => {
+    const admitted = admitPalmRequest(services, request, reply, PalmPresentBody);
     if (admitted === null) return reply;
     const { body: { hand, door, direction, quality }, format } = admitted;
     if (!services.doors.has(door)) return reply.code(400).send({ message: `no door "${door}"` });
@@ -64,8 +60,8 @@ export function registerSimulatorPalmRoutes(services: KioskServices, guard: SimA
     return reply.header('cache-control', 'no-store').send(decision === null ? { decided: false } : decisionView(decision));
   });
 
-  http.post('/sim/palm/enrol', async (request, reply) => {
-    const admitted = await admitPalmRequest(services, guard, request, reply, PalmEnrolBody);
+  scope.post('/sim/palm/enrol', PALM_ROUTE, async (request, reply) => {
+    const admitted = admitPalmRequest(services, request, reply, PalmEnrolBody);
     if (admitted === null) return reply;
     const { body: { personId }, format } = admitted;
     const template = { id: `palm-sim-${personId}`, modality: 'palm' as const, algo: format.algo, vector: encodeVector(syntheticPalmTemplate(personId, format.dimensions)) };

@@ -1,10 +1,12 @@
 // The technician PIN on the simulator (the admin surface reachable beyond localhost), against the
 // real kiosk and its real HTTP server, with every packet on loopback: the kiosk runs in-process and
 // its PIN guard is told that only 127.0.0.1 is local, so requests sent from source address
-// 127.0.0.2 (any 127/8 source is accepted on Linux) stand in for a remote technician. Without the PIN
-// or with a wrong one the page is refused; with the PIN it is served; loopback needs none; after
-// 5 wrong attempts even the right PIN is refused. `esik pin set` (a child process talking over the
-// unix admin socket) writes the scrypt hash 0600 and records a `pin.set` audit event.
+// 127.0.0.2 (any 127/8 source is accepted on Linux) stand in for a remote technician. Without a
+// session, or after a wrong PIN at the login, the page is refused; after the right one it is served;
+// loopback needs none; after 5 wrong attempts from one address even the right PIN is refused there.
+// `esik pin set` (a child process talking over the unix admin socket) writes the scrypt hash 0600
+// and records a `pin.set` audit event with the CLI's uid as the kernel reports it.
+// (The PIN is checked at login only: the old per-request x-esik-pin header is gone.)
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { io as connect } from 'socket.io-client';
 import { readFile, stat, writeFile } from 'node:fs/promises';
@@ -47,14 +49,16 @@ function send(source: string, path: string, options: { method?: string; headers?
   });
 }
 
-/** GET /sim from the given source address, with the PIN header when given; resolves to the status code. */
-async function simPage(source: string, pin?: string): Promise<number> {
-  return (await send(source, '/sim', { headers: pin === undefined ? {} : { 'x-esik-pin': pin } })).status;
+/** The login form's POST, as a browser sends it. */
+function login(pin: string, source = REMOTE): Promise<Answer> {
+  return send(source, '/sim/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `pin=${encodeURIComponent(pin)}` });
 }
 
-/** The login form's POST, as a browser sends it. */
-function login(pin: string): Promise<Answer> {
-  return send(REMOTE, '/sim/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `pin=${encodeURIComponent(pin)}` });
+/** GET /sim from the given source address, after logging in there with the PIN when one is given. */
+async function simPage(source: string, pin?: string): Promise<number> {
+  if (pin === undefined) return (await send(source, '/sim')).status;
+  const cookie = (await login(pin, source)).headers['set-cookie']?.[0]?.split(';')[0];
+  return (await send(source, '/sim', { headers: cookie === undefined ? {} : { cookie } })).status;
 }
 
 /** Connects to the simulator's socket.io namespace from REMOTE with a cookie: 'connected' or the refusal. */
@@ -111,6 +115,9 @@ describe('technician PIN on the simulator beyond localhost (all on loopback)', (
     const audits = (await allEvents(dir.socketPath)).filter((e) => e.type === 'audit' && e.reason === 'pin.set');
     expect(audits).toHaveLength(1);
     expect(audits[0]?.data).toMatchObject({ actor: userInfo().username, action: 'pin.set' });
+    // The claimed actor stands beside what the kernel says of the connecting process (SO_PEERCRED).
+    expect(audits[0]?.data?.peer).toMatchObject({ uid: process.getuid?.(), user: userInfo().username });
+    expect((audits[0]?.data?.peer as { pid: number }).pid).not.toBe(process.pid);
     expect(JSON.stringify(audits)).not.toContain('482913');
 
     expect(await simPage(REMOTE)).toBe(401);
@@ -152,14 +159,18 @@ describe('technician PIN on the simulator beyond localhost (all on loopback)', (
     expect(refused).toMatch(/technician PIN/);
 
     const logins = (await allEvents(dir.socketPath)).filter((e) => e.type === 'audit' && e.reason === 'sim.login');
-    expect(logins).toHaveLength(1);
+    expect(logins.length).toBeGreaterThanOrEqual(1);
+    expect(logins.at(-1)?.data).toMatchObject({ actor: `sim-page@${REMOTE}` });
     expect(JSON.stringify(logins)).not.toContain('482913');
   }, 60_000);
 
-  it('after 5 wrong PINs the surface is locked, even for the right PIN', async () => {
-    for (let i = 0; i < 5; i += 1) expect(await simPage(REMOTE, `11110${i}`)).toBe(401);
-    expect(await simPage(REMOTE, '482913')).toBe(401);
-    expect((await login('482913')).headers['set-cookie']).toBeUndefined();
+  it('after 5 wrong PINs from one address it is locked there, even for the right PIN; another address may still log in', async () => {
+    const attacker = '127.0.0.4';
+    for (let i = 0; i < 5; i += 1) expect(await simPage(attacker, `11110${i}`)).toBe(401);
+    expect(await simPage(attacker, '482913')).toBe(401);
+    expect((await login('482913', attacker)).headers['set-cookie']).toBeUndefined();
     expect(await simPage(LOCAL)).toBe(200);
+    expect(await simPage('127.0.0.5', '482913')).toBe(200);
+    expect(await simPage(attacker, '482913')).toBe(401);
   }, 60_000);
 });
