@@ -55,6 +55,11 @@ export type FaceExtraction =
       box: { x: number; y: number; width: number; height: number };
       quality: { detectorScore: number; faceSizePx: number; sharpness: number; yawRatio: number };
       timings: { decodeMs: number; detectMs: number; describeMs: number };
+      /**
+       * The 68 landmarks in the decoded image (presentation-attack checks: motion, blink). Never
+       * stored; optional so engines and fakes that do not give them still satisfy the type.
+       */
+      landmarks?: ReadonlyArray<{ x: number; y: number }>;
     }
   | { ok: false; reason: CaptureRejection; detail: string };
 

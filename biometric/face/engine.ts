@@ -142,6 +142,7 @@ class DlibAlignedFaceEngine implements DetailedFaceEngine {
       box: face.box,
       quality,
       timings: { decodeMs: timing.decodeMs, detectMs: timing.detectMs, describeMs },
+      landmarks: face.landmarks.map((p) => ({ x: p.x, y: p.y })),
     };
     return { extraction, chip, chipLandmarks, path };
   }
