@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { EventOutbox, RosterChange, RosterStore } from '../store/types.js';
 import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.js';
 import { HubHttp, SyncError } from './http.js';
-import { OutboxPusher } from './pusher.js';
+import { OutboxPusher, type SeqConflict } from './pusher.js';
 import { RosterPuller } from './roster-puller.js';
 import type { ClockAnchor, CommandAck, HubCommand } from './wire.js';
 
@@ -21,6 +21,12 @@ export interface SyncStatus {
   nextAttemptAt: string | null;
   consecutiveFailures: number;
   rosterCursor: string | null;
+  /**
+   * Events of ours the hub refused because another event already held their seq or id (a stolen
+   * token, or a store restored from an old backup), since start: they stay quarantined here.
+   */
+  conflicts: number;
+  lastConflict: (SeqConflict & { at: string }) | null;
 }
 
 export interface SyncTimers {
@@ -38,6 +44,8 @@ export interface SyncClientOptions {
   logger: Logger;
   onRosterApplied?: (changes: readonly RosterChange[], purgedPersonIds: readonly string[]) => void | Promise<void>;
   onCommand?: (command: HubCommand) => Promise<CommandAck>;
+  /** Our events refused as seq/id conflicts (kept in quarantine): the kiosk records an alarm. */
+  onConflict?: (conflicts: readonly SeqConflict[]) => void | Promise<void>;
   /** The hub's clock (Date header), epoch ms. */
   onServerTime?: (ms: number) => void;
   /** After every cycle (metrics, health). */
@@ -92,6 +100,8 @@ export class SyncClient {
   private unauthorizedSinceMs = 0;
   private resyncRequested = false;
   private serverOffsetMs = 0;
+  private conflicts = 0;
+  private lastConflict: SyncStatus['lastConflict'] = null;
   /** Commands already executed, with their ack: a lost ack is re-sent, the command is not run twice. */
   private readonly acks = new Map<string, CommandAck>();
 
@@ -115,6 +125,7 @@ export class SyncClient {
       batchSize: options.batchSize ?? 500,
       clockAnchor: options.clockAnchor ?? (() => null),
       onServerTime,
+      onConflict: (conflicts) => this.conflicted(conflicts),
     });
     this.puller = new RosterPuller({
       http: this.http,
@@ -166,7 +177,21 @@ export class SyncClient {
       nextAttemptAt: this.nextAttemptMs === null ? null : new Date(this.nextAttemptMs).toISOString(),
       consecutiveFailures: this.failures,
       rosterCursor: await this.options.roster.cursor(),
+      conflicts: this.conflicts,
+      lastConflict: this.lastConflict,
     };
+  }
+
+  private async conflicted(conflicts: readonly SeqConflict[]): Promise<void> {
+    this.conflicts += conflicts.length;
+    const last = conflicts.at(-1);
+    if (last) this.lastConflict = { ...last, at: new Date(this.now()).toISOString() };
+    this.log.error({ count: conflicts.length, first: conflicts[0] }, 'hub holds other events at our seqs or ids: ours are kept in quarantine');
+    try {
+      await this.options.onConflict?.(conflicts);
+    } catch (error) {
+      this.log.error({ err: error }, 'onConflict failed');
+    }
   }
 
   private serverTime(ms: number): void {

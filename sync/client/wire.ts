@@ -8,51 +8,128 @@ export const PROTOCOL_HEADER = 'x-esik-protocol';
 export const MAX_BATCH_EVENTS = 500;
 export const MAX_BATCH_BYTES = 1024 * 1024;
 export const MAX_ROSTER_PAGE = 2000;
+/** How far one push may declare seqs skipped (docs/protocol.md, "Seq rule"). */
+export const MAX_SKIP_PER_PUSH = 50_000;
+
+/**
+ * Every id on the wire (person, credential, template, schedule, device, boot): a safe alphabet, so
+ * no NUL, no right-to-left override, no path or SQL punctuation ever reaches a store or a screen.
+ */
+export const SAFE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+export const wireId = z.string().regex(SAFE_ID, 'must be 1-64 characters of A-Z a-z 0-9 . _ : -');
+
+/** Wall times outside these bounds are refused: 9e15 would make every later read of the event throw. */
+export const MAX_WALL_MS = Date.UTC(2100, 0, 1);
+/** A trusted wall time before this is a clock that was never set. */
+export const MIN_TRUSTED_WALL_MS = Date.UTC(2020, 0, 1);
+/** A trusted wall time may run ahead of the hub's clock by at most this much. */
+export const MAX_TRUSTED_LEAD_MS = 86_400_000;
+/** Monotonic milliseconds since boot: twenty years of uptime is more than any device will see. */
+export const MAX_MONO_MS = 20 * 366 * 86_400_000;
+/** Nesting depth of any JSON value inside an event (its `data` and extra fields) and its size. */
+export const MAX_EVENT_DEPTH = 8;
+export const MAX_EVENT_BYTES = 64 * 1024;
 
 const shortText = z.string().min(1).max(128);
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const isoDateTimeOrNull = z.string().max(40).nullable();
+const wallMs = z.number().int().min(0).max(MAX_WALL_MS);
+const monoMs = z.number().min(0).max(MAX_MONO_MS);
+
+/**
+ * Nesting depth of a JSON value (a scalar is 0, `{}` is 1), counted without recursion so a value
+ * nested a million levels deep cannot overflow the stack; stops counting once `limit` is passed.
+ */
+export function jsonDepth(value: unknown, limit = Number.MAX_SAFE_INTEGER): number {
+  let deepest = 0;
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop() as { value: unknown; depth: number };
+    if (typeof item.value !== 'object' || item.value === null) continue;
+    const depth = item.depth + 1;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(item.value)) stack.push({ value: child, depth });
+  }
+  return deepest;
+}
+
+/** A JSON value (settings, command arguments, acknowledgements) nested at most MAX_EVENT_DEPTH deep. */
+const boundedJson = z.unknown().refine((value) => jsonDepth(value, MAX_EVENT_DEPTH) <= MAX_EVENT_DEPTH, `nested deeper than ${MAX_EVENT_DEPTH} levels`);
+const boundedRecord = z.record(z.string(), z.unknown()).refine((value) => jsonDepth(value, MAX_EVENT_DEPTH) <= MAX_EVENT_DEPTH, `nested deeper than ${MAX_EVENT_DEPTH} levels`);
 
 /** One event as the device sends it. Unknown extra fields are kept (loose) and stored as-is. */
-export const wireEventSchema = z.looseObject({
-  id: z.uuid(),
-  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  type: z.string().regex(/^[a-z]+(\.[a-z_]+)*$/).max(64),
-  at: z.iso.datetime({ offset: true }),
-  timeTrusted: z.boolean(),
-  wallMs: z.number().int(),
-  monoMs: z.number().min(0),
-  bootId: shortText,
-  door: shortText.nullable(),
-  direction: z.enum(['in', 'out']).nullable(),
-  personId: shortText.nullable(),
-  credential: z
-    .looseObject({ kind: z.enum(['card', 'qr', 'face', 'palm']), ref: z.string().max(128).optional(), score: z.number().optional() })
-    .nullable(),
-  reason: z.string().max(128).nullable(),
-  data: z.record(z.string(), z.unknown()).optional(),
-});
+export const wireEventSchema = z
+  .looseObject({
+    id: z.uuid(),
+    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    deviceId: wireId.optional(),
+    type: z.string().regex(/^[a-z]+(\.[a-z_]+)*$/).max(64),
+    at: z.iso.datetime({ offset: true }).refine((at) => Date.parse(at) >= 0 && Date.parse(at) <= MAX_WALL_MS, 'outside 1970..2100'),
+    timeTrusted: z.boolean(),
+    wallMs,
+    monoMs,
+    bootId: wireId,
+    door: shortText.nullable(),
+    direction: z.enum(['in', 'out']).nullable(),
+    personId: wireId.nullable(),
+    credential: z
+      .looseObject({ kind: z.enum(['card', 'qr', 'face', 'palm']), ref: z.string().max(128).optional(), score: z.number().optional() })
+      .nullable(),
+    reason: z.string().max(128).nullable(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((event, ctx) => {
+    // Depth first (iteratively): only a value known to be shallow may be stringified for its size.
+    for (const [key, value] of Object.entries(event)) {
+      if (jsonDepth(value, MAX_EVENT_DEPTH) > MAX_EVENT_DEPTH) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `nested deeper than ${MAX_EVENT_DEPTH} levels` });
+        return;
+      }
+    }
+    if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) ctx.addIssue({ code: 'custom', path: [], message: `event larger than ${MAX_EVENT_BYTES} bytes` });
+    if (event.timeTrusted && event.wallMs < MIN_TRUSTED_WALL_MS) ctx.addIssue({ code: 'custom', path: ['wallMs'], message: 'a trusted time before 2020' });
+  });
 export type WireEvent = z.infer<typeof wireEventSchema>;
 
 /** A trusted pairing of this boot's monotonic clock with true time, for re-anchoring untrusted events. */
-export const clockAnchorSchema = z.object({ bootId: shortText, monoMs: z.number().min(0), wallMs: z.number().int() });
+export const clockAnchorSchema = z.object({ bootId: wireId, monoMs, wallMs: wallMs.min(MIN_TRUSTED_WALL_MS) });
 export type ClockAnchor = z.infer<typeof clockAnchorSchema>;
 
-/** The envelope is checked strictly; events inside are checked one by one by the hub (see rejected). */
-export const pushRequestEnvelopeSchema = z.object({
-  events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
-  anchor: clockAnchorSchema.optional(),
-});
+/**
+ * Seqs the device will never send (quarantined on the device, pruned, or lost with a damaged
+ * database), declared so the hub's next expected seq can move past them (the seq rule).
+ */
+export const seqSkipSchema = z
+  .object({ from: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), to: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), reason: z.string().max(256) })
+  .refine((skip) => skip.to >= skip.from && skip.to - skip.from < MAX_SKIP_PER_PUSH, `to must be in [from, from + ${MAX_SKIP_PER_PUSH})`);
+export type SeqSkip = z.infer<typeof seqSkipSchema>;
 
+/** The envelope is checked strictly; events inside are checked one by one by the hub (see rejected). */
+export const pushRequestEnvelopeSchema = z
+  .object({
+    events: z.array(z.unknown()).max(MAX_BATCH_EVENTS),
+    /** Checked alone with clockAnchorSchema: an unusable anchor is ignored, never the batch refused. */
+    anchor: z.unknown().optional(),
+    skip: seqSkipSchema.optional(),
+  })
+  .strict()
+  .refine((envelope) => envelope.events.length > 0 || envelope.skip !== undefined, { path: ['events'], message: 'at least one event (or a skip)' });
+
+const idWithError = z.object({ id: z.string(), error: z.string() });
 export const pushResponseSchema = z.object({
   accepted: z.array(z.string()),
   duplicates: z.array(z.string()),
-  rejected: z.array(z.object({ id: z.string(), error: z.string() })),
+  rejected: z.array(idWithError),
+  /** Not stored because they lie beyond a gap in seq: the device keeps them pending and sends them again. */
+  deferred: z.array(idWithError).optional(),
+  /** The seq the hub expects next from this device (after this push). */
+  expectedSeq: z.number().int().min(1).optional(),
 });
 export type PushResponse = z.infer<typeof pushResponseSchema>;
 
 export const personSchema = z.object({
-  id: shortText,
+  id: wireId,
   name: z.string().min(1).max(256),
   shortName: z.string().max(128).nullable(),
   group: z.string().max(64).nullable(),
@@ -65,8 +142,8 @@ export const personSchema = z.object({
 });
 
 export const credentialSchema = z.object({
-  id: shortText,
-  personId: shortText,
+  id: wireId,
+  personId: wireId,
   kind: z.enum(['card', 'qr']),
   value: z.string().min(1).max(512),
   validFrom: isoDateTimeOrNull,
@@ -76,15 +153,15 @@ export const credentialSchema = z.object({
 
 /** Templates travel as base64 of little-endian float32; 4096 floats is far above any model we use. */
 export const wireTemplateSchema = z.object({
-  id: shortText,
-  personId: shortText,
+  id: wireId,
+  personId: wireId,
   modality: z.enum(['face', 'palm']),
   algo: z.string().min(1).max(128),
   data: z.base64().max(22_000),
 });
 
 export const scheduleSchema = z.object({
-  id: shortText,
+  id: wireId,
   groups: z.array(z.string().max(64)).max(256),
   roles: z.array(z.enum(['student', 'staff', 'visitor', 'guardian'])),
   weekly: z
@@ -94,13 +171,13 @@ export const scheduleSchema = z.object({
 });
 
 export const holidaySchema = z.object({ date: isoDate, name: z.string().max(256) });
-export const settingSchema = z.object({ key: z.string().min(1).max(128), value: z.unknown() });
+export const settingSchema = z.object({ key: wireId, value: boundedJson });
 
 export const rosterTypes = ['person', 'credential', 'template', 'schedule', 'holiday', 'setting'] as const;
 export type RosterEntityType = (typeof rosterTypes)[number];
 
 export const wireRosterChangeSchema = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('delete'), type: z.enum(rosterTypes), id: shortText }),
+  z.object({ op: z.literal('delete'), type: z.enum(rosterTypes), id: wireId }),
   z.object({
     op: z.literal('upsert'),
     type: z.enum(rosterTypes),
@@ -150,15 +227,15 @@ export const commandKinds = ['door.open', 'roster.resync', 'config.set'] as cons
 export const commandSchema = z.object({
   id: z.uuid(),
   kind: z.enum(commandKinds),
-  args: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-  expiresAt: z.string().nullable(),
+  args: boundedRecord,
+  createdAt: z.iso.datetime({ offset: true }),
+  expiresAt: z.iso.datetime({ offset: true }).nullable(),
 });
 export type HubCommand = z.infer<typeof commandSchema>;
 
 export const commandAckSchema = z.object({
   ok: z.boolean(),
-  result: z.unknown().optional(),
+  result: boundedJson.optional(),
   error: z.string().max(1000).optional(),
 });
 export type CommandAck = z.infer<typeof commandAckSchema>;

@@ -6,6 +6,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import {
   commandKinds,
+  commandSchema,
   credentialSchema,
   holidaySchema,
   parseWireRosterChange,
@@ -13,17 +14,19 @@ import {
   scheduleSchema,
   settingSchema,
   wireTemplateSchema,
+  wireId,
   type RosterEntityType,
   type WireRosterChange,
 } from '../client/wire.js';
-import { VerifiedTokenCache, bearerToken, generateToken, hashToken, secretsEqual } from './auth.js';
+import { bearerToken, generateToken } from './auth.js';
 import { formatCursor } from './device-routes.js';
 import { HubError } from './errors.js';
+import type { HubAuth } from './hub-auth.js';
 import type { HubStorage } from './storage.js';
 
 export interface AdminRouteOptions {
   storage: HubStorage;
-  tokens: VerifiedTokenCache;
+  auth: HubAuth;
   adminToken: string;
   readerToken: string | null;
   now: () => number;
@@ -57,11 +60,14 @@ const entityRoutes: Record<string, { type: RosterEntityType; schema: z.ZodType; 
   settings: { type: 'setting', schema: settingSchema, idField: 'key' },
 };
 
-const entityParams = z.object({ kind: z.enum(Object.keys(entityRoutes) as [string, ...string[]]), id: z.string().min(1).max(128) });
+const entityParams = z.object({ kind: z.enum(Object.keys(entityRoutes) as [string, ...string[]]), id: wireId });
 
-function requireToken(request: FastifyRequest, accepted: Array<string | null>): void {
-  const token = bearerToken(request.headers.authorization);
-  if (!token || !accepted.some((secret) => secret !== null && secretsEqual(token, secret))) throw new HubError(401, 'unauthorized', 'admin token required');
+/** onRequest hooks: the admin (or reader) token is checked before the body is read. */
+function tokenGuard(auth: HubAuth, accepted: Array<string | null>): (request: FastifyRequest) => Promise<void> {
+  return (request) => {
+    auth.secret(bearerToken(request.headers.authorization), accepted, request.ip);
+    return Promise.resolve();
+  };
 }
 
 /** Templates only for people who exist on the hub and consented to biometric processing. */
@@ -89,10 +95,9 @@ async function setPersonStatus(storage: HubStorage, id: string, status: 'active'
 
 function registerRosterRoutes(app: FastifyInstance, options: AdminRouteOptions): void {
   const { storage } = options;
-  const guard = (request: FastifyRequest): void => requireToken(request, [options.adminToken]);
+  const onRequest = tokenGuard(options.auth, [options.adminToken]);
 
-  app.put('/v1/admin/:kind/:id', async (request) => {
-    guard(request);
+  app.put('/v1/admin/:kind/:id', { onRequest }, async (request) => {
     const { kind, id } = entityParams.parse(request.params);
     const route = entityRoutes[kind];
     if (!route) throw new HubError(404, 'not_found', `unknown entity kind ${kind}`);
@@ -103,77 +108,67 @@ function registerRosterRoutes(app: FastifyInstance, options: AdminRouteOptions):
     return { cursor: formatCursor(await storage.applyRoster([change])) };
   });
 
-  app.delete('/v1/admin/:kind/:id', async (request) => {
-    guard(request);
+  app.delete('/v1/admin/:kind/:id', { onRequest }, async (request) => {
     const { kind, id } = entityParams.parse(request.params);
     const route = entityRoutes[kind];
     if (!route) throw new HubError(404, 'not_found', `unknown entity kind ${kind}`);
     return { cursor: formatCursor(await storage.applyRoster([{ op: 'delete', type: route.type, id }])) };
   });
 
-  app.post('/v1/admin/people/:id/block', async (request) => {
-    guard(request);
-    const { id } = z.object({ id: z.string().min(1).max(128) }).parse(request.params);
+  app.post('/v1/admin/people/:id/block', { onRequest }, async (request) => {
+    const { id } = z.object({ id: wireId }).parse(request.params);
     return { cursor: formatCursor(await setPersonStatus(storage, id, 'blocked')) };
   });
 
-  app.post('/v1/admin/people/:id/unblock', async (request) => {
-    guard(request);
-    const { id } = z.object({ id: z.string().min(1).max(128) }).parse(request.params);
+  app.post('/v1/admin/people/:id/unblock', { onRequest }, async (request) => {
+    const { id } = z.object({ id: wireId }).parse(request.params);
     return { cursor: formatCursor(await setPersonStatus(storage, id, 'active')) };
   });
 
-  app.post('/v1/admin/roster/batch', { bodyLimit: 64 * 1024 * 1024 }, async (request) => {
-    guard(request);
+  app.post('/v1/admin/roster/batch', { bodyLimit: 64 * 1024 * 1024, onRequest }, async (request) => {
     const { changes: raw } = z.object({ changes: z.array(z.unknown()).min(1).max(MAX_ADMIN_BATCH) }).parse(request.body);
     const changes = raw.map((item) => parseWireRosterChange(item));
     await checkConsent(storage, changes);
     return { cursor: formatCursor(await storage.applyRoster(changes)), applied: changes.length };
   });
 
-  app.post('/v1/admin/roster/compact', async (request) => {
-    guard(request);
+  app.post('/v1/admin/roster/compact', { onRequest }, async () => {
     return { horizon: formatCursor(await storage.compactRoster()) };
   });
 
-  app.get('/v1/admin/groups', async (request) => {
-    guard(request);
+  app.get('/v1/admin/groups', { onRequest }, async () => {
     return { groups: await storage.listGroups() };
   });
 }
 
 function registerDeviceAdminRoutes(app: FastifyInstance, options: AdminRouteOptions): void {
-  const { storage, tokens, now } = options;
-  const guard = (request: FastifyRequest): void => requireToken(request, [options.adminToken]);
-  const idParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/) });
+  const { storage, auth, now } = options;
+  const onRequest = tokenGuard(auth, [options.adminToken]);
+  const idParams = z.object({ id: wireId });
 
-  app.post('/v1/admin/devices', async (request, reply) => {
-    guard(request);
+  app.post('/v1/admin/devices', { onRequest }, async (request, reply) => {
     const body = z.object({ id: idParams.shape.id, name: z.string().max(256).nullable().default(null) }).parse(request.body);
     const token = generateToken();
-    if (!(await storage.addDevice(body.id, body.name, await hashToken(token)))) throw new HubError(409, 'conflict', `device ${body.id} exists; rotate its token instead`);
+    if (!(await storage.addDevice(body.id, body.name, await auth.hashToken(token)))) throw new HubError(409, 'conflict', `device ${body.id} exists; rotate its token instead`);
     return reply.code(201).send({ id: body.id, token });
   });
 
-  app.post('/v1/admin/devices/:id/token', async (request) => {
-    guard(request);
+  app.post('/v1/admin/devices/:id/token', { onRequest }, async (request) => {
     const { id } = idParams.parse(request.params);
     const token = generateToken();
-    if (!(await storage.setDeviceToken(id, await hashToken(token)))) throw new HubError(404, 'not_found', `no device ${id}`);
-    tokens.forget(id);
+    if (!(await storage.setDeviceToken(id, await auth.hashToken(token)))) throw new HubError(404, 'not_found', `no device ${id}`);
+    auth.forget(id);
     return { id, token };
   });
 
-  app.get('/v1/admin/devices', async (request) => {
-    guard(request);
+  app.get('/v1/admin/devices', { onRequest }, async () => {
     return { devices: await storage.listDevices() };
   });
 
-  app.post('/v1/admin/devices/:id/commands', async (request, reply) => {
-    guard(request);
+  app.post('/v1/admin/devices/:id/commands', { onRequest }, async (request, reply) => {
     const { id } = idParams.parse(request.params);
     const body = z
-      .object({ kind: z.enum(commandKinds), args: z.record(z.string(), z.unknown()).default({}), ttlS: z.number().int().min(1).max(7 * 86400).nullable().default(null) })
+      .object({ kind: z.enum(commandKinds), args: commandSchema.shape.args.default({}), ttlS: z.number().int().min(1).max(7 * 86400).nullable().default(null) })
       .parse(request.body);
     if (!(await storage.device(id))) throw new HubError(404, 'not_found', `no device ${id}`);
     // A remote door opening is only meaningful now: it expires after a minute unless told otherwise.
@@ -184,8 +179,7 @@ function registerDeviceAdminRoutes(app: FastifyInstance, options: AdminRouteOpti
     return reply.code(201).send(command);
   });
 
-  app.get('/v1/admin/devices/:id/commands/:commandId', async (request) => {
-    guard(request);
+  app.get('/v1/admin/devices/:id/commands/:commandId', { onRequest }, async (request) => {
     const { id, commandId } = z.object({ id: idParams.shape.id, commandId: z.uuid() }).parse(request.params);
     const command = await storage.command(id, commandId);
     if (!command) throw new HubError(404, 'not_found', 'no such command');
@@ -196,12 +190,21 @@ function registerDeviceAdminRoutes(app: FastifyInstance, options: AdminRouteOpti
 export function registerAdminRoutes(app: FastifyInstance, options: AdminRouteOptions): void {
   registerRosterRoutes(app, options);
   registerDeviceAdminRoutes(app, options);
-  app.get('/v1/events', async (request) => {
-    requireToken(request, [options.adminToken, options.readerToken]);
+  const readers = { onRequest: tokenGuard(options.auth, [options.adminToken, options.readerToken]) };
+  app.get('/v1/events', readers, async (request) => {
     const query = z
-      .object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(5000).default(500), deviceId: z.string().max(128).optional() })
+      .object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(5000).default(500), deviceId: wireId.optional() })
       .parse(request.query);
-    const events = await options.storage.readEvents(query.after, query.limit, query.deviceId);
-    return { events, next: events.at(-1)?.hubSeq ?? query.after, more: events.length === query.limit };
+    const page = await options.storage.readEvents(query.after, query.limit, query.deviceId);
+    // A row that cannot be handed out is reported and passed over, never a 500 that stops the consumer.
+    if (page.skipped.length > 0) request.log.warn({ skipped: page.skipped.slice(0, 5), count: page.skipped.length }, 'event read passed over unreadable rows');
+    return { events: page.events, skipped: page.skipped, next: page.lastHubSeq ?? query.after, more: page.more };
+  });
+  app.get('/v1/admin/alarms', { onRequest: tokenGuard(options.auth, [options.adminToken]) }, async (request) => {
+    const query = z
+      .object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100), deviceId: wireId.optional() })
+      .parse(request.query);
+    const alarms = await options.storage.seqAlarms(query.after, query.limit, query.deviceId);
+    return { alarms, next: alarms.at(-1)?.id ?? query.after };
   });
 }

@@ -1,33 +1,44 @@
 // Device credentials: a random bearer token per device, stored only as an scrypt hash. Verifying
 // scrypt costs tens of milliseconds by design, so a verified token is remembered (as a SHA-256
-// digest, never the token) for a few minutes; rotating a device's token forgets it at once.
+// digest, never the token) while the device keeps using it; rotating a device's token forgets it at once.
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import type { ScryptParams } from './scrypt-worker.js';
 
 const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 
-function scryptAsync(secret: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(secret, salt, KEY_LENGTH, { ...params, maxmem: 64 * 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key)));
+/** Where scrypt runs: the hub passes its worker thread (scrypt-worker.ts); tools may use libuv's pool. */
+export type KeyDeriver = (secret: string, salt: Buffer, keyLength: number, params: ScryptParams) => Promise<Buffer>;
+
+export const deriveOnLibuvPool: KeyDeriver = (secret, salt, keyLength, params) =>
+  new Promise((resolve, reject) => {
+    scrypt(secret, salt, keyLength, { ...params, maxmem: 64 * 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key)));
   });
-}
 
 export function generateToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export async function hashToken(token: string): Promise<string> {
+export async function hashToken(token: string, derive: KeyDeriver = deriveOnLibuvPool): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(token, salt, SCRYPT);
+  const key = await derive(token, salt, KEY_LENGTH, SCRYPT);
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
-export async function verifyToken(token: string, stored: string): Promise<boolean> {
+/** Parameters a stored hash may carry: anything else is refused unverified (a hostile row cannot ask for N=2^30). */
+function storedParams(n: string, r: string, p: string): ScryptParams | null {
+  const params = { N: Number(n), r: Number(r), p: Number(p) };
+  return params.N === SCRYPT.N && params.r === SCRYPT.r && params.p === SCRYPT.p ? params : null;
+}
+
+export async function verifyToken(token: string, stored: string, derive: KeyDeriver = deriveOnLibuvPool): Promise<boolean> {
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
+  const params = storedParams(n, r, p);
+  if (!params) return false;
   const expected = Buffer.from(hash, 'base64');
-  const actual = await scryptAsync(token, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) });
+  const actual = await derive(token, Buffer.from(salt, 'base64'), KEY_LENGTH, params);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
@@ -49,10 +60,13 @@ export class VerifiedTokenCache {
 
   constructor(private readonly ttlMs = 5 * 60_000, private readonly now: () => number = Date.now) {}
 
+  /** A hit extends the entry: a device syncing every few seconds never pays for scrypt again. */
   has(deviceId: string, token: string): boolean {
     const entry = this.entries.get(deviceId);
     if (!entry || entry.until < this.now()) return false;
-    return timingSafeEqual(entry.digest, createHash('sha256').update(token).digest());
+    if (!timingSafeEqual(entry.digest, createHash('sha256').update(token).digest())) return false;
+    entry.until = this.now() + this.ttlMs;
+    return true;
   }
 
   remember(deviceId: string, token: string): void {

@@ -2,6 +2,7 @@
 // sqlite3 runs statements of one connection in order, but two interleaved async transactions
 // would otherwise nest BEGINs, so every write path takes the queue.
 import sqlite3 from 'sqlite3';
+import { makeDatabaseFilePrivate } from '../store/private-files.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 
@@ -11,6 +12,7 @@ export class HubDb {
   private constructor(private readonly db: sqlite3.Database) {}
 
   static async open(file: string): Promise<HubDb> {
+    await makeDatabaseFilePrivate(file); // 0600 for it and its -wal/-shm, whatever the umask
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
       const handle = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(handle)));
     });

@@ -5,24 +5,35 @@ import { z } from 'zod';
 import {
   MAX_BATCH_BYTES,
   MAX_ROSTER_PAGE,
+  MAX_TRUSTED_LEAD_MS,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
+  clockAnchorSchema,
   commandAckSchema,
   pushRequestEnvelopeSchema,
   wireEventSchema,
-  type WireEvent,
+  wireId,
+  type ClockAnchor,
 } from '../client/wire.js';
-import { VerifiedTokenCache, bearerToken, verifyToken } from './auth.js';
+import { bearerToken } from './auth.js';
 import { HubError, describeZod } from './errors.js';
-import type { HubStorage, IngestRejection } from './storage.js';
+import type { HubAuth } from './hub-auth.js';
+import type { HubStorage, IngestItem } from './storage.js';
 
 export interface DeviceRouteOptions {
   storage: HubStorage;
-  tokens: VerifiedTokenCache;
+  auth: HubAuth;
   now: () => number;
 }
 
-const deviceParams = z.object({ deviceId: z.string().min(1).max(128) });
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The device the bearer token was verified for (device routes, set in onRequest). */
+    deviceId: string;
+  }
+}
+
+const deviceParams = z.object({ deviceId: wireId });
 const rosterQuery = z.object({
   since: z.string().regex(/^[cr]:\d{1,15}$/, 'cursor must look like c:123').optional(),
   limit: z.coerce.number().int().min(1).max(MAX_ROSTER_PAGE).default(500),
@@ -32,55 +43,70 @@ export function formatCursor(cursor: number): string {
   return `c:${cursor}`;
 }
 
-async function authenticateDevice(request: FastifyRequest, options: DeviceRouteOptions): Promise<string> {
+/** onRequest: protocol version, device id and token, before the body is read. */
+async function authenticateDevice(request: FastifyRequest, auth: HubAuth): Promise<void> {
   const protocol = request.headers[PROTOCOL_HEADER];
-  if (protocol !== undefined && protocol !== PROTOCOL_VERSION) throw new HubError(400, 'unsupported_protocol', `protocol ${String(protocol)} is not supported; this hub speaks ${PROTOCOL_VERSION}`);
-  const { deviceId } = deviceParams.parse(request.params);
-  const token = bearerToken(request.headers.authorization);
-  if (!token) throw new HubError(401, 'unauthorized', 'missing or malformed bearer token');
-  if (options.tokens.has(deviceId, token)) return deviceId;
-  const device = await options.storage.device(deviceId);
-  // Unknown device and wrong token answer the same, so the registry cannot be probed.
-  if (!device || !(await verifyToken(token, device.tokenHash))) throw new HubError(401, 'unauthorized', 'unknown device or wrong token');
-  if (device.disabled) throw new HubError(403, 'forbidden', 'device is disabled');
-  options.tokens.remember(deviceId, token);
-  return deviceId;
+  if (protocol !== undefined && protocol !== PROTOCOL_VERSION) {
+    throw new HubError(400, 'unsupported_protocol', `protocol ${String(protocol)} is not supported; this hub speaks ${PROTOCOL_VERSION}`, { connection: 'close' });
+  }
+  const params = deviceParams.safeParse(request.params);
+  // An id outside the safe alphabet cannot be registered: answer as for any unknown device.
+  const deviceId = params.success ? params.data.deviceId : '(invalid)';
+  await auth.device(deviceId, bearerToken(request.headers.authorization), request.ip);
+  request.deviceId = deviceId;
 }
 
-/** Splits a batch into valid events and rejections, so one bad event never sinks the others. */
-function validateEvents(deviceId: string, raw: unknown[]): { valid: WireEvent[]; rejected: IngestRejection[] } {
-  const valid: WireEvent[] = [];
-  const rejected: IngestRejection[] = [];
+function readableSeq(item: unknown): number | null {
+  const seq = typeof item === 'object' && item !== null && 'seq' in item ? item.seq : null;
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1 ? seq : null;
+}
+
+/** Checks each event alone, so one bad event never sinks the others; the hub's clock bounds trusted times. */
+function validateEvents(deviceId: string, raw: unknown[], nowMs: number): IngestItem[] {
   const seen = new Set<string>();
-  raw.forEach((item, index) => {
+  return raw.map((item, index): IngestItem => {
     const parsed = wireEventSchema.safeParse(item);
-    const rawId = typeof item === 'object' && item !== null && 'id' in item && typeof item.id === 'string' ? item.id : `#${index}`;
-    if (!parsed.success) {
-      rejected.push({ id: rawId, error: `schema: ${describeZod(parsed.error)}` });
-    } else if (typeof parsed.data.deviceId === 'string' && parsed.data.deviceId !== deviceId) {
-      rejected.push({ id: rawId, error: 'schema: deviceId does not match the authenticated device' });
-    } else if (seen.has(parsed.data.id)) {
-      rejected.push({ id: rawId, error: 'schema: id repeated within the batch' });
-    } else {
-      seen.add(parsed.data.id);
-      valid.push(parsed.data);
-    }
+    const rawId = typeof item === 'object' && item !== null && 'id' in item && typeof item.id === 'string' ? item.id.slice(0, 64) : `#${index}`;
+    const reject = (error: string): IngestItem => ({ rejected: { id: rawId, seq: readableSeq(item), error } });
+    if (!parsed.success) return reject(`schema: ${describeZod(parsed.error)}`);
+    const event = parsed.data;
+    if (event.deviceId !== undefined && event.deviceId !== deviceId) return reject('schema: deviceId does not match the authenticated device');
+    if (event.timeTrusted && event.wallMs > nowMs + MAX_TRUSTED_LEAD_MS) return reject('schema: wallMs: a trusted time more than a day ahead of the hub');
+    if (seen.has(event.id)) return reject('schema: id repeated within the batch');
+    seen.add(event.id);
+    return { event };
   });
-  return { valid, rejected };
+}
+
+function usableAnchor(raw: unknown, nowMs: number, request: FastifyRequest): ClockAnchor | null {
+  if (raw === undefined) return null;
+  const anchor = clockAnchorSchema.safeParse(raw);
+  if (anchor.success && anchor.data.wallMs <= nowMs + MAX_TRUSTED_LEAD_MS) return anchor.data;
+  request.log.warn({ deviceId: request.deviceId }, 'push carried an unusable clock anchor: ignored');
+  return null;
 }
 
 export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRouteOptions): void {
   const { storage, now } = options;
+  app.decorateRequest('deviceId', '');
+  const onRequest = (request: FastifyRequest): Promise<void> => authenticateDevice(request, options.auth);
 
-  app.post('/v1/devices/:deviceId/events', { bodyLimit: MAX_BATCH_BYTES }, async (request) => {
-    const deviceId = await authenticateDevice(request, options);
+  // Depth is bounded per event (wire.ts), so one deep event is refused alone; the body scan only
+  // stops what no push could be (JSON.parse itself does not recurse).
+  app.post('/v1/devices/:deviceId/events', { bodyLimit: MAX_BATCH_BYTES, onRequest, config: { maxBodyDepth: MAX_BATCH_BYTES } }, async (request) => {
+    const deviceId = request.deviceId;
     const envelope = pushRequestEnvelopeSchema.parse(request.body);
-    const { valid, rejected } = validateEvents(deviceId, envelope.events);
-    return storage.ingest(deviceId, valid, rejected, envelope.anchor ?? null, now());
+    const nowMs = now();
+    const items = validateEvents(deviceId, envelope.events, nowMs);
+    const response = await storage.ingest(deviceId, items, usableAnchor(envelope.anchor, nowMs, request), envelope.skip ?? null, nowMs);
+    const conflicts = response.rejected.filter((r) => r.error.startsWith('conflict:'));
+    if (conflicts.length > 0) request.log.warn({ deviceId, conflicts: conflicts.slice(0, 5) }, 'seq or id conflict: another event already holds it (see GET /v1/admin/alarms)');
+    if (envelope.skip) request.log.warn({ deviceId, skip: envelope.skip }, 'device declared seqs it will never send');
+    return response;
   });
 
-  app.get('/v1/devices/:deviceId/roster', async (request, reply) => {
-    const deviceId = await authenticateDevice(request, options);
+  app.get('/v1/devices/:deviceId/roster', { onRequest }, async (request, reply) => {
+    const deviceId = request.deviceId;
     const query = rosterQuery.parse(request.query);
     const since = query.since === undefined ? null : Number(query.since.slice(2));
     // "r:N" continues a pull from the start; its last page hands out an ordinary "c:N".
@@ -92,16 +118,14 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRouteO
     return { changes: page.changes, cursor, more: page.more, commands };
   });
 
-  app.get('/v1/devices/:deviceId/commands', async (request) => {
-    const deviceId = await authenticateDevice(request, options);
-    return { commands: await storage.pendingCommands(deviceId, now()) };
+  app.get('/v1/devices/:deviceId/commands', { onRequest }, async (request) => {
+    return { commands: await storage.pendingCommands(request.deviceId, now()) };
   });
 
-  app.post('/v1/devices/:deviceId/commands/:commandId/ack', async (request) => {
-    const deviceId = await authenticateDevice(request, options);
+  app.post('/v1/devices/:deviceId/commands/:commandId/ack', { onRequest }, async (request) => {
     const { commandId } = z.object({ commandId: z.uuid() }).parse(request.params);
     const ack = commandAckSchema.parse(request.body);
-    if (!(await storage.ackCommand(deviceId, commandId, ack, now()))) throw new HubError(404, 'not_found', 'no such command for this device');
+    if (!(await storage.ackCommand(request.deviceId, commandId, ack, now()))) throw new HubError(404, 'not_found', 'no such command for this device');
     return {};
   });
 }

@@ -2,9 +2,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAdminRoutes } from './admin-routes.js';
-import { VerifiedTokenCache } from './auth.js';
 import { registerDeviceRoutes } from './device-routes.js';
-import { hubErrorHandler } from './errors.js';
+import { HubError, hubErrorHandler } from './errors.js';
+import { HubAuth, ScryptTokenVerifier, type AuthLimits, type TokenVerifier } from './hub-auth.js';
+import { registerJsonBodyParser } from './json-body.js';
 import type { HubStorage } from './storage.js';
 
 export interface HubOptions {
@@ -15,6 +16,9 @@ export interface HubOptions {
   readerToken?: string | null;
   tls?: { cert: string | Buffer; key: string | Buffer };
   now?: () => number;
+  /** Default: scrypt on a dedicated worker thread. */
+  tokenVerifier?: TokenVerifier;
+  authLimits?: Partial<AuthLimits>;
 }
 
 export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
@@ -26,13 +30,20 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   }) as unknown as FastifyInstance;
   app.setErrorHandler(hubErrorHandler);
+  registerJsonBodyParser(app);
+  // An unknown route is refused before its body is read, like an unauthenticated one.
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(request.is404 ? new HubError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`, { connection: 'close' }) : undefined);
+  });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
   });
-  const tokens = new VerifiedTokenCache();
   const now = options.now ?? Date.now;
-  registerDeviceRoutes(app, { storage: options.storage, tokens, now });
-  registerAdminRoutes(app, { storage: options.storage, tokens, adminToken: options.adminToken, readerToken: options.readerToken ?? null, now });
+  const auth = new HubAuth({ storage: options.storage, verifier: options.tokenVerifier ?? new ScryptTokenVerifier(), now, limits: options.authLimits });
+  await auth.start();
+  app.addHook('onClose', () => auth.stop());
+  registerDeviceRoutes(app, { storage: options.storage, auth, now });
+  registerAdminRoutes(app, { storage: options.storage, auth, adminToken: options.adminToken, readerToken: options.readerToken ?? null, now });
   app.get('/v1/health', () => ({ ok: true }));
   await app.ready();
   return app;

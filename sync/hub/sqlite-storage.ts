@@ -1,10 +1,11 @@
 // HubStorage on SQLite. The roster table is both the current state and the change log: an upsert
 // deletes the entity's previous row and inserts a new one, so its AUTOINCREMENT cursor only grows and
 // a pull from any cursor returns each entity at most once, in its latest form.
-import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, WireEvent, WireRosterChange } from '../client/wire.js';
+import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, SeqSkip, WireRosterChange } from '../client/wire.js';
 import { rosterEntityId } from '../client/wire.js';
-import { HubDb, type SqlValue } from './db.js';
-import type { CommandRecord, DeviceRecord, HubEvent, HubStorage, IngestRejection, RosterPageResult } from './storage.js';
+import { HubDb } from './db.js';
+import { EVENT_SCHEMA, SqliteEventLog } from './sqlite-events.js';
+import type { CommandRecord, DeviceRecord, EventReadResult, HubStorage, IngestItem, RosterPageResult, SeqAlarm } from './storage.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS devices (
@@ -36,20 +37,8 @@ CREATE TABLE IF NOT EXISTS commands (
   id TEXT PRIMARY KEY, device_id TEXT NOT NULL, kind TEXT NOT NULL, args TEXT NOT NULL,
   created_at TEXT NOT NULL, expires_at TEXT, expires_ms INTEGER, state TEXT NOT NULL, ack TEXT, acked_ms INTEGER);
 CREATE INDEX IF NOT EXISTS commands_pending ON commands (device_id, state);
-`;
+${EVENT_SCHEMA}`;
 
-/** Rows per multi-row INSERT (10 parameters each) and ids per IN (...) lookup. */
-const INSERT_CHUNK = 50;
-const LOOKUP_CHUNK = 500;
-
-interface EventRow {
-  hub_seq: number;
-  device_id: string;
-  received_ms: number;
-  true_ms: number | null;
-  time_trusted: number;
-  body: string;
-}
 interface RosterDbRow {
   cursor: number;
   type: RosterEntityType;
@@ -85,7 +74,11 @@ function rowToCommand(row: CommandRow): HubCommand {
 }
 
 export class SqliteHubStorage implements HubStorage {
-  private constructor(private readonly db: HubDb) {}
+  private readonly events: SqliteEventLog;
+
+  private constructor(private readonly db: HubDb) {
+    this.events = new SqliteEventLog(db);
+  }
 
   static async open(file: string): Promise<SqliteHubStorage> {
     const storage = new SqliteHubStorage(await HubDb.open(file));
@@ -120,90 +113,16 @@ export class SqliteHubStorage implements HubStorage {
     return rows.map((r) => ({ id: r.id, name: r.name, disabled: r.disabled === 1 }));
   }
 
-  ingest(deviceId: string, events: WireEvent[], rejected: IngestRejection[], anchor: ClockAnchor | null, nowMs: number): Promise<PushResponse> {
-    return this.db.transaction(async () => {
-      const response: PushResponse = { accepted: [], duplicates: [], rejected: [...rejected] };
-      const anchors = await this.recordAnchors(deviceId, events, anchor);
-      const fresh: WireEvent[] = [];
-      // Classify against what is stored with two set lookups, then insert the new ones in a few
-      // multi-row statements: the transaction holds the only writer, so nothing changes between.
-      const known = await this.storedMatches(deviceId, events);
-      for (const event of events) {
-        const byId = known.byId.get(event.id);
-        if (byId) {
-          if (byId.device_id === deviceId && byId.seq === event.seq) response.duplicates.push(event.id);
-          else response.rejected.push({ id: event.id, error: `conflict: id ${event.id} is already stored as another event` });
-        } else if (known.seqs.has(event.seq)) {
-          response.rejected.push({ id: event.id, error: `conflict: seq ${event.seq} already holds another event id for this device` });
-        } else {
-          // A seq repeated within this batch would otherwise break the UNIQUE insert (a 500).
-          known.seqs.add(event.seq);
-          fresh.push(event);
-        }
-      }
-      for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
-        const part = fresh.slice(i, i + INSERT_CHUNK);
-        const params = part.flatMap((event) => this.eventParams(deviceId, event, anchors.get(event.bootId) ?? null, nowMs));
-        await this.db.run(`INSERT INTO events (id, device_id, seq, type, boot_id, mono_ms, time_trusted, true_ms, received_ms, body) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, params);
-        response.accepted.push(...part.map((e) => e.id));
-      }
-      return response;
-    });
+  ingest(deviceId: string, items: readonly IngestItem[], anchor: ClockAnchor | null, skip: SeqSkip | null, nowMs: number): Promise<PushResponse> {
+    return this.events.ingest(deviceId, items, anchor, skip, nowMs);
   }
 
-  private async storedMatches(deviceId: string, events: WireEvent[]): Promise<{ byId: Map<string, { device_id: string; seq: number }>; seqs: Set<number> }> {
-    const byId = new Map<string, { device_id: string; seq: number }>();
-    const seqs = new Set<number>();
-    for (let i = 0; i < events.length; i += LOOKUP_CHUNK) {
-      const part = events.slice(i, i + LOOKUP_CHUNK);
-      const marks = part.map(() => '?').join(', ');
-      const rows = await this.db.all<{ id: string; device_id: string; seq: number }>(`SELECT id, device_id, seq FROM events WHERE id IN (${marks})`, part.map((e) => e.id));
-      for (const row of rows) byId.set(row.id, row);
-      const taken = await this.db.all<{ seq: number }>(`SELECT seq FROM events WHERE device_id = ? AND seq IN (${marks})`, [deviceId, ...part.map((e) => e.seq)]);
-      for (const row of taken) seqs.add(row.seq);
-    }
-    return { byId, seqs };
+  readEvents(afterHubSeq: number, limit: number, deviceId?: string): Promise<EventReadResult> {
+    return this.events.read(afterHubSeq, limit, deviceId);
   }
 
-  private eventParams(deviceId: string, event: WireEvent, anchor: ClockAnchor | null, nowMs: number): SqlValue[] {
-    const trueMs = event.timeTrusted ? event.wallMs : anchor ? Math.round(anchor.wallMs + (event.monoMs - anchor.monoMs)) : null;
-    return [event.id, deviceId, event.seq, event.type, event.bootId, event.monoMs, event.timeTrusted ? 1 : 0, trueMs, nowMs, JSON.stringify(event)];
-  }
-
-  /** Every trusted event and the request's anchor pin their boot's monotonic clock to true time. */
-  private async recordAnchors(deviceId: string, events: WireEvent[], anchor: ClockAnchor | null): Promise<Map<string, ClockAnchor>> {
-    const latest = new Map<string, ClockAnchor>();
-    for (const event of events) {
-      if (event.timeTrusted) latest.set(event.bootId, { bootId: event.bootId, monoMs: event.monoMs, wallMs: event.wallMs });
-    }
-    if (anchor) latest.set(anchor.bootId, anchor);
-    for (const a of latest.values()) {
-      await this.db.run(
-        'INSERT INTO clock_anchors (device_id, boot_id, mono_ms, wall_ms) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, boot_id) DO UPDATE SET mono_ms = excluded.mono_ms, wall_ms = excluded.wall_ms',
-        [deviceId, a.bootId, a.monoMs, a.wallMs],
-      );
-      await this.db.run('UPDATE events SET true_ms = CAST(? + (mono_ms - ?) AS INTEGER) WHERE device_id = ? AND boot_id = ? AND true_ms IS NULL', [a.wallMs, a.monoMs, deviceId, a.bootId]);
-    }
-    const bootsWithout = [...new Set(events.filter((e) => !e.timeTrusted && !latest.has(e.bootId)).map((e) => e.bootId))];
-    for (const bootId of bootsWithout) {
-      const row = await this.db.get<{ mono_ms: number; wall_ms: number }>('SELECT mono_ms, wall_ms FROM clock_anchors WHERE device_id = ? AND boot_id = ?', [deviceId, bootId]);
-      if (row) latest.set(bootId, { bootId, monoMs: row.mono_ms, wallMs: row.wall_ms });
-    }
-    return latest;
-  }
-
-  async readEvents(afterHubSeq: number, limit: number, deviceId?: string): Promise<HubEvent[]> {
-    const rows = deviceId
-      ? await this.db.all<EventRow>('SELECT * FROM events WHERE hub_seq > ? AND device_id = ? ORDER BY hub_seq LIMIT ?', [afterHubSeq, deviceId, limit])
-      : await this.db.all<EventRow>('SELECT * FROM events WHERE hub_seq > ? ORDER BY hub_seq LIMIT ?', [afterHubSeq, limit]);
-    return rows.map((row) => ({
-      hubSeq: row.hub_seq,
-      deviceId: row.device_id,
-      receivedAt: new Date(row.received_ms).toISOString(),
-      trueAt: row.true_ms === null ? null : new Date(row.true_ms).toISOString(),
-      timeSource: row.true_ms === null ? 'unknown' : row.time_trusted === 1 ? 'device' : 'reanchored',
-      event: JSON.parse(row.body) as WireEvent,
-    }));
+  seqAlarms(afterId: number, limit: number, deviceId?: string): Promise<SeqAlarm[]> {
+    return this.events.alarms(afterId, limit, deviceId);
   }
 
   async applyRoster(changes: readonly WireRosterChange[]): Promise<number> {

@@ -1,7 +1,7 @@
 // What the hub needs from a database. The reference hub keeps it in SQLite (sqlite-storage.ts);
 // a district-wide hub implements the same interface on PostgreSQL, with the same uniqueness rules:
 // an event is stored once per id and once per (deviceId, seq), roster cursors only grow.
-import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, WireEvent, WireRosterChange } from '../client/wire.js';
+import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, SeqSkip, WireEvent, WireRosterChange } from '../client/wire.js';
 
 export interface DeviceRecord {
   id: string;
@@ -23,10 +23,34 @@ export interface HubEvent {
   event: WireEvent;
 }
 
-/** A rejected event whose id is known only as far as the payload told us. */
+/** A rejected event whose id (and seq) are known only as far as the payload told us. */
 export interface IngestRejection {
   id: string;
+  /** The event's seq when the payload had a readable one: a refused event still takes its seq. */
+  seq: number | null;
   error: string;
+}
+
+/** One entry of a push, in the order sent: a valid event, or one validation refused. */
+export type IngestItem = { event: WireEvent } | { rejected: IngestRejection };
+
+/** A page of the event read API; rows that cannot be handed out are reported, not thrown. */
+export interface EventReadResult {
+  events: HubEvent[];
+  skipped: Array<{ hubSeq: number; deviceId: string; error: string }>;
+  /** The last row read, good or bad: the consumer's next `after`. */
+  lastHubSeq: number | null;
+  more: boolean;
+}
+
+/** A seq collision or a declared skip, kept for the operator (`GET /v1/admin/alarms`). */
+export interface SeqAlarm {
+  id: number;
+  deviceId: string;
+  kind: 'seq_conflict' | 'id_conflict' | 'seq_skipped';
+  seq: number;
+  detail: Record<string, unknown>;
+  at: string | null;
 }
 
 export interface RosterRow {
@@ -55,9 +79,13 @@ export interface HubStorage {
   device(id: string): Promise<DeviceRecord | null>;
   listDevices(): Promise<Array<Omit<DeviceRecord, 'tokenHash'>>>;
 
-  /** Stores valid events once; `rejected` carries the events that failed validation upstream of storage. */
-  ingest(deviceId: string, events: WireEvent[], rejected: IngestRejection[], anchor: ClockAnchor | null, nowMs: number): Promise<PushResponse>;
-  readEvents(afterHubSeq: number, limit: number, deviceId?: string): Promise<HubEvent[]>;
+  /**
+   * Stores valid events once, under the seq rule (contiguous from the highest stored or skipped seq
+   * + 1; beyond a gap: deferred); `items` also carries the events validation refused, in order.
+   */
+  ingest(deviceId: string, items: readonly IngestItem[], anchor: ClockAnchor | null, skip: SeqSkip | null, nowMs: number): Promise<PushResponse>;
+  readEvents(afterHubSeq: number, limit: number, deviceId?: string): Promise<EventReadResult>;
+  seqAlarms(afterId: number, limit: number, deviceId?: string): Promise<SeqAlarm[]>;
 
   /** Applies admin changes in one transaction; returns the last cursor. A person delete erases its dependants. */
   applyRoster(changes: readonly WireRosterChange[]): Promise<number>;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { Dispatcher } from 'undici';
 import { fetch } from 'undici';
+import { v7 as uuidv7 } from 'uuid';
 import { createFieldCipher, openStore, type EventClock, type EventDraft, type Store } from '../../sync/store/index.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -149,4 +150,55 @@ export function checkExactlyOnce(events: Array<{ deviceId: string; event: { id: 
     lastSeq.set(e.deviceId, e.event.seq);
   }
   return { ids: ids.size, duplicates, outOfOrder };
+}
+
+export const TEST_ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+
+export interface InProcessHub {
+  app: import('fastify').FastifyInstance;
+  storage: import('../../sync/hub/index.js').SqliteHubStorage;
+  url: string;
+  port: number;
+  adminToken: string;
+  dbFile: string;
+  close(): Promise<void>;
+}
+
+/** The hub in this process on a real socket (port 0) over a real SQLite file. */
+export async function startInProcessHub(options: Partial<import('../../sync/hub/index.js').HubOptions> = {}): Promise<InProcessHub> {
+  const { buildHub, SqliteHubStorage } = await import('../../sync/hub/index.js');
+  const tmp = await tempDir('esik-hub-');
+  const dbFile = join(tmp.dir, 'hub.db');
+  const storage = await SqliteHubStorage.open(dbFile);
+  const app = await buildHub({ storage, logger: silentLogger, adminToken: TEST_ADMIN_TOKEN, ...options });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    app, storage, port, dbFile, url: `http://127.0.0.1:${port}`, adminToken: TEST_ADMIN_TOKEN,
+    close: async () => {
+      await app.close();
+      await storage.close();
+      await tmp.cleanup();
+    },
+  };
+}
+
+/** A wire event as a kiosk would push it; seq and overrides vary per test. */
+export function wireEvent(seq: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: uuidv7(), seq, type: 'access.granted', at: new Date().toISOString(), wallMs: Date.now(), timeTrusted: true,
+    bootId: 'boot-a', monoMs: 1000 + seq, door: 'main', direction: 'in', personId: 'p-1', credential: { kind: 'card', ref: 'c-1' }, reason: null, ...overrides,
+  };
+}
+
+export async function pushEvents(hub: { url: string }, deviceId: string, token: string, body: unknown, dispatcher?: Dispatcher): Promise<{ status: number; headers: Headers; json: AdminJson }> {
+  const response = await fetch(`${hub.url}/v1/devices/${encodeURIComponent(deviceId)}/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    dispatcher,
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers as unknown as Headers, json: text ? JSON.parse(text) : null };
 }
