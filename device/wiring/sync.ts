@@ -74,6 +74,11 @@ export async function attachSync(services: KioskServices, overrides: Partial<Syn
     onRosterApplied: (changes, purged) => services.roster.applyChanges(changes, purged),
     onCommand: (command) => executeHubCommand(services, command),
     onServerTime: (ms) => services.clock.setOffsetFromHub(ms),
+    // Our events the hub refused as seq/id conflicts stay quarantined (sync status shows them); the alarm is durable and syncs.
+    onConflict: async (conflicts) => {
+      const events = conflicts.slice(0, 20).map((c) => ({ id: c.id, seq: c.seq }));
+      await services.kiosk.record({ type: 'alarm.raised', door: null, direction: null, personId: null, credential: null, reason: 'sync_conflict', data: { count: conflicts.length, events } });
+    },
     clockAnchor: () => (services.clock.trusted() ? { bootId: services.bootId, monoMs: services.clock.monoMs(), wallMs: services.clock.wallMs() } : null),
     onCycle: (result) => {
       if (result.ok) services.metrics?.markSyncSucceeded(services.clock.wallMs());
