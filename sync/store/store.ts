@@ -1,6 +1,5 @@
 // openStore: one SQLite file, one connection, opened with the durability PRAGMAs, checked,
 // migrated, and bound to a field cipher whose key it verifies before anything is read or written.
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { FieldCipher } from './cipher.js';
@@ -13,6 +12,7 @@ import { kvGet, kvSet } from './kv.js';
 import { assertKnownVersion, migrate, userVersion } from './migrations.js';
 import { SqliteEventOutbox } from './outbox.js';
 import { SqliteRosterStore } from './roster.js';
+import { makeDirectoryPrivate } from './private-files.js';
 import { CHECK_AAD, CHECK_KEY, CHECK_PLAIN, KEY_ID_KEY, rekeyFields } from './rekey.js';
 
 export interface StoreOptions {
@@ -141,7 +141,8 @@ export function openStore(opts: StoreOptions): Promise<Store> {
 
 /** openStore's concrete result; recovery (salvage.ts) needs its adopt step. */
 export async function openSqliteStore(opts: StoreOptions): Promise<SqliteStore> {
-  await mkdir(dirname(opts.path), { recursive: true });
+  // The state folder holds the database, its WAL and the template key: the service user's alone.
+  await makeDirectoryPrivate(dirname(opts.path));
   const db = await SqliteConnection.open(opts.path);
   try {
     await configure(db, opts.busyTimeoutMs ?? 5_000);
