@@ -1,4 +1,4 @@
-// The board's sockets check Origin: a page of another site, opened in a browser in the school (or in
+// The board's pages send security headers, refusals included; its sockets check Origin: a page of another site, opened in a browser in the school (or in
 // the kiosk's own browser, where no token is needed), must not be able to read the board. Browsers
 // always name the page's origin on a websocket handshake; socket.io-client in Node sends what the
 // test puts in extraHeaders, so each test plays one such page. Both modes: the namespace on the
@@ -76,5 +76,26 @@ describe('the board thread', () => {
     const port = socketPort(harness);
     expect(await attempt(port, {}, '/')).toBe('no such namespace');
     expect(await attempt(port, { origin: harness.url }, '/')).toBe('no such namespace');
+  });
+});
+
+describe("the board's pages", () => {
+  const TOKEN = 'lobby-tv-token-0123456789';
+
+  it('send a CSP that forbids framing, nosniff, no-referrer and no-store, refusals included', async () => {
+    // Every client needs the token here, so the page without it is refused.
+    harness = await BoardHarness.start({ people: PEOPLE, thread: true, tokens: [TOKEN], isLoopback: () => false });
+    const port = socketPort(harness);
+    const responses = await Promise.all(['/board', `/board?token=${TOKEN}`, '/board/board.js', '/board/board.css', '/board/socket.json'].map((path) => fetch(`${harness!.url}${path}`)));
+    expect(responses.map((r) => r.status)).toEqual([401, 200, 200, 200, 200]);
+    for (const response of responses) {
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain(`connect-src 'self' ws://*:${port} wss://*:${port}`);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    }
   });
 });
