@@ -2,7 +2,9 @@
 // the main thread. Why: with the server on the kiosk's event loop, a burst of arrivals meant
 // fifty socket writes per batch between the door's decisions, and the 50-client decision p99 was
 // 1.17-1.25x the 0-client one (`npm run bench -- board`). Here the main thread forwards each turn's
-// arrivals and counts in one message and answers the thread's snapshot requests from SQLite.
+// arrivals and counts in one message and answers the thread's snapshot requests from SQLite; the
+// thread answers its clients from memory and asks at most once per `limits.snapshotBuildIntervalMs`
+// (SnapshotCache), so sixty screens saying hello cost this thread no more than one.
 // If the thread dies, it is started again after a second; the pages reconnect and catch up by seq.
 import { Worker } from 'node:worker_threads';
 import type { Level, Logger } from 'pino';
