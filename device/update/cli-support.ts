@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { adminRequest, DaemonNotRunningError } from '../admin/index.js';
 import type { LoadedConfig } from '../config/index.js';
-import { withOfflineStore } from '../cli/offline-store.js';
+import { withWritableOfflineStore } from '../cli/offline-store.js';
 import type { AuditSink } from './updater.js';
 
 export function healthUrlOf(loaded: LoadedConfig): string {
@@ -22,7 +22,7 @@ export function daemonAuditSink(loaded: LoadedConfig, socketPath: string, logger
     } catch (error) {
       if (!(error instanceof DaemonNotRunningError)) throw error;
       logger.debug({ action }, 'daemon not running: audit recorded in the store directly');
-      await withOfflineStore(loaded, (store) =>
+      await withWritableOfflineStore(loaded, (store) =>
         store.events.append({ type: 'audit', door: null, direction: null, personId: null, credential: null, reason: action, data: { ...detail, actor, action } }),
       );
     }

@@ -12,7 +12,7 @@ import { createFaceEngine, type FaceEngine } from '../../../biometric/index.js';
 import { adminRequest, DaemonNotRunningError } from '../../admin/index.js';
 import { encodeVector, enrolTemplates, type EnrolRequest } from '../../admin/enrol.js';
 import { actor, configFrom, fail, printJson, socketPathOf } from '../context.js';
-import { withOfflineStore } from '../offline-store.js';
+import { withWritableOfflineStore } from '../offline-store.js';
 
 interface EnrollOptions {
   person?: string;
@@ -59,7 +59,7 @@ async function submit(command: Command, request: EnrolRequest): Promise<{ enroll
     if (!(error instanceof DaemonNotRunningError)) throw error;
   }
   // Daemon down: the store is ours alone (the same rule as the other offline commands).
-  const result = await withOfflineStore(loaded, (store) =>
+  const result = await withWritableOfflineStore(loaded, (store) =>
     enrolTemplates(
       {
         person: async (id) => (await store.roster.load()).people.get(id),

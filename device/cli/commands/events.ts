@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { adminRequest, DaemonNotRunningError } from '../../admin/index.js';
 import type { StoredEvent } from '../../../sync/store/index.js';
 import { configFrom, fail, socketPathOf } from '../context.js';
-import { withOfflineStore } from '../offline-store.js';
+import { withReadOnlyStore } from '../offline-store.js';
 
 interface EventsPage {
   lastSeq: number;
@@ -42,7 +42,7 @@ export function registerEvents(program: Command): void {
           page = (await adminRequest(socketPath, 'GET', `/v1/events?after=${Math.max(0, head.lastSeq - count)}&limit=${Math.max(1, count)}`)) as EventsPage;
         } catch (error) {
           if (!(error instanceof DaemonNotRunningError) || opts.follow === true) throw error;
-          print(await withOfflineStore(loaded, (store) => store.events.since(Math.max(0, store.events.lastSeq() - count), Math.max(1, count))));
+          print(await withReadOnlyStore(loaded, async (store) => (count === 0 ? [] : store.eventsSince(Math.max(0, (await store.lastSeq()) - count), count))));
           return;
         }
         print(count === 0 ? [] : page.events);

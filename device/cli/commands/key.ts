@@ -6,7 +6,7 @@ import { adminRequest, DaemonNotRunningError } from '../../admin/index.js';
 import { keyFileOf } from '../../kiosk/open-store.js';
 import { rotateKeyOnStore, type KeyRotationResult } from '../../security/key-rotation.js';
 import { actor, configFrom, fail, printJson, socketPathOf } from '../context.js';
-import { withOfflineStore } from '../offline-store.js';
+import { withWritableOfflineStore } from '../offline-store.js';
 
 async function rotate(command: Command): Promise<KeyRotationResult & { via: 'daemon' | 'store' }> {
   const loaded = await configFrom(command);
@@ -16,7 +16,7 @@ async function rotate(command: Command): Promise<KeyRotationResult & { via: 'dae
   } catch (error: unknown) {
     if (!(error instanceof DaemonNotRunningError)) throw error;
   }
-  const result = await withOfflineStore(loaded, (store) => rotateKeyOnStore(store, keyFileOf(loaded.config), actor()));
+  const result = await withWritableOfflineStore(loaded, (store) => rotateKeyOnStore(store, keyFileOf(loaded.config), actor()));
   return { ...result, via: 'store' };
 }
 

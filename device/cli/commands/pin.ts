@@ -7,7 +7,7 @@ import { adminRequest, DaemonNotRunningError } from '../../admin/index.js';
 import { writePinHash } from '../../security/pin-guard.js';
 import { hashPin } from '../../security/technician-pin.js';
 import { actor, configFrom, fail, socketPathOf } from '../context.js';
-import { withOfflineStore } from '../offline-store.js';
+import { withWritableOfflineStore } from '../offline-store.js';
 
 async function readPinFromStdin(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('new technician PIN (4-12 digits): ');
@@ -31,7 +31,7 @@ async function setPin(command: Command): Promise<'daemon' | 'store'> {
     if (!(error instanceof DaemonNotRunningError)) throw error;
   }
   await writePinHash(file, hash);
-  await withOfflineStore(loaded, (store) =>
+  await withWritableOfflineStore(loaded, (store) =>
     store.events.append({ type: 'audit', door: null, direction: null, personId: null, credential: null, reason: 'pin.set', data: { actor: actor(), action: 'pin.set', file } }),
   );
   return 'store';

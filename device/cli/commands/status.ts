@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { adminRequest, DaemonNotRunningError, diskFree } from '../../admin/index.js';
 import { configFrom, fail, printJson, socketPathOf, text } from '../context.js';
-import { withOfflineStore } from '../offline-store.js';
+import { withReadOnlyStore } from '../offline-store.js';
 
 type Status = Record<string, unknown>;
 
@@ -60,14 +60,14 @@ export function registerStatus(program: Command): void {
           status = (await adminRequest(socketPathOf(loaded), 'GET', '/v1/status')) as Status;
         } catch (error) {
           if (!(error instanceof DaemonNotRunningError)) throw error;
-          status = await withOfflineStore(loaded, async (store) => {
-            const lastSeq = store.events.lastSeq();
+          status = await withReadOnlyStore(loaded, async (store) => {
+            const lastSeq = await store.lastSeq();
             return {
               daemon: 'stopped',
               deviceId: loaded.config.device.id,
               disk: await diskFree(loaded.config.device.stateDir),
-              backlog: await store.outbox.backlog(),
-              events: { lastSeq, recent: await store.events.since(Math.max(0, lastSeq - 10), 10) },
+              backlog: await store.backlog(),
+              events: { lastSeq, recent: await store.eventsSince(Math.max(0, lastSeq - 10), 10) },
             };
           });
         }

@@ -8,7 +8,8 @@ import { SyncClient, createHubDispatcher } from '../../../sync/index.js';
 import type { LoadedConfig } from '../../config/index.js';
 import type { Store } from '../../../sync/store/index.js';
 import { configFrom, fail, printJson, socketPathOf, text } from '../context.js';
-import { withOfflineStore } from '../offline-store.js';
+import type { ReadOnlyStore } from '../../../sync/store/read-only.js';
+import { withReadOnlyStore, withWritableOfflineStore } from '../offline-store.js';
 
 type Loose = Record<string, unknown>;
 
@@ -25,12 +26,12 @@ function formatStatus(status: Loose): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function offlineStatus(store: Store): Promise<Loose> {
-  const backlog = await store.outbox.backlog();
-  const quarantine = await store.outbox.quarantined(20);
+async function offlineStatus(store: ReadOnlyStore): Promise<Loose> {
+  const backlog = await store.backlog();
+  const quarantine = await store.quarantined(20);
   return {
     daemon: 'stopped', state: 'stopped', backlog: backlog.pending, quarantined: backlog.quarantined, lastSuccessAt: null, nextAttemptAt: null,
-    rosterCursor: await store.roster.cursor(), quarantine: quarantine.map((q) => ({ seq: q.event.seq, type: q.event.type, error: q.error })),
+    rosterCursor: await store.rosterCursor(), quarantine: quarantine.map((q) => ({ seq: q.event.seq, type: q.event.type, error: q.error })),
   };
 }
 
@@ -50,12 +51,13 @@ async function offlineSyncNow(loaded: LoadedConfig, store: Store): Promise<Loose
   return { ...(await client.syncNow()), status: await client.status() };
 }
 
-async function viaDaemonOr<T>(loaded: LoadedConfig, daemon: () => Promise<T>, offline: (store: Store) => Promise<T>): Promise<T> {
+/** Through the daemon; when it is down, `offline` runs on the store opened as it needs. */
+async function viaDaemonOr<T>(daemon: () => Promise<T>, offline: () => Promise<T>): Promise<T> {
   try {
     return await daemon();
   } catch (error) {
     if (!(error instanceof DaemonNotRunningError)) throw error;
-    return withOfflineStore(loaded, offline);
+    return offline();
   }
 }
 
@@ -68,7 +70,7 @@ export function registerSync(program: Command): void {
     .action(async (opts: { json?: boolean }, command: Command) => {
       try {
         const loaded = await configFrom(command);
-        const status = await viaDaemonOr(loaded, async () => (await adminRequest(socketPathOf(loaded), 'GET', '/v1/sync/status')) as Loose, offlineStatus);
+        const status = await viaDaemonOr(async () => (await adminRequest(socketPathOf(loaded), 'GET', '/v1/sync/status')) as Loose, () => withReadOnlyStore(loaded, offlineStatus));
         if (opts.json === true) printJson(status);
         else process.stdout.write(formatStatus(status));
       } catch (error) {
@@ -83,9 +85,9 @@ export function registerSync(program: Command): void {
       try {
         const loaded = await configFrom(command);
         const result = await viaDaemonOr(
-          loaded,
           async () => (await adminRequest(socketPathOf(loaded), 'POST', '/v1/sync/now', undefined, 120_000)) as Loose,
-          (store) => offlineSyncNow(loaded, store),
+          // Pushing marks events synced and pulling writes the roster: this one writes.
+          () => withWritableOfflineStore(loaded, (store) => offlineSyncNow(loaded, store)),
         );
         if (opts.json === true) printJson(result);
         else process.stdout.write(`${result.ok === true ? 'ok' : 'FAILED'}: pushed ${text(result.pushed)}, roster changes ${text(result.rosterApplied)}, commands ${text(result.commands)}${result.error ? `; ${text(result.error)}` : ''}\n`);
