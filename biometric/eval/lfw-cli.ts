@@ -2,23 +2,17 @@
 // Face accuracy on LFW with our pipeline. Progress bar on stderr, one JSON object on stdout.
 // LFW_DIR (default ../shared/data/lfw from the repository root) holds pairs_dev.txt and images/.
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import pino from 'pino';
 import { parsePairsFile } from '../calibrate/index.js';
 import { DEFAULT_DETECTOR, createFaceEngine, type BackendChoice } from '../face/index.js';
 import { DescriptorCache, percentile } from './descriptors.js';
+import { defaultLfwDir } from './lfw-paths.js';
 import { pairImages, planIdentification, runIdentification, runVerification, selectPairs } from './lfw.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-export function defaultLfwDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.LFW_DIR !== undefined && env.LFW_DIR !== '') return resolve(env.LFW_DIR);
-  if (env.ESIK_DATA_DIR !== undefined && env.ESIK_DATA_DIR !== '') return resolve(env.ESIK_DATA_DIR, 'lfw');
-  return resolve(repoRoot, '../shared/data/lfw');
-}
+export { defaultLfwDir };
 
 function positiveInt(value: string): number {
   const n = Number(value);

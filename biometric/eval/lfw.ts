@@ -7,7 +7,12 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calibrate, lfwImagePath, type FacePair, type LabelledScore, type PairsFile } from '../calibrate/index.js';
 import { FlatTemplateMatcher } from '../matcher/index.js';
-import { cosine, type DescriptorCache } from './descriptors.js';
+import { cosine } from './descriptors.js';
+
+/** What the protocols need of a descriptor cache (in-memory DescriptorCache or the on-disk DescriptorStore). */
+export interface DescriptorSource {
+  get(relativePath: string): Promise<{ ok: true; descriptor: Float32Array } | { ok: false }>;
+}
 
 export interface VerificationReport {
   pairs: number;
@@ -44,13 +49,13 @@ export function pairImages(folds: FacePair[][]): string[] {
   return [...seen];
 }
 
-async function scorePair(pair: FacePair, cache: DescriptorCache): Promise<{ score: number; failed: boolean }> {
+async function scorePair(pair: FacePair, cache: DescriptorSource): Promise<{ score: number; failed: boolean }> {
   const [left, right] = [await cache.get(lfwImagePath(pair.left)), await cache.get(lfwImagePath(pair.right))];
   if (!left.ok || !right.ok) return { score: pair.genuine ? -2 : 2, failed: true };
   return { score: cosine(left.descriptor, right.descriptor), failed: false };
 }
 
-export async function runVerification(folds: FacePair[][], cache: DescriptorCache): Promise<VerificationReport> {
+export async function runVerification(folds: FacePair[][], cache: DescriptorSource): Promise<VerificationReport> {
   const scoredFolds: LabelledScore[][] = [];
   let failedPairs = 0;
   for (const fold of folds) {
@@ -163,7 +168,7 @@ export function openSetReport(genuine: readonly GenuineOutcome[], impostorScores
   };
 }
 
-async function enrolGallery(plan: IdentificationPlan, cache: DescriptorCache, matcher: FlatTemplateMatcher) {
+async function enrolGallery(plan: IdentificationPlan, cache: DescriptorSource, matcher: FlatTemplateMatcher) {
   const probes: Array<{ person: string; path: string }> = [];
   let enrolFailures = 0;
   for (const [person, files] of plan.gallery) {
@@ -181,7 +186,7 @@ async function enrolGallery(plan: IdentificationPlan, cache: DescriptorCache, ma
   return { probes, enrolFailures };
 }
 
-export async function runIdentification(plan: IdentificationPlan, cache: DescriptorCache, threshold: number, algo: string): Promise<IdentificationReport> {
+export async function runIdentification(plan: IdentificationPlan, cache: DescriptorSource, threshold: number, algo: string): Promise<IdentificationReport> {
   const matcher = new FlatTemplateMatcher({ modality: 'face', algo, dimensions: 128 });
   const { probes, enrolFailures } = await enrolGallery(plan, cache, matcher);
   let probeFailures = 0, rank1 = 0, accepted = 0, misidentified = 0, falseAccepts = 0, impostorProbes = 0;

@@ -16,6 +16,9 @@ const matchPolicySchema = z.object({
   windowMs: z.number().int().min(0).max(60_000).default(2000),
 });
 
+/** The face policy the kiosk ships (`biometric.face`); `npm run eval:door` measures it (docs/biometrics.md). */
+export const DEFAULT_FACE_POLICY = { threshold: 0.95, minMargin: 0.05, consecutiveFrames: 2, windowMs: 2000 };
+
 /** The kiosk's face detector defaults (`biometric.faceDetector`); the pipeline bench runs with them too. */
 export const KIOSK_FACE_DETECTOR = { inputSize: 320, ssd: false };
 
@@ -59,7 +62,7 @@ export const ConfigSchema = z.object({
       // 0.95 is near the 1:N calibration of `npm run eval:lfw` (0.949 held strangers to 1.8% against a
       // 774-person gallery); the pair threshold (~0.91) would let most strangers match *someone*.
       // Calibrate per site with `esik biometric eval` and put the result in the config.
-      face: matchPolicySchema.default({ threshold: 0.95, minMargin: 0.05, consecutiveFrames: 2, windowMs: 2000 }),
+      face: matchPolicySchema.default(DEFAULT_FACE_POLICY),
       palm: palmPolicySchema.default({ threshold: 0.9, minMargin: 0.05, consecutiveFrames: 1, windowMs: 2000, algo: 'sim-palm-v1', minQuality: 0.5 }),
       // The kiosk's face detector. 320 px input finds faces at kiosk distance in a camera frame; 416
       // (the detector's own default) finds smaller ones but its first run grows TF.js's wasm heap by
