@@ -13,10 +13,12 @@ import { SAFE_ID } from '../../sync/client/wire.js';
 import type { RosterChange, RosterStore } from '../../sync/store/types.js';
 import { adminCall, pushEvents, registerDevice, repoRoot, silentLogger, startInProcessHub, wireEvent, type InProcessHub } from './helpers.js';
 
-const DECLARED_BYTES = 60 * 1024 * 1024;
-
-/** Sends the headers of a 60 MB body and its first 64 KiB only; resolves with what came back and whether the hub closed. */
-function headersAndFirstChunk(port: number, path: string, authorization: string | null): Promise<{ answer: string; closed: boolean }> {
+/**
+ * Sends the headers of a large body and its first 64 KiB only, either declared (Content-Length 60 MB)
+ * or chunked (no length: the hub cannot refuse it by its size); resolves with what came back and
+ * whether the hub closed the connection.
+ */
+function headersAndFirstChunk(port: number, path: string, authorization: string | null, framing: 'declared' | 'chunked'): Promise<{ answer: string; closed: boolean }> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let answer = '';
@@ -29,11 +31,13 @@ function headersAndFirstChunk(port: number, path: string, authorization: string 
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
     socket.on('error', () => undefined);
     socket.on('close', () => finish(true));
+    const first = Buffer.alloc(64 * 1024, 0x20);
     socket.write(
-      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${DECLARED_BYTES}\r\n` +
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+        `${framing === 'declared' ? `Content-Length: ${60 * 1024 * 1024}` : 'Transfer-Encoding: chunked'}\r\n` +
         `${authorization ? `Authorization: ${authorization}\r\n` : ''}\r\n`,
     );
-    socket.write(Buffer.alloc(64 * 1024, 0x20));
+    socket.write(framing === 'declared' ? first : Buffer.concat([Buffer.from(`${first.length.toString(16)}\r\n`), first, Buffer.from('\r\n')]));
   });
 }
 
@@ -70,17 +74,19 @@ describe('hub: hostile bodies and stored rows', () => {
     await hub?.close();
   });
 
-  it('answers 401 to a 60 MB body without a valid token before the body is sent, and closes the connection', async () => {
-    for (const [path, authorization] of [
-      [`/v1/devices/${deviceId}/events`, null],
-      [`/v1/devices/${deviceId}/events`, `Bearer ${'w'.repeat(43)}`],
-      ['/v1/admin/roster/batch', null],
-      ['/v1/admin/roster/batch', `Bearer ${'w'.repeat(43)}`],
-      ['/v1/no/such/route', null],
-    ] as const) {
-      const { answer, closed } = await headersAndFirstChunk(hub.port, path, authorization);
-      expect(answer, path).toMatch(path === '/v1/no/such/route' ? /^HTTP\/1\.1 404/ : /^HTTP\/1\.1 401/);
-      expect(closed, path).toBe(true);
+  it('answers 401 to a large body without a valid token before the body is sent, and closes the connection', async () => {
+    for (const framing of ['chunked', 'declared'] as const) {
+      for (const [path, authorization] of [
+        [`/v1/devices/${deviceId}/events`, null],
+        [`/v1/devices/${deviceId}/events`, `Bearer ${'w'.repeat(43)}`],
+        ['/v1/admin/roster/batch', null],
+        ['/v1/admin/roster/batch', `Bearer ${'w'.repeat(43)}`],
+        ['/v1/no/such/route', null],
+      ] as const) {
+        const { answer, closed } = await headersAndFirstChunk(hub.port, path, authorization, framing);
+        expect(answer, `${framing} ${path}`).toMatch(path === '/v1/no/such/route' ? /^HTTP\/1\.1 404/ : /^HTTP\/1\.1 401/);
+        expect(closed, `${framing} ${path}`).toBe(true);
+      }
     }
   });
 
