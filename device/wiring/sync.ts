@@ -1,11 +1,13 @@
 // Wires the sync client into the kiosk: token from the token file (re-read every cycle, so a
 // rotated token needs no restart), the hub's Date header into the kiosk clock, pulled roster pages
 // into the in-memory roster (which purges deleted and blocked people from the matcher; the store
-// already purged them on disk), hub commands onto the doors and the kiosk mode, and
+// already purged them on disk), hub commands onto the doors and the kiosk mode (each at most once,
+// remembered in the store across restarts: executed-commands.ts), and
 // `esik sync status | now` through the admin socket.
 import { readFile } from 'node:fs/promises';
 import { SyncClient, createHubDispatcher, type CommandAck, type HubCommand, type SyncClientOptions } from '../../sync/index.js';
 import type { KioskServices } from '../services.js';
+import { ExecutedCommandLog } from './executed-commands.js';
 
 const REMOTE_MODES = ['normal', 'lockdown', 'emergency', 'maintenance'] as const;
 
@@ -62,6 +64,13 @@ export async function attachSync(services: KioskServices, overrides: Partial<Syn
   const dispatcher = config.url.startsWith('https:')
     ? createHubDispatcher({ ca: config.caFile ? await readFile(config.caFile) : undefined, pins: config.pins })
     : undefined;
+  // Remembered in the store: a command the hub re-delivers after a crash is never run twice.
+  const executed = new ExecutedCommandLog({
+    state: services.store.state,
+    logger: services.logger,
+    wallMs: () => services.clock.wallMs(),
+    trustedWallMs: () => (services.clock.trusted() ? services.clock.wallMs() : null),
+  });
   const client = new SyncClient({
     baseUrl: config.url,
     deviceId: services.config.device.id,
@@ -72,7 +81,7 @@ export async function attachSync(services: KioskServices, overrides: Partial<Syn
     dispatcher,
     intervalMs: config.intervalMs,
     onRosterApplied: (changes, purged) => services.roster.applyChanges(changes, purged),
-    onCommand: (command) => executeHubCommand(services, command),
+    onCommand: (command) => executed.runOnce(command, () => executeHubCommand(services, command)),
     onServerTime: (ms) => services.clock.setOffsetFromHub(ms),
     // Our events the hub refused as seq/id conflicts stay quarantined (sync status shows them); the alarm is durable and syncs.
     onConflict: async (conflicts) => {
