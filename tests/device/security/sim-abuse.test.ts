@@ -194,7 +194,8 @@ describe('cross-site requests and sockets', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(kiosk.services.store.events.lastSeq()).toBe(before);
 
-    for (const headers of [{}, { origin: `http://${LOCAL}:${port}` }, { origin: `http://localhost:${port}`, host: `localhost:${port}` }]) {
+    const sameSite: Array<Record<string, string>> = [{}, { origin: `http://${LOCAL}:${port}` }, { origin: `http://localhost:${port}`, host: `localhost:${port}` }];
+    for (const headers of sameSite) {
       const own = await simSocket(headers);
       own.close();
       expect(own.connected).toBe(true);
