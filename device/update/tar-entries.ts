@@ -120,7 +120,8 @@ export async function entryToFile(entry: tar.ReadEntry, path: string, limit: num
         }
       });
       entry.on('end', () => {
-        if (!failed) file.end(() => resolve());
+        // A failed final flush (ENOSPC) must not pass for a complete file.
+        if (!failed) file.end((error?: Error | null) => (error ? fail(error) : resolve()));
       });
     });
   } finally {
