@@ -25,6 +25,7 @@ import { BOARD_SOCKET_SERVER_OPTIONS } from '../display/index.js';
 import { attachHealth } from './wiring/health.js';
 import { attachBiometrics } from './wiring/biometric.js';
 import { attachSync } from './wiring/sync.js';
+import { presentationAttackActions } from './config/access-schema.js';
 import { createKioskLogger } from './systemd/logger.js';
 // ---- end wiring imports ----
 
@@ -68,6 +69,7 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
   const kiosk = new Kiosk({
     events: store.events, roster, doors: [...hardware.doors.values()], clock, logger,
     antiPassback: config.policy.antiPassback, mode: config.policy.mode, failMode: config.storage.failMode,
+    credentialModes: config.policy.credentialModes, presentationAttack: presentationAttackActions(config.biometric?.presentationAttack),
     lastPassages: await store.lastPassages(), usedCredentialIds: await store.usedSingleUseCredentials(),
   });
   const http = Fastify({ logger: false });

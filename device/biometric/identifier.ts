@@ -8,6 +8,7 @@ import { MultiFrameDecider, validateMatchPolicy, type DeciderConfig, type FlatTe
 import type { FaceEngine, FaceExtraction } from '../../biometric/types.js';
 import type { Presentation } from '../hw/types.js';
 import type { BiometricIdentifier, BiometricResult } from '../kiosk/identify.js';
+import type { FaceLivenessStage } from './liveness-stage.js';
 
 export interface FaceDecisionOptions extends DeciderConfig {
   /** A reportable bad capture (blurry, face too small...) is reported at most this often per reader. */
@@ -20,6 +21,8 @@ export interface IdentifierStats {
   faceNoMatches: number;
   palmPresentations: number;
   palmMatches: number;
+  /** Face matches the presentation-attack checks of their door did not pass. */
+  spoofSuspected: number;
   badCaptures: Record<string, number>;
 }
 
@@ -31,13 +34,15 @@ export class KioskBiometricIdentifier implements BiometricIdentifier {
   private engine: FaceEngine | null = null;
   private readonly deciders = new Map<string, MultiFrameDecider>();
   private readonly lastReportMs = new Map<string, number>();
-  private readonly counters: IdentifierStats = { faceFrames: 0, faceMatches: 0, faceNoMatches: 0, palmPresentations: 0, palmMatches: 0, badCaptures: {} };
+  private readonly counters: IdentifierStats = { faceFrames: 0, faceMatches: 0, faceNoMatches: 0, palmPresentations: 0, palmMatches: 0, spoofSuspected: 0, badCaptures: {} };
 
   constructor(
     private readonly faceMatcher: FlatTemplateMatcher,
     private readonly palm: PalmIdentifier | null,
     private readonly faceOptions: FaceDecisionOptions,
     logger: Logger,
+    /** Presentation-attack detection for the doors that ask for it; null = none anywhere. */
+    private readonly liveness: FaceLivenessStage | null = null,
   ) {
     this.log = logger.child({ ns: 'biometric' });
     // Fails fast on an invalid face policy, before any frame arrives.
@@ -51,6 +56,7 @@ export class KioskBiometricIdentifier implements BiometricIdentifier {
     }
     this.engine = engine;
     for (const decider of this.deciders.values()) decider.reset();
+    this.liveness?.reset();
   }
 
   get faceReady(): boolean {
@@ -61,12 +67,12 @@ export class KioskBiometricIdentifier implements BiometricIdentifier {
     return { ...this.counters, badCaptures: { ...this.counters.badCaptures } };
   }
 
-  async identify(presentation: FacePresentation | PalmPresentation): Promise<BiometricResult> {
+  async identify(presentation: FacePresentation | PalmPresentation, door?: string): Promise<BiometricResult> {
     if (presentation.kind === 'palm') return this.identifyPalm(presentation);
-    return this.identifyFace(presentation);
+    return this.identifyFace(presentation, door ?? null);
   }
 
-  private async identifyFace(presentation: FacePresentation): Promise<BiometricResult> {
+  private async identifyFace(presentation: FacePresentation, door: string | null): Promise<BiometricResult> {
     this.counters.faceFrames++;
     const engine = this.engine;
     if (engine === null) return this.badCapture(presentation, 'face_engine_unavailable');
@@ -81,11 +87,20 @@ export class KioskBiometricIdentifier implements BiometricIdentifier {
     const decider = this.deciderFor(presentation.readerId);
     if (!extraction.ok) {
       decider.observe({ kind: 'bad_capture', reason: extraction.reason }, presentation.monoMs);
-      if (extraction.reason === 'no_face') return { kind: 'pending' };
+      if (extraction.reason === 'no_face') {
+        this.liveness?.lost(presentation.readerId);
+        return { kind: 'pending' };
+      }
       return this.badCapture(presentation, extraction.reason);
     }
     const result = this.faceMatcher.identify(extraction.descriptor);
-    return this.fromDecision(decider.observe({ kind: 'scored', result }, presentation.monoMs));
+    this.liveness?.observe(presentation.readerId, door, presentation.monoMs, extraction, result.personId);
+    const decision = this.fromDecision(decider.observe({ kind: 'scored', result }, presentation.monoMs));
+    if (decision.kind !== 'match' || this.liveness === null) return decision;
+    const report = await this.liveness.judge(presentation.readerId, door);
+    if (report === null) return decision;
+    if (report.suspected) this.counters.spoofSuspected++;
+    return { ...decision, liveness: { suspected: report.suspected, failed: report.failed } };
   }
 
   private fromDecision(decision: FrameDecision): BiometricResult {

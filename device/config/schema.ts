@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DoorConfigSchema, type DoorConfig } from '../door/config.js';
 import { InputConfigSchema, ReaderConfigSchema, RelayConfigSchema, type ReaderConfig } from '../hw/config.js';
 import { boardConfigSchema } from '../../display/config.js';
+import { SECOND_FACTOR_DEFAULTS, accessCrossCheck, credentialModesSchema, presentationAttackSchema, secondFactorSchema } from './access-schema.js';
 
 export { DoorConfigSchema, ReaderConfigSchema, RelayConfigSchema, InputConfigSchema, type DoorConfig, type ReaderConfig };
 
@@ -55,8 +56,10 @@ export const ConfigSchema = z.object({
     .object({
       antiPassback: z.enum(['off', 'soft', 'hard']).default('off'),
       mode: z.enum(['normal', 'lockdown', 'emergency', 'maintenance']).default('normal'),
+      credentialModes: credentialModesSchema,
+      secondFactor: secondFactorSchema,
     })
-    .default({ antiPassback: 'off', mode: 'normal' }),
+    .default({ antiPassback: 'off', mode: 'normal', credentialModes: [], secondFactor: SECOND_FACTOR_DEFAULTS }),
   biometric: z
     .object({
       // 0.95 is near the 1:N calibration of `npm run eval:lfw` (0.949 held strangers to 1.8% against a
@@ -77,6 +80,8 @@ export const ConfigSchema = z.object({
         .default(KIOSK_FACE_DETECTOR),
       backend: z.enum(['auto', 'wasm', 'tensorflow']).default('auto'),
       modelDir: z.string().optional(),
+      // Presentation-attack detection per door (absent: off everywhere): device/config/access-schema.ts.
+      presentationAttack: presentationAttackSchema.optional(),
     })
     .optional(),
   http: z
@@ -132,5 +137,6 @@ export function crossCheck(config: KioskConfig): string[] {
     if (ids.has(reader.id)) problems.push(`readers[${index}].id: duplicate reader id "${reader.id}"`);
     ids.add(reader.id);
   });
+  problems.push(...accessCrossCheck(doors, config.policy.credentialModes, config.biometric?.presentationAttack?.doors));
   return problems;
 }

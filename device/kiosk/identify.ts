@@ -5,19 +5,27 @@ import type { Presentation } from '../hw/types.js';
 import type { Credential, Person } from '../../sync/store/types.js';
 import type { RosterCache } from '../roster-cache.js';
 
+/** The presentation-attack stage's verdict on a face match, for the doors that check. */
+export interface LivenessOutcome {
+  suspected: boolean;
+  /** The checks that did not pass ('motion', 'blink', 'infrared'). */
+  failed: string[];
+}
+
 export type BiometricResult =
-  | { kind: 'match'; personId: string; score: number }
+  | { kind: 'match'; personId: string; score: number; liveness?: LivenessOutcome }
   | { kind: 'no_match'; score?: number }
   | { kind: 'bad_capture'; reason: string }
   /** The multi-frame decider wants more frames: no decision, no event. */
   | { kind: 'pending' };
 
 export interface BiometricIdentifier {
-  identify(presentation: BiometricPresentation): Promise<BiometricResult>;
+  /** `door`: where the presentation was made (its presentation-attack setting applies). */
+  identify(presentation: BiometricPresentation, door?: string): Promise<BiometricResult>;
 }
 
 export type Identification =
-  | { kind: 'identified'; person: Person | null; credential: Credential | null; score?: number; ref?: string }
+  | { kind: 'identified'; person: Person | null; credential: Credential | null; score?: number; ref?: string; liveness?: LivenessOutcome }
   | { kind: 'bad_capture'; reason: string }
   | { kind: 'pending' };
 
@@ -36,6 +44,7 @@ export async function identify(
   presentation: Presentation,
   roster: RosterCache,
   biometric: BiometricIdentifier | null,
+  door?: string,
 ): Promise<Identification> {
   if (!isBiometric(presentation)) {
     const credential = roster.credential(presentation.kind, presentation.value) ?? null;
@@ -43,7 +52,7 @@ export async function identify(
     return { kind: 'identified', person, credential, ref: credential?.id ?? maskCredentialValue(presentation.value) };
   }
   if (biometric === null) return { kind: 'bad_capture', reason: 'biometric_unavailable' };
-  const result = await biometric.identify(presentation);
+  const result = await biometric.identify(presentation, door);
   switch (result.kind) {
     case 'pending':
       return { kind: 'pending' };
@@ -52,6 +61,6 @@ export async function identify(
     case 'no_match':
       return { kind: 'identified', person: null, credential: null, score: result.score };
     case 'match':
-      return { kind: 'identified', person: roster.person(result.personId) ?? null, credential: null, score: result.score };
+      return { kind: 'identified', person: roster.person(result.personId) ?? null, credential: null, score: result.score, ...(result.liveness === undefined ? {} : { liveness: result.liveness }) };
   }
 }

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { CredentialReader, Presentation, ReaderStatus } from '../hw/types.js';
 import type { Direction, EventClock, EventDraft, EventType, StoredEvent } from '../../sync/store/types.js';
-import { decide, type Decision, type KioskMode, type LastPassage } from '../policy/index.js';
+import { decide, type CredentialModeRule, type Decision, type KioskMode, type LastPassage, type PresentationAttackAction } from '../policy/index.js';
 import type { RosterCache } from '../roster-cache.js';
 import { CredentialConsumedError } from '../../sync/store/index.js';
 import { identify, type BiometricIdentifier, type Identification } from './identify.js';
@@ -22,6 +22,10 @@ export interface KioskOptions {
   antiPassback: 'off' | 'soft' | 'hard';
   mode: KioskMode;
   failMode: FailMode;
+  /** `policy.credentialModes`: combined modes per door and role (absent: any credential alone). */
+  credentialModes?: readonly CredentialModeRule[];
+  /** Per door ("*": the rest): what a face the liveness stage suspects does (absent: off). */
+  presentationAttack?: Readonly<Record<string, PresentationAttackAction>>;
   biometric?: BiometricIdentifier | null;
   /** Last passage per person, from the store at start-up (anti-passback survives a restart). */
   lastPassages?: Map<string, LastPassage>;
@@ -227,7 +231,7 @@ export class Kiosk extends EventEmitter {
 
   private async decideAndActuate(job: Job): Promise<KioskDecision | null> {
     const { presentation, door, direction } = job;
-    const identification = await identify(presentation, this.options.roster, this.biometric);
+    const identification = await identify(presentation, this.options.roster, this.biometric, door.name);
     if (identification.kind === 'pending') return null;
     const policyDecision = this.decideFor(identification, presentation.kind, door.name, direction);
     const draft = this.accessDraft(identification, presentation.kind, door.name, direction, policyDecision);
@@ -284,9 +288,10 @@ export class Kiosk extends EventEmitter {
   private decideFor(identification: Exclude<Identification, { kind: 'pending' }>, kind: Presentation['kind'], door: string, direction: Direction): Decision {
     if (identification.kind === 'bad_capture') return { outcome: 'deny', reason: 'bad_capture', flags: [] };
     const { clock, roster } = this.options;
-    const { person, credential } = identification;
+    const { person, credential, liveness } = identification;
+    const presentationAttack = liveness === undefined ? undefined : liveness.suspected ? 'suspected' : 'passed';
     return decide(
-      { person, credential, kind, door, direction, nowWallMs: clock.wallMs(), utcOffsetMinutes: clock.utcOffsetMinutes(), clockTrusted: clock.trusted() },
+      { person, credential, kind, door, direction, nowWallMs: clock.wallMs(), utcOffsetMinutes: clock.utcOffsetMinutes(), clockTrusted: clock.trusted(), presentationAttack },
       {
         schedules: roster.roster.schedules,
         holidays: roster.roster.holidays,
@@ -294,6 +299,8 @@ export class Kiosk extends EventEmitter {
         antiPassback: this.options.antiPassback,
         lastPassage: person === null ? undefined : this.lastPassages.get(person.id),
         credentialUsed: credential !== null && this.usedCredentialIds.has(credential.id),
+        credentialModes: this.options.credentialModes,
+        presentationAttack: this.options.presentationAttack,
       },
     );
   }
@@ -310,6 +317,8 @@ export class Kiosk extends EventEmitter {
       data: {
         ...(decision.flags.length > 0 ? { flags: decision.flags } : {}),
         ...(identification.kind === 'bad_capture' ? { capture: identification.reason } : {}),
+        // Which checks a suspected face failed, for the school to review (flag) or explain (deny).
+        ...(identified?.liveness?.suspected === true ? { liveness: { failed: identified.liveness.failed } } : {}),
       },
     };
   }

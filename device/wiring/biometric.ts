@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { FlatTemplateMatcher, PalmIdentifier } from '../../biometric/index.js';
 import type { FaceEngine } from '../../biometric/types.js';
 import { GallerySync, KioskBiometricIdentifier, type FaceDecisionOptions } from '../biometric/index.js';
+import { FaceLivenessStage, livenessSettingsByDoor } from '../biometric/liveness-stage.js';
 import { WorkerFaceEngine } from '../biometric/face-worker.js';
 import { palmFormatOf } from '../biometric/palm-format.js';
 import { faceDetectorOptions, type KioskConfig } from '../config/index.js';
@@ -37,6 +38,13 @@ export interface BiometricHandle {
 type BiometricConfig = NonNullable<KioskConfig['biometric']>;
 
 /** The face models on their own worker thread (device/biometric/face-worker.ts says why). */
+/** The liveness stage when some door checks faces for presentation attacks; null otherwise. */
+function presentationAttackStage(config: BiometricConfig): FaceLivenessStage | null {
+  const pad = config.presentationAttack;
+  if (pad === undefined || Object.values(pad.doors).every((door) => door.action === 'off')) return null;
+  return new FaceLivenessStage({ settingsFor: livenessSettingsByDoor(pad), windowMs: pad.windowMs, maxFrames: pad.motion.maxFrames });
+}
+
 function defaultLoader(config: BiometricConfig): (logger: Logger) => Promise<FaceEngine> {
   return (logger) => WorkerFaceEngine.start({ backend: config.backend, modelDir: config.modelDir, detector: faceDetectorOptions(config.faceDetector), logger });
 }
@@ -70,6 +78,7 @@ export async function attachBiometrics(services: KioskServices, options: Biometr
       badCaptureReportMs: options.face?.badCaptureReportMs ?? 5000,
     },
     services.logger,
+    presentationAttackStage(config),
   );
   services.kiosk.setBiometricIdentifier(identifier);
 

@@ -38,13 +38,19 @@ async function faceEngineState(): Promise<unknown> {
 beforeAll(async () => {
   cameraDir = await mkdtemp(join(tmpdir(), 'esik-camera-'));
   dir = await daemonDir({
+    doors: ['main', 'lab', 'hall'].map((name) => ({ name, relay: { driver: 'sim' }, sensor: { driver: 'sim' } })),
     readers: [
       { id: 'main-in', driver: 'sim', door: 'main', direction: 'in' },
       { id: 'cam-in', driver: 'camera', door: 'main', direction: 'in', source: { driver: 'folder', dir: cameraDir, intervalMs: 100 }, maxFps: 5 },
     ],
     // Two frames must agree within windowMs: generous here, since a loaded CI machine can take a
     // second per frame (a functional setting, not a speed claim).
-    biometric: { face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 10_000 }, backend: 'wasm' },
+    biometric: {
+      face: { threshold: 0.92, minMargin: 0.02, consecutiveFrames: 2, windowMs: 10_000 },
+      backend: 'wasm',
+      // Presentation-attack detection at two doors only; main keeps none (a photo replayed there opens it, as before).
+      presentationAttack: { doors: { lab: { action: 'deny', checks: ['motion'] }, hall: { action: 'flag' } }, windowMs: 30_000 },
+    },
   });
   kiosk = await startKiosk(dir.configFile, { logger: pino({ level: 'silent' }), env: {} });
   engine = await createFaceEngine({ backend: 'wasm', logger: pino({ level: 'silent' }) });
@@ -160,4 +166,34 @@ describe('presenting a face through the admin API', () => {
     expect((await filesUnder(state)).length).toBeGreaterThan(0);
     expect(await scanFiles([state], IMAGE_SIGNATURES)).toEqual([]);
   });
+});
+
+describe('presentation attacks at doors that check (motion)', () => {
+  /** Frames of one camera at `door`, one after another; resolves with the decision the last frame made. */
+  async function frames(door: string, readerId: string, images: Buffer[]): Promise<KioskDecision | null> {
+    let decision: KioskDecision | null = null;
+    for (const image of images) decision = await kiosk.services.kiosk.submit({ kind: 'face', readerId, monoMs: kiosk.services.clock.monoMs(), image }, door, 'in');
+    return decision;
+  }
+
+  it('deny: one photo replayed as frames is refused as spoof_suspected, with the failed check on the event', async () => {
+    const still = await readFile(photo('amy', 4));
+    const decision = await frames('lab', 'pad-still', [still, still]);
+    expect(decision).toMatchObject({ outcome: 'deny', reason: 'spoof_suspected', person: { id: 'p-1001' } });
+    expect(decision?.event?.data).toMatchObject({ liveness: { failed: ['motion'] } });
+  }, 120_000);
+
+  it('deny: different images of the person (a face that moves in 3-D) are let in', async () => {
+    const decision = await frames('lab', 'pad-live', [await readFile(photo('penny', 4)), await readFile(photo('penny', 5))]);
+    expect(decision).toMatchObject({ outcome: 'grant', person: { id: 'p-1003' } });
+    expect(decision?.event?.data?.liveness).toBeUndefined();
+  }, 120_000);
+
+  it('flag: the replayed photo is let in, and the event carries the flag for review', async () => {
+    const still = await readFile(photo('howard', 4));
+    const decision = await frames('hall', 'pad-flag', [still, still]);
+    expect(decision).toMatchObject({ outcome: 'grant', person: { id: 'p-1002' } });
+    expect(decision?.flags).toContain('spoof_suspected');
+    expect(decision?.event?.data).toMatchObject({ flags: expect.arrayContaining(['spoof_suspected']) as unknown, liveness: { failed: ['motion'] } });
+  }, 120_000);
 });
