@@ -152,3 +152,14 @@ afterAll(() => {
   const mine: DenyReason[] = ['credential_not_accepted', 'second_factor_missing', 'second_factor_mismatch', 'second_factor_timeout', 'spoof_suspected'];
   expect([...seen].filter((r) => mine.includes(r)).sort()).toEqual([...mine].sort());
 });
+
+describe('config: the access rules', () => {
+  it('refuses rules for doors that do not exist and combined modes the hot path cannot hold yet', async () => {
+    const { accessCrossCheck } = await import('../../../device/config/access-schema.js');
+    const doors = new Set(['main']);
+    expect(accessCrossCheck(doors, [{ door: 'main', mode: 'face_or_card' }, { door: '*', mode: 'any' }], { main: {}, '*': {} })).toEqual([]);
+    const problems = accessCrossCheck(doors, [{ door: 'gate', mode: 'any' }, { door: 'main', mode: 'card_and_pin' }], { lab: {} });
+    expect(problems).toHaveLength(3);
+    expect(problems[1]).toContain('card_and_pin');
+  });
+});
