@@ -27,6 +27,7 @@ import { attachBiometrics } from './wiring/biometric.js';
 import { attachSync } from './wiring/sync.js';
 import { presentationAttackActions } from './config/access-schema.js';
 import { createKioskLogger } from './systemd/logger.js';
+import { closeWithin } from '../lib/index.js';
 // ---- end wiring imports ----
 
 export const VERSION = '0.1.0';
@@ -117,8 +118,9 @@ async function stopKiosk(services: KioskServices, shutdownHooks: Array<() => Pro
   }
   await services.doorSet.safeState().catch((error: unknown) => logger.error({ err: error }, 'a door did not reach its safe state'));
   await kiosk.record({ type: 'device.stopped', door: null, direction: null, personId: null, credential: null, reason, data: {} });
-  await services.io.close().catch(() => undefined);
-  await Promise.allSettled([services.http.close(), services.admin.close()]);
+  // Within a second whatever the clients hold open (lib/http-close.ts): the doors wait for this restart.
+  await closeWithin(services.http.server, () => services.io.close().catch(() => undefined));
+  await Promise.allSettled([closeWithin(services.http.server, () => services.http.close()), closeWithin(services.admin.server, () => services.admin.close())]);
   await services.doorSet.close();
   // Only after the doors are closed (their relays are in the safe state): releases the Firmata ttys.
   await closeSerialPorts().catch((error: unknown) => logger.error({ err: error }, 'a Firmata serial port did not close'));

@@ -18,6 +18,7 @@ import type { BoardLimits } from './config.js';
 import type { BoardLanguage } from './i18n.js';
 import { originAllows } from './access.js';
 import { BOARD_SOCKET_SERVER_OPTIONS, createBoardServer } from './server.js';
+import { closeWithin } from '../lib/index.js';
 
 export interface BoardThreadInit {
   host: string;
@@ -121,7 +122,7 @@ function serve(): void {
     else if (message.kind === 'snapshot-failed') feed.answer(message.id, { error: new Error(message.message) });
     else {
       board.close();
-      void io.close().finally(() => {
+      void closeWithin(http, () => io.close()).finally(() => {
         send({ kind: 'closed' });
         port.close();
       });

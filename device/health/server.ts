@@ -3,6 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { HealthReport } from './monitor.js';
+import { closeWithin } from '../../lib/index.js';
 
 export interface HealthIdentity {
   version: string;
@@ -57,7 +58,7 @@ export class HealthServer {
   }
 
   async close(): Promise<void> {
-    await this.app.close();
+    await closeWithin(this.app.server, () => this.app.close());
   }
 
   private body(): HealthResponseBody {

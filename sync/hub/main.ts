@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { buildHub } from './server.js';
 import { SqliteHubStorage } from './sqlite-storage.js';
+import { closeWithin } from '../../lib/index.js';
 
 interface HubCliOptions {
   db: string;
@@ -49,8 +50,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ port: bound, tls: Boolean(tls), msg: 'hub listening' })}\n`);
 
   const shutdown = (): void => {
-    app
-      .close()
+    closeWithin(app.server, () => app.close())
       .then(() => storage.close())
       .then(() => process.exit(0))
       .catch((error: unknown) => {

@@ -18,6 +18,7 @@ import { RosterCache } from '../../device/roster-cache.js';
 import { BOARD_SOCKET_SERVER_OPTIONS, BoardThread, createBoardServer, registerBoardRoutes, type BoardServer } from '../../display/index.js';
 import type { BoardLanguage, BoardLimits, DoorActivity, LoopbackPredicate } from '../../display/index.js';
 import { createFieldCipher, openStore, type EventClock, type Person, type RosterChange, type Store } from '../../sync/store/index.js';
+import { closeWithin } from '../../lib/index.js';
 
 export const OFFSET_MINUTES = 300;
 /** Where an unset clock starts: a school morning on 1 January 1970. */
@@ -139,8 +140,9 @@ export class BoardHarness {
     r.feed.stop();
     await r.board.close();
     await r.kiosk.drain();
-    await r.io.close().catch(() => undefined);
-    await r.app.close();
+    // As the kiosk closes them (device/main.ts): a page's preconnected socket must not hold the restart.
+    await closeWithin(r.app.server, () => r.io.close().catch(() => undefined));
+    await closeWithin(r.app.server, () => r.app.close());
     await r.door.close();
     await r.store.close();
   }
