@@ -29,6 +29,8 @@ interface HttpAnswer {
   status: number;
   /** True when the whole body was written before the answer came. */
   bodySent: boolean;
+  /** The answer set a cookie (a technician session). */
+  setCookie: boolean;
 }
 
 /** Every attack ends by this time (set by main): no request outlives it by more than 3 s. */
@@ -58,12 +60,12 @@ function send(port: number, path: string, options: { method?: string; headers?: 
     };
     const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', agent: agentFor(options.from), headers: { ...options.headers, ...(bodyBytes > 0 ? { 'content-length': String(bodyBytes) } : {}) }, timeout: requestTimeoutMs() }, (res: IncomingMessage) => {
       res.resume();
-      finish({ status: res.statusCode ?? 0, bodySent: sent >= bodyBytes });
+      finish({ status: res.statusCode ?? 0, bodySent: sent >= bodyBytes, setCookie: res.headers['set-cookie'] !== undefined });
       req.destroy();
     });
-    req.on('error', () => finish({ status: 0, bodySent: sent >= bodyBytes }));
+    req.on('error', () => finish({ status: 0, bodySent: sent >= bodyBytes, setCookie: false }));
     req.on('timeout', () => {
-      finish({ status: -1, bodySent: sent >= bodyBytes });
+      finish({ status: -1, bodySent: sent >= bodyBytes, setCookie: false });
       req.destroy();
     });
     if (options.body !== undefined) {
@@ -120,13 +122,17 @@ const wrongPin = (right: string): string => {
   }
 };
 
-/** 150 concurrent wrong PINs, again and again, from a remote address. */
+/** One login attempt at the simulator, as its PIN form posts it. */
+const login = (t: AttackTarget, pin: string, from: string): Promise<HttpAnswer> =>
+  send(t.kioskPort, '/sim/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `pin=${pin}`, from });
+
+/** 150 concurrent wrong PINs, again and again, each loop from its own remote address (a rotating attacker). */
 async function pinFlood(t: AttackTarget): Promise<AttackReport> {
   const tally = new Tally();
-  await loops(150, t.seconds, async () => {
-    const answer = await send(t.kioskPort, '/sim', { headers: { 'x-esik-pin': wrongPin(t.rightPin) }, from: t.remote });
+  await loops(150, t.seconds, async (worker) => {
+    const answer = await login(t, wrongPin(t.rightPin), `127.0.2.${worker + 2}`);
     tally.count(answer.status);
-    if (answer.status === 200) tally.hit('a wrong PIN opened the simulator');
+    if (answer.setCookie) tally.hit('a wrong PIN got a technician session');
   });
   return tally;
 }
@@ -137,12 +143,12 @@ async function lockoutRace(t: AttackTarget): Promise<AttackReport> {
   const deadline = Date.now() + t.seconds * 1000;
   for (let round = 0; Date.now() < deadline; round++) {
     const from = `127.0.1.${(round % 250) + 2}`;
-    const wrong = Array.from({ length: 40 }, () => send(t.kioskPort, '/sim', { headers: { 'x-esik-pin': wrongPin(t.rightPin) }, from }));
-    const right = send(t.kioskPort, '/sim', { headers: { 'x-esik-pin': t.rightPin }, from });
+    const wrong = Array.from({ length: 40 }, () => login(t, wrongPin(t.rightPin), from));
+    const right = login(t, t.rightPin, from);
     for (const answer of await Promise.all(wrong)) tally.count(answer.status);
     const rightAnswer = await right;
     tally.count(rightAnswer.status);
-    if (rightAnswer.status === 200) tally.hit('the right PIN was accepted after 40 wrong ones');
+    if (rightAnswer.setCookie) tally.hit('the right PIN was accepted after 40 wrong ones');
     await new Promise((r) => setTimeout(r, 500));
   }
   return tally;
