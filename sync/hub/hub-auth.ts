@@ -94,8 +94,11 @@ export class HubAuth {
     if (!token) throw refuse(401, 'unauthorized', 'missing or malformed bearer token');
     if (this.tokens.has(deviceId, token)) return;
     this.checkLimits(address, this.lastGoodAddress.get(deviceId) === address ? null : deviceId);
-    if (this.pendingVerifications >= this.limits.maxPendingVerifications) throw refuse(503, 'busy', 'too many authentications in progress', 1000);
+    // An attempt turned away as busy still counts against its address: otherwise, while the first
+    // few verifications run, a flood from one address is answered 503 without end and never reaches
+    // its 429 (how soon depended on how fast the machine verified).
     this.byAddress.count(address);
+    if (this.pendingVerifications >= this.limits.maxPendingVerifications) throw refuse(503, 'busy', 'too many authentications in progress', 1000);
     this.byDevice.count(deviceId);
     this.pendingVerifications += 1;
     let verified: boolean;
