@@ -1,15 +1,18 @@
-// `npm run test:quick`: the everyday suite. The same tests as `npm test` (which CI runs, all of
-// them) minus the long kill -9 trials and the long fault runs: dozens to a hundred SIGKILLs of real
-// kiosk and hub processes, crash loops and a 100,000-event partition. Run `npm test` before a merge.
+// `npm run test:quick`: the everyday suite, under three minutes here. The same tests as `npm test`
+// (which CI runs, all of them) minus the ones that run the kiosk, the hub or the CLI as real
+// processes over and over: the fault suite (kill -9 trials, crash loops, a damaged database, a full
+// disk, clock jumps, a 100,000-event partition), the crash tests and the CLI-as-a-process tests; the
+// fuzzers run 1,000 cases each instead of 10,000. Run `npm test` before a merge.
 import { configDefaults, defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
 /** The long ones, by what they do (see each file's header). */
 export const SLOW_TESTS = [
-  'tests/fault/*kill*.test.ts', // kill -9 trials: kill-burst (100), sync-kill (50), sync-kiosk-kill (50), update-kill-switch, remote-command-kill
+  'tests/fault/**', // kill-burst (100 kill -9), sync-kill and sync-kiosk-kill (50 each), update-kill-switch, corrupt-db, full-disk, clock-jumps, sync-network
   'tests/store/crash.test.ts', // kill -9 of a store writer, several rounds
   'tests/e2e/crash.test.ts', // kill -9 of a real kiosk after a decision, restarts
-  'tests/fault/sync-network.test.ts', // network faults and a partition while 100,000 events accumulate
+  'tests/device/cli.test.ts', // the esik CLI as child processes against a running daemon
+  'tests/device/cli-read-only.test.ts', // the CLI as another user, after a clean stop and after kill -9
 ];
 
 export default mergeConfig(
@@ -17,6 +20,7 @@ export default mergeConfig(
   defineConfig({
     test: {
       exclude: [...configDefaults.exclude, ...SLOW_TESTS],
+      env: { ESIK_FUZZ_RUNS: process.env.ESIK_FUZZ_RUNS ?? '1000' },
     },
   }),
 );
