@@ -27,7 +27,7 @@ import { attachBiometrics } from './wiring/biometric.js';
 import { attachSync } from './wiring/sync.js';
 import { presentationAttackActions } from './config/access-schema.js';
 import { createKioskLogger } from './systemd/logger.js';
-import { closeWithin } from '../lib/index.js';
+import { closeWithin, limitConnections, shortenHeadersTimeout } from '../lib/index.js';
 // ---- end wiring imports ----
 
 export const VERSION = '0.1.0';
@@ -74,6 +74,9 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
     lastPassages: await store.lastPassages(), usedCredentialIds: await store.usedSingleUseCredentials(),
   });
   const http = Fastify({ logger: false });
+  // A client on the network holds a few connections, not thousands (lib/connection-limits.ts).
+  limitConnections(http.server);
+  shortenHeadersTimeout(http.server);
   // Board and simulator messages are tiny; a 16 KiB cap keeps a misbehaving client from making us buffer megabytes.
   const io = new SocketIoServer(http.server, { serveClient: true, ...BOARD_SOCKET_SERVER_OPTIONS });
   const shutdownHooks: Array<() => Promise<void> | void> = [];

@@ -18,7 +18,7 @@ import type { BoardLimits } from './config.js';
 import type { BoardLanguage } from './i18n.js';
 import { originAllows } from './access.js';
 import { BOARD_SOCKET_SERVER_OPTIONS, createBoardServer } from './server.js';
-import { closeWithin } from '../lib/index.js';
+import { closeWithin, limitConnections, shortenHeadersTimeout } from '../lib/index.js';
 
 export interface BoardThreadInit {
   host: string;
@@ -98,6 +98,8 @@ function serve(): void {
   const send = (message: FromBoardThread): void => port.postMessage(message);
   const feed = new PostedFeed(send);
   const http = createServer((_request, response) => response.writeHead(404).end());
+  limitConnections(http);
+  shortenHeadersTimeout(http);
   // Websocket only: the page comes from the kiosk's own port, and a websocket needs no CORS. A page
   // of another host is refused before any namespace (the board's checks the token too); the default
   // namespace serves nothing, so nothing connects there.

@@ -48,6 +48,9 @@ function send(source: string, path: string, options: { method?: string; headers?
 const login = (source: string, pin: string, headers: Record<string, string> = {}): Promise<Answer> =>
   send(source, '/sim/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: `pin=${pin}` });
 
+/** A login in a flood: beyond its share of connections (lib/connection-limits.ts) the kiosk closes one unanswered (status 0). */
+const floodLogin = (source: string, pin: string): Promise<Answer> => login(source, pin).catch(() => ({ status: 0, headers: {}, body: '' }));
+
 const cookieOf = (answer: Answer): string | undefined => answer.headers['set-cookie']?.[0]?.split(';')[0];
 
 /**
@@ -117,7 +120,7 @@ afterAll(async () => {
 describe('a wrong-PIN flood does not starve the door', () => {
   it('refuses the excess with 429, verifies one PIN at a time off the door\'s pool, and a card is decided and recorded meanwhile', async () => {
     const flooder = '127.0.0.2';
-    const flood = Array.from({ length: 150 }, (_, i) => login(flooder, String(100000 + i)));
+    const flood = Array.from({ length: 150 }, (_, i) => floodLogin(flooder, String(100000 + i)));
     // Let the flood reach the server before the card comes.
     await new Promise((r) => setTimeout(r, 100));
     const started = performance.now();
@@ -130,7 +133,8 @@ describe('a wrong-PIN flood does not starve the door', () => {
     expect(recorded[0]?.seq).toBe(decision.event?.seq);
     // A liveness bound, not a speed claim: before, the card waited behind every guess's scrypt.
     expect(decidedInMs).toBeLessThan(2000);
-    expect(answers.filter((a) => a.status === 429).length).toBeGreaterThan(100);
+    expect(answers.filter((a) => a.status === 429 || a.status === 0).length).toBeGreaterThan(100);
+    expect(answers.filter((a) => a.status === 429).length).toBeGreaterThan(0);
     expect(answers.every((a) => cookieOf(a) === undefined)).toBe(true);
     const status = (await adminRequest(dir.socketPath, 'GET', '/v1/status')) as PinStatus;
     expect(status.technicianPin?.verifier?.maxConcurrent).toBe(1);
@@ -139,8 +143,8 @@ describe('a wrong-PIN flood does not starve the door', () => {
 
   it('40 wrong PINs and the right one sent at once do not let the right one in', async () => {
     const racer = '127.0.0.3';
-    const wrong = Array.from({ length: 40 }, (_, i) => login(racer, String(200000 + i)));
-    const right = login(racer, RIGHT_PIN);
+    const wrong = Array.from({ length: 40 }, (_, i) => floodLogin(racer, String(200000 + i)));
+    const right = floodLogin(racer, RIGHT_PIN);
     const answers = await Promise.all([...wrong, right]);
     expect(cookieOf(await right)).toBeUndefined();
     expect(answers.every((a) => cookieOf(a) === undefined)).toBe(true);
