@@ -9,7 +9,8 @@ import { isIP, type Server, type Socket } from 'node:net';
 export interface ConnectionLimits {
   /** Open connections one client address may hold (a browser opens about six). */
   perAddress: number;
-  /** Open connections all non-exempt clients together may hold. */
+  /** Open connections all non-exempt clients together may hold. New connections are limited to
+   * the same figures as a burst, refilled at half of them a second (per address and for all). */
   total: number;
   /** Clients the caps do not apply to; by default loopback addresses (the kiosk itself). */
   exempt?: (address: string) => boolean;
@@ -37,19 +38,56 @@ export function isLoopbackAddress(address: string): boolean {
 }
 
 /**
- * Refuses (closes at once) a connection beyond the caps; the ones already open are untouched. Call
- * before the server listens. Returns live counts for status and metrics.
+ * New connections a client may open: a bucket of `burst` that refills at `perSecond`. Refusing at
+ * accept costs the kiosk a few microseconds; a request parsed, routed and answered 429 costs a few
+ * hundred, and 150 clients looping on that kept the door's event loop busy.
  */
-export function limitConnections(server: Server, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): () => ConnectionCounts {
+class ConnectBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly burst: number,
+    private readonly perSecond: number,
+    private readonly now: () => number,
+  ) {}
+
+  take(key: string): boolean {
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
+    bucket.at = now;
+    if (this.buckets.size >= 4096 && !this.buckets.has(key)) this.forgetFull(now);
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /** Addresses whose bucket has refilled are remembered no longer: the map stays bounded. */
+  private forgetFull(now: number): void {
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond >= this.burst) this.buckets.delete(key);
+    }
+  }
+}
+
+/**
+ * Refuses (closes at once, before HTTP sees it) a connection beyond the caps or the connect rates;
+ * the ones already open are untouched. Call before the server listens. Returns live counts.
+ */
+export function limitConnections(server: Server, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS, now: () => number = () => performance.now()): () => ConnectionCounts {
   const exempt = limits.exempt ?? isLoopbackAddress;
   const perAddress = new Map<string, number>();
+  const addressRate = new ConnectBuckets(limits.perAddress, limits.perAddress / 2, now);
+  const totalRate = new ConnectBuckets(limits.total, limits.total / 2, now);
   let open = 0;
   let refused = 0;
-  server.on('connection', (socket: Socket) => {
+  // First among the listeners, so a refused socket is closed before the HTTP server sets it up.
+  server.prependListener('connection', (socket: Socket) => {
     const address = clientAddress(socket);
     if (exempt(address)) return;
     const mine = perAddress.get(address) ?? 0;
-    if (mine >= limits.perAddress || open >= limits.total) {
+    if (mine >= limits.perAddress || open >= limits.total || !addressRate.take(address) || !totalRate.take('*')) {
       refused += 1;
       socket.destroy();
       return;
