@@ -7,6 +7,7 @@ import { HubError, hubErrorHandler } from './errors.js';
 import { HubAuth, ScryptTokenVerifier, type AuthLimits, type TokenVerifier } from './hub-auth.js';
 import { registerJsonBodyParser } from './json-body.js';
 import type { HubStorage } from './storage.js';
+import { limitConnections, shortenHeadersTimeout } from '../../lib/index.js';
 
 export interface HubOptions {
   storage: HubStorage;
@@ -29,6 +30,10 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
     bodyLimit: 256 * 1024,
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   }) as unknown as FastifyInstance;
+  // Like the kiosk's ports (lib/connection-limits.ts), wider: a district hub serves many kiosks,
+  // some of them behind one NAT address.
+  limitConnections(app.server, { perAddress: 128, total: 4096 });
+  shortenHeadersTimeout(app.server);
   app.setErrorHandler(hubErrorHandler);
   registerJsonBodyParser(app);
   // An unknown route is refused before its body is read, like an unauthenticated one.
