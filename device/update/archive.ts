@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import * as tar from 'tar';
 import { fsyncDirectory } from '../util/safe-write.js';
-import { fsyncPath } from './fsync.js';
+import { fsyncPath } from '../../lib/index.js';
 import { MANIFEST_FILE, PAYLOAD_FILE, SIGNATURE_FILE, parseManifest, type ReleaseManifest } from './manifest.js';
 import { checkPayload } from './payload.js';
 import { signBytes } from './signing.js';

@@ -7,7 +7,7 @@ import { statfs } from 'node:fs/promises';
 import { posix } from 'node:path';
 import * as tar from 'tar';
 import { ReleaseRejectedError } from './errors.js';
-import { fsyncTree } from './fsync.js';
+import { fsyncTree } from '../../lib/index.js';
 import type { ReleaseManifest } from './manifest.js';
 import { readEntries } from './tar-entries.js';
 

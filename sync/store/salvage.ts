@@ -3,13 +3,14 @@
 // carried into a fresh database with its id and seq, and the seq high-water mark is kept so no seq
 // is ever issued twice. The roster is not salvaged: the fresh store has no cursor, so the sync
 // client pulls the whole roster from upstream again, and no template leaves the damaged file.
-import { access, open, rename } from 'node:fs/promises';
+import { access, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { type SqlRunner, SqliteConnection, num } from './db.js';
 import { EVENT_SELECT, rowToEvent } from './event-codec.js';
 import { kvGet } from './kv.js';
 import { type SalvagedEvent, type Store, type StoreOptions, openSqliteStore } from './store.js';
+import { fsyncPath } from '../../lib/index.js';
 
 const SALVAGE_SELECT = EVENT_SELECT.replace(' FROM events', ', sync_state, sync_error FROM events NOT INDEXED');
 const RANGE = 256;
@@ -47,22 +48,13 @@ async function exists(file: string): Promise<boolean> {
   return access(file).then(() => true, () => false);
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Moves the database and its WAL/shm aside as `<file>.corrupt-<time>`; returns the new name. */
 export async function quarantineDatabase(file: string, now = new Date()): Promise<string> {
   const target = `${file}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
   for (const suffix of ['-wal', '-shm', '']) {
     if (await exists(`${file}${suffix}`)) await rename(`${file}${suffix}`, `${target}${suffix}`);
   }
-  await fsyncDir(dirname(file));
+  await fsyncPath(dirname(file));
   return target;
 }
 
