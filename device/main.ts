@@ -16,6 +16,7 @@ import { keyFileOf, openKioskStore } from './kiosk/open-store.js';
 import { dbCorruptAlarmDraft, openStoreRecovering } from './recovery/index.js';
 import { seedRosterIfEmpty } from './kiosk/seed-roster.js';
 import { RosterCache } from './roster-cache.js';
+import { deviceStarted, deviceStopped } from './system-events.js';
 import type { KioskServices, StatusProvider } from './services.js';
 import { registerKeyRoutes } from './security/key-rotation.js';
 import { attachTechnicianAccess } from './security/pin-guard.js';
@@ -106,7 +107,7 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
   if (config.policy.mode !== 'normal') await kiosk.setMode(config.policy.mode);
   await http.listen({ host: config.http.host, port: config.http.port });
   await listenAdmin(services.admin, config.admin.socketPath ?? `${config.device.stateDir}/admin.sock`);
-  await kiosk.record({ type: 'device.started', door: null, direction: null, personId: null, credential: null, reason: null, data: { version: VERSION, configFile: file, envOverrides: overrides } });
+  await kiosk.record(deviceStarted({ version: VERSION, configFile: file, envOverrides: overrides }));
   if (recovery !== null) await kiosk.record(dbCorruptAlarmDraft(recovery));
   logger.info({ http: http.server.address(), admin: config.admin.socketPath, doors: [...hardware.doors.keys()] }, 'kiosk started');
   return { services, stop: (reason) => stopKiosk(services, shutdownHooks, reason, () => hardware.openFirmataBoard.close()) };
@@ -120,7 +121,7 @@ async function stopKiosk(services: KioskServices, shutdownHooks: Array<() => Pro
     await Promise.resolve(hook()).catch((error: unknown) => logger.error({ err: error }, 'shutdown hook failed'));
   }
   await services.doorSet.safeState().catch((error: unknown) => logger.error({ err: error }, 'a door did not reach its safe state'));
-  await kiosk.record({ type: 'device.stopped', door: null, direction: null, personId: null, credential: null, reason, data: {} });
+  await kiosk.record(deviceStopped(reason));
   // Within a second whatever the clients hold open (lib/http-close.ts): the doors wait for this restart.
   await closeWithin(services.http.server, () => services.io.close().catch(() => undefined));
   await Promise.allSettled([closeWithin(services.http.server, () => services.http.close()), closeWithin(services.admin.server, () => services.admin.close())]);

@@ -2,17 +2,18 @@
 // today's state. What reaches this interface is already masked per display consent; display/ never
 // sees a template, a photo, a national id number or a full name the person did not consent to show.
 import type { EventEmitter } from 'node:events';
+import type { Direction, PersonRole } from '../sync/store/vocabulary.js';
 
 export interface BoardArrival {
   /** The event's device seq: the page resumes from the last one it saw. */
   seq: number;
   /** ISO-8601 wall time of the passage. */
   at: string;
-  direction: 'in' | 'out';
+  direction: Direction;
   /** Already masked: "Aigerim S.", "A. S." or "" when display consent is none. */
   displayName: string;
   group: string | null;
-  role: 'student' | 'staff' | 'visitor' | 'guardian';
+  role: PersonRole;
   /** Entered after the configured bell time for the group. */
   late: boolean;
   door: string;

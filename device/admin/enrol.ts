@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { EventDraft, Person, RosterChange, RosterApplyResult } from '../../sync/store/types.js';
+import { ModalitySchema } from '../vocabulary.js';
+import { auditEvent, templateEnrolled } from '../system-events.js';
 
 const MAX_TEMPLATES = 20;
 
@@ -15,7 +17,7 @@ export const EnrolBody = z.object({
     .array(
       z.object({
         id: z.string().min(1).max(64),
-        modality: z.enum(['face', 'palm']),
+        modality: ModalitySchema,
         algo: z.string().min(1).max(128),
         /** Little-endian float32 vector, base64. */
         vector: z.string().min(1).max(16_384),
@@ -77,20 +79,15 @@ export async function enrolTemplates(target: EnrolTarget, request: EnrolRequest,
     data: { id: t.id, personId: person.id, modality: t.modality, algo: t.algo, vector: decodeVector(t.vector) },
   }));
   await target.apply(changes);
-  await target.record({
-    type: 'template.enrolled',
-    door: null,
-    direction: null,
-    personId: person.id,
-    credential: null,
-    reason: request.source,
-    data: { actor: request.actor, ...verified, templateIds: request.templates.map((t) => t.id), algo: request.templates[0]?.algo, count: request.templates.length },
-  });
+  await target.record(
+    templateEnrolled(person.id, request.source, {
+      actor: request.actor, ...verified, templateIds: request.templates.map((t) => t.id), algo: request.templates[0]?.algo, count: request.templates.length,
+    }),
+  );
   // Enrolment is a technician action like any other: the audit trail lists it with the rest.
-  await target.record({
-    type: 'audit', door: null, direction: null, personId: person.id, credential: null, reason: 'template.enrol',
-    data: { actor: request.actor, ...verified, action: 'template.enrol', source: request.source, count: request.templates.length },
-  });
+  await target.record(
+    auditEvent('template.enrol', { actor: request.actor, ...verified, action: 'template.enrol', source: request.source, count: request.templates.length }, { personId: person.id }),
+  );
   return { personId: person.id, enrolled: changes.length };
 }
 

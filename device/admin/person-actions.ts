@@ -2,6 +2,7 @@
 // upstream page, then the in-memory roster (and with it the matcher) follows at once.
 import type { RosterChange } from '../../sync/store/types.js';
 import type { KioskServices } from '../services.js';
+import { personActioned } from '../system-events.js';
 
 export async function changePersonStatus(services: KioskServices, personId: string, status: 'blocked' | 'active'): Promise<{ found: boolean }> {
   const person = services.roster.person(personId);
@@ -10,7 +11,7 @@ export async function changePersonStatus(services: KioskServices, personId: stri
   const result = await services.store.roster.applyLocal(changes);
   services.roster.applyChanges(changes, result.purgedPersonIds);
   if (status === 'blocked') {
-    await services.kiosk.record({ type: 'person.blocked', door: null, direction: null, personId, credential: null, reason: 'technician', data: {} });
+    await services.kiosk.record(personActioned('person.blocked', personId));
   }
   return { found: true };
 }
@@ -19,6 +20,6 @@ export async function erasePerson(services: KioskServices, personId: string): Pr
   if (services.roster.person(personId) === undefined) return { found: false };
   await services.store.purgePerson(personId);
   services.roster.applyChanges([{ op: 'delete', type: 'person', id: personId }], [personId]);
-  await services.kiosk.record({ type: 'person.erased', door: null, direction: null, personId, credential: null, reason: 'technician', data: {} });
+  await services.kiosk.record(personActioned('person.erased', personId));
   return { found: true };
 }

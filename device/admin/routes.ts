@@ -4,8 +4,9 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Direction } from '../../sync/store/types.js';
-import { KIOSK_MODES, type KioskMode } from '../policy/index.js';
+import { DirectionSchema, KioskModeSchema, TokenKindSchema } from '../vocabulary.js';
 import type { KioskServices, StatusProvider } from '../services.js';
+import { auditEvent } from '../system-events.js';
 import { collectStatus } from './status.js';
 import { changePersonStatus, erasePerson } from './person-actions.js';
 import { registerEnrolRoute, type EnrolTarget } from './enrol.js';
@@ -39,14 +40,14 @@ export function recordAdminPeers(admin: FastifyInstance, reader: PeerCredentialR
 const actor = z.string().min(1).max(64);
 const SimulateBody = z.object({
   actor,
-  kind: z.enum(['card', 'qr']).default('card'),
+  kind: TokenKindSchema.default('card'),
   value: z.string().trim().min(1).max(256),
   door: z.string().min(1).optional(),
-  direction: z.enum(['in', 'out']).default('in'),
+  direction: DirectionSchema.default('in'),
 });
-const RelayTestBody = z.object({ actor, door: z.string().min(1).optional(), direction: z.enum(['in', 'out']).default('in') });
+const RelayTestBody = z.object({ actor, door: z.string().min(1).optional(), direction: DirectionSchema.default('in') });
 const PersonBody = z.object({ actor });
-const ModeBody = z.object({ actor, mode: z.enum(KIOSK_MODES as [KioskMode, ...KioskMode[]]) });
+const ModeBody = z.object({ actor, mode: KioskModeSchema });
 const EventsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 function parse<T>(schema: z.ZodType<T>, input: unknown, reply: FastifyReply): T | null {
@@ -66,7 +67,7 @@ export function actorFields(who: string | AdminActor): Record<string, unknown> {
 export function audit(services: KioskServices, who: string | AdminActor, action: string, details: Record<string, unknown>, door: string | null = null): Promise<unknown> {
   const actor = actorFields(who);
   services.logger.child({ ns: 'audit' }).info({ ...actor, action, ...details }, 'technician action');
-  return services.kiosk.record({ type: 'audit', door, direction: null, personId: null, credential: null, reason: action, data: { ...actor, action, ...details } });
+  return services.kiosk.record(auditEvent(action, { ...actor, action, ...details }, { door }));
 }
 
 function pickDoor(services: KioskServices, name: string | undefined, reply: FastifyReply): string | null {

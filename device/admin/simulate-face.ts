@@ -4,7 +4,7 @@
 // written anywhere and never put in an event or a log line (only its size is audited).
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
-import type { Direction } from '../../sync/store/types.js';
+import { DirectionSchema, type Direction } from '../vocabulary.js';
 import type { KioskServices } from '../services.js';
 import { adminActor, audit, type AdminActor } from './routes.js';
 
@@ -20,7 +20,7 @@ export const FaceImageBody = z.object({
     .max(Math.ceil((MAX_FACE_IMAGE_BYTES * 4) / 3) + 4, `image larger than ${MAX_FACE_IMAGE_BYTES} bytes`)
     .regex(/^[A-Za-z0-9+/]+={0,2}$/u, 'image must be base64'),
   door: z.string().min(1).optional(),
-  direction: z.enum(['in', 'out']).default('in'),
+  direction: DirectionSchema.default('in'),
   /** Frames submitted at most (one camera frame each); default: the face policy's consecutiveFrames. */
   frames: z.number().int().min(1).max(30).optional(),
 });

@@ -3,9 +3,7 @@
 // access rules read in one place; schema.ts plugs them into the config's sections.
 import { z } from 'zod';
 import { DEFAULT_BLINK, DEFAULT_MOTION, IDENTITY_CALIBRATION, LIVENESS_CHECKS } from '../../biometric/liveness/index.js';
-import { CREDENTIAL_MODES } from '../policy/index.js';
-
-const ROLES = ['student', 'staff', 'visitor', 'guardian'] as const;
+import { CredentialModeSchema, PersonRoleSchema, PresentationAttackActionSchema } from '../vocabulary.js';
 
 /** First rule naming the door ("*": every door) and the role wins; no rule = any credential alone. */
 export const credentialModesSchema = z
@@ -13,8 +11,8 @@ export const credentialModesSchema = z
     z
       .object({
         door: z.string().min(1),
-        roles: z.array(z.enum(ROLES)).min(1).optional(),
-        mode: z.enum(CREDENTIAL_MODES),
+        roles: z.array(PersonRoleSchema).min(1).optional(),
+        mode: CredentialModeSchema,
       })
       .strict(),
   )
@@ -36,7 +34,7 @@ export const secondFactorSchema = z
 
 const presentationAttackDoorSchema = z
   .object({
-    action: z.enum(['off', 'flag', 'deny']),
+    action: PresentationAttackActionSchema,
     checks: z.array(z.enum(LIVENESS_CHECKS)).min(1).default(['motion']),
   })
   .strict();

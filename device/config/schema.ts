@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DoorConfigSchema, type DoorConfig } from '../door/config.js';
 import { InputConfigSchema, ReaderConfigSchema, RelayConfigSchema, type ReaderConfig } from '../hw/config.js';
 import { boardConfigSchema } from '../../display/config.js';
+import { AntiPassbackModeSchema, FailModeSchema, KioskModeSchema } from '../vocabulary.js';
 import { SECOND_FACTOR_DEFAULTS, accessCrossCheck, credentialModesSchema, presentationAttackSchema, secondFactorSchema } from './access-schema.js';
 
 export { DoorConfigSchema, ReaderConfigSchema, RelayConfigSchema, InputConfigSchema, type DoorConfig, type ReaderConfig };
@@ -58,8 +59,8 @@ export const ConfigSchema = z.object({
   readers: z.array(ReaderConfigSchema).default([]),
   policy: z
     .object({
-      antiPassback: z.enum(['off', 'soft', 'hard']).default('off'),
-      mode: z.enum(['normal', 'lockdown', 'emergency', 'maintenance']).default('normal'),
+      antiPassback: AntiPassbackModeSchema.default('off'),
+      mode: KioskModeSchema.default('normal'),
       credentialModes: credentialModesSchema,
       secondFactor: secondFactorSchema,
     })
@@ -121,7 +122,7 @@ export const ConfigSchema = z.object({
        * `open-for-known` lets known active people through and keeps their events in memory
        * until the store is back.
        */
-      failMode: z.enum(['secure', 'open-for-known']).default('secure'),
+      failMode: FailModeSchema.default('secure'),
     })
     .default({ retentionDays: 90, failMode: 'secure' }),
 });

@@ -3,9 +3,6 @@
 import { z } from 'zod';
 import { InputConfigSchema, RelayConfigSchema } from '../hw/config.js';
 
-export const DoorModeSchema = z.enum(['normal', 'lockdown', 'emergency', 'maintenance']);
-export type DoorMode = z.infer<typeof DoorModeSchema>;
-
 export const DoorConfigSchema = z
   .object({
     name: z.string().min(1).regex(/^[\w.-]+$/u, 'letters, digits, "_", "." or "-"'),

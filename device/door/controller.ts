@@ -14,8 +14,8 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { coilEnergisedFor, type LockState, type LockType } from '../hw/lock-polarity.js';
 import type { DigitalInput, Relay } from '../hw/types.js';
-import type { DoorMode } from './config.js';
-import type { Direction, DoorAlarm, DoorEvent, DoorEventType, DoorSnapshot } from './types.js';
+import type { KioskMode } from '../vocabulary.js';
+import type { Direction, DoorAlarm, DoorEvent, DoorEvents, DoorEventType, DoorSnapshot } from './types.js';
 import { DoorSupervisor } from './supervisor.js';
 
 /** An opening this soon after relocking is still the granted passage (the strike lags). */
@@ -46,7 +46,7 @@ export class DoorRefusedError extends Error {
   }
 }
 
-export class DoorController extends EventEmitter {
+export class DoorController extends EventEmitter<DoorEvents> {
   readonly name: string;
   readonly kind: 'door' | 'turnstile';
   readonly lockType: LockType;
@@ -58,7 +58,7 @@ export class DoorController extends EventEmitter {
   readonly #commanded = new Map<Relay, LockState>();
   readonly #alarms = new Set<DoorAlarm>();
   readonly #supervisor: DoorSupervisor;
-  #mode: DoorMode = 'normal';
+  #mode: KioskMode = 'normal';
   #fire = false;
   #lastUnlockReason = 'granted';
   #lastUnlockDirection: Direction = 'in';
@@ -96,7 +96,7 @@ export class DoorController extends EventEmitter {
     this.ready = this.#applyAll();
   }
 
-  get mode(): DoorMode {
+  get mode(): KioskMode {
     return this.#mode;
   }
 
@@ -118,7 +118,7 @@ export class DoorController extends EventEmitter {
     await buzzer.set(true);
   }
 
-  async setMode(mode: DoorMode): Promise<void> {
+  async setMode(mode: KioskMode): Promise<void> {
     this.#assertUsable();
     if (mode === this.#mode) return;
     this.#logger.info({ from: this.#mode, to: mode }, 'door mode changed');

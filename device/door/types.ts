@@ -1,16 +1,8 @@
-// Vocabulary of the door controller: what it emits and what a snapshot of a door says.
-import type { DoorMode } from './config.js';
+// What the door controller emits and what a snapshot of a door says. Directions, modes and event
+// types are the kiosk's words (device/vocabulary.ts); a door follows the kiosk's mode.
+import type { Direction, DoorEventType, KioskMode } from '../vocabulary.js';
 
-export type Direction = 'in' | 'out';
-
-export type DoorEventType =
-  | 'door.opened'
-  | 'door.forced'
-  | 'door.held_open'
-  | 'door.closed'
-  | 'door.exit_request'
-  | 'alarm.fire'
-  | 'alarm.cleared';
+export type { Direction, DoorEventType } from '../vocabulary.js';
 
 export interface DoorEvent {
   type: DoorEventType;
@@ -21,6 +13,12 @@ export interface DoorEvent {
   reason: string;
   /** Date.now() when it happened (fake timers control it in tests). */
   at: number;
+}
+
+/** A door's emitter: every report becomes an event the kiosk records; every state change a snapshot. */
+export interface DoorEvents {
+  event: [event: DoorEvent];
+  state: [snapshot: DoorSnapshot];
 }
 
 export type DoorAlarm = 'fire' | 'forced' | 'held_open' | 'relay_fault';
@@ -34,6 +32,6 @@ export interface DoorSnapshot {
   unlocked: { in: boolean; out: boolean };
   /** Door-position sensor (true = open), or null when no sensor is fitted. */
   open: boolean | null;
-  mode: DoorMode;
+  mode: KioskMode;
   alarms: DoorAlarm[];
 }

@@ -3,6 +3,7 @@
 // loaded only when some device names it (a laptop without onoff/johnny-five/node-hid still starts).
 import { z } from 'zod';
 import { CameraConfigSchema } from './camera/index.js';
+import { CredentialKindSchema, DirectionSchema, TokenKindSchema } from '../vocabulary.js';
 
 /**
  * sysfs GPIO number as onoff sees it. On Raspberry Pi kernels >= 6.6 this is the BCM number plus
@@ -69,7 +70,7 @@ export type InputConfig = z.infer<typeof InputConfigSchema>;
 const readerBase = {
   id: z.string().min(1),
   door: z.string().min(1),
-  direction: z.enum(['in', 'out']).default('in'),
+  direction: DirectionSchema.default('in'),
 };
 const hidSelector = {
   vendorId: hidId.optional(),
@@ -82,12 +83,12 @@ const hidSelector = {
 };
 
 export const ReaderConfigSchema = z.discriminatedUnion('driver', [
-  z.object({ driver: z.literal('sim'), ...readerBase, kind: z.enum(['card', 'qr', 'palm']).default('card') }),
+  z.object({ driver: z.literal('sim'), ...readerBase, kind: CredentialKindSchema.extract(['card', 'qr', 'palm']).default('card') }),
   z.object({
     driver: z.literal('hid-wedge'),
     ...readerBase,
     ...hidSelector,
-    kind: z.enum(['card', 'qr']).default('card'),
+    kind: TokenKindSchema.default('card'),
     /** How the reader types a card UID: hex ("04A2B91C") or decimal ("77773084"); stored as upper hex. */
     uidFormat: z.enum(['hex', 'decimal']).default('hex'),
     /** A gap longer than this between two characters drops the partial code. */

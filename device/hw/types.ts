@@ -2,6 +2,7 @@
 // hardware libraries (onoff, johnny-five, node-hid); everything else sees these. Each interface has
 // a real driver and a simulated twin, chosen from config at start-up.
 import type { EventEmitter } from 'node:events';
+import type { Direction, TokenKind } from '../vocabulary.js';
 
 /** Driven level after NO/NC and active-low inversion: `energise(true)` means "coil on". */
 export interface Relay {
@@ -25,12 +26,16 @@ export interface RelayWiring {
   activeLow: boolean;
 }
 
+export interface DigitalInputEvents {
+  /** Logical state after inversion, on every edge. */
+  change: [active: boolean];
+}
+
 /** Door-position sensor, request-to-exit button, fire-alarm input, tamper switch. */
-export interface DigitalInput extends EventEmitter {
+export interface DigitalInput extends EventEmitter<DigitalInputEvents> {
   readonly name: string;
   /** Logical state after inversion: true = active (door open, button pressed, alarm on). */
   read(): boolean;
-  /** Emits 'change' (active: boolean). */
   close(): Promise<void>;
 }
 
@@ -38,18 +43,24 @@ export type ReaderStatus = 'connected' | 'disconnected' | 'reconnecting' | 'fail
 
 /** A presentation as it leaves a reader, before identification. */
 export type Presentation =
-  | { kind: 'card' | 'qr'; readerId: string; monoMs: number; value: string }
+  | { kind: TokenKind; readerId: string; monoMs: number; value: string }
   | { kind: 'face'; readerId: string; monoMs: number; image: Buffer }
   | { kind: 'palm'; readerId: string; monoMs: number; vector: Float32Array; quality: number };
 
-/**
- * Card/QR readers (keyboard-wedge HID), palm readers, cameras with a face tracker.
- * Emits 'presentation' (Presentation), 'status' (ReaderStatus), 'warning' (string) for ignored input.
- */
-export interface CredentialReader extends EventEmitter {
+export interface CredentialReaderEvents {
+  presentation: [presentation: Presentation];
+  status: [status: ReaderStatus];
+  /** Input the reader ignored (empty, overlong, malformed) or dropped while not connected. */
+  warning: [message: string];
+  /** A reader that reconnects after an unplug says in how many ms it tries again (HID readers). */
+  retry: [delayMs: number];
+}
+
+/** Card/QR readers (keyboard-wedge HID), palm readers, cameras with a face tracker. */
+export interface CredentialReader extends EventEmitter<CredentialReaderEvents> {
   readonly id: string;
   readonly door: string;
-  readonly direction: 'in' | 'out';
+  readonly direction: Direction;
   status(): ReaderStatus;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -60,10 +71,17 @@ export interface CredentialReader extends EventEmitter {
   settled?(presentation: Presentation): void;
 }
 
+/** 'error' is never emitted: failures go to 'status' and 'warning'. */
+export interface FrameSourceEvents {
+  /** JPEG (or PNG) bytes of one frame. */
+  frame: [frame: Buffer];
+  status: [status: ReaderStatus];
+  warning: [message: string];
+}
+
 /** Camera frames: JPEG (or PNG) bytes, transient, never written to disk. */
-export interface FrameSource extends EventEmitter {
+export interface FrameSource extends EventEmitter<FrameSourceEvents> {
   readonly id: string;
-  /** Emits 'frame' (Buffer), 'error' is never emitted: failures go to 'status'. */
   start(): Promise<void>;
   close(): Promise<void>;
   status(): ReaderStatus;

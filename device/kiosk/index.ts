@@ -1,4 +1,4 @@
-export { Kiosk, type KioskOptions, type DoorSupervisionEvent } from './kiosk.js';
+export { Kiosk, type KioskOptions } from './kiosk.js';
 export { identify, maskCredentialValue, type BiometricIdentifier, type BiometricResult, type Identification } from './identify.js';
 export { BoundedSerialQueue } from './reader-queue.js';
-export type { FailMode, KioskAlarm, KioskDecision, KioskDoor, KioskEventLog } from './types.js';
+export type { FailMode, KioskAlarm, KioskDecision, KioskDoor, KioskEventLog, KioskEvents } from './types.js';

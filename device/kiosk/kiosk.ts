@@ -3,15 +3,18 @@
 // the configured fail mode decides and an alarm is raised.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { CredentialReader, Presentation, ReaderStatus } from '../hw/types.js';
-import type { Direction, EventClock, EventDraft, EventType, StoredEvent } from '../../sync/store/types.js';
-import { decide, type CredentialModeRule, type Decision, type KioskMode, type LastPassage, type PresentationAttackAction } from '../policy/index.js';
+import type { CredentialReader, Presentation } from '../hw/types.js';
+import type { EventClock, EventDraft, LastPassage, StoredEvent } from '../../sync/store/types.js';
+import type { DoorEvent } from '../door/types.js';
+import { decide, type CredentialModeRule, type Decision } from '../policy/index.js';
+import type { AntiPassbackMode, Direction, KioskMode, PresentationAttackAction } from '../vocabulary.js';
 import type { RosterCache } from '../roster-cache.js';
 import { CredentialConsumedError } from '../../sync/store/index.js';
 import { identify, type BiometricIdentifier, type Identification } from './identify.js';
 import { PendingEventRing } from './pending-events.js';
+import { alarmCleared, alarmRaised, doorEventDraft, modeChanged, readerStatusChanged } from '../system-events.js';
 import { BoundedSerialQueue } from './reader-queue.js';
-import type { FailMode, KioskAlarm, KioskDecision, KioskDoor, KioskEventLog } from './types.js';
+import type { FailMode, KioskAlarm, KioskDecision, KioskDoor, KioskEventLog, KioskEvents } from './types.js';
 
 export interface KioskOptions {
   events: KioskEventLog;
@@ -19,7 +22,7 @@ export interface KioskOptions {
   doors: readonly KioskDoor[];
   clock: EventClock;
   logger: Logger;
-  antiPassback: 'off' | 'soft' | 'hard';
+  antiPassback: AntiPassbackMode;
   mode: KioskMode;
   failMode: FailMode;
   /** `policy.credentialModes`: combined modes per door and role (absent: any credential alone). */
@@ -38,15 +41,6 @@ export interface KioskOptions {
   retryIntervalMs?: number;
 }
 
-/** A door event as the DoorController emits it. */
-export interface DoorSupervisionEvent {
-  type: EventType;
-  door: string;
-  direction?: Direction | null;
-  reason?: string | null;
-  data?: Record<string, unknown>;
-}
-
 interface Job {
   presentation: Presentation;
   door: KioskDoor;
@@ -54,11 +48,8 @@ interface Job {
   resolve: (decision: KioskDecision | null) => void;
 }
 
-/**
- * Emits 'decision' (KioskDecision) after the door was commanded, 'event' (StoredEvent) for every
- * committed event, 'alarm' (KioskAlarm), 'mode' (KioskMode), 'reader' ({ id, status }).
- */
-export class Kiosk extends EventEmitter {
+/** Emits what KioskEvents lists: decisions, committed events, alarms, mode and reader changes. */
+export class Kiosk extends EventEmitter<KioskEvents> {
   private readonly log: Logger;
   private readonly doors = new Map<string, KioskDoor>();
   private readonly queues = new Map<string, BoundedSerialQueue<Job>>();
@@ -84,7 +75,7 @@ export class Kiosk extends EventEmitter {
     this.pending = new PendingEventRing(options.pendingCapacity ?? 10_000);
     for (const door of options.doors) {
       this.doors.set(door.name, door);
-      door.on('event', (event: DoorSupervisionEvent) => void this.recordDoorEvent(event));
+      door.on('event', (event) => void this.recordDoorEvent(event));
     }
   }
 
@@ -99,19 +90,19 @@ export class Kiosk extends EventEmitter {
 
   attachReader(reader: CredentialReader): void {
     this.readers.push(reader);
-    reader.on('presentation', (presentation: Presentation) => {
+    reader.on('presentation', (presentation) => {
       void this.submit(presentation, reader.door, reader.direction)
         .catch((error: unknown) => {
           this.log.error({ err: error, reader: reader.id }, 'presentation refused');
         })
         .finally(() => reader.settled?.(presentation));
     });
-    reader.on('status', (status: ReaderStatus) => {
+    reader.on('status', (status) => {
       this.log.info({ reader: reader.id, status }, 'reader status');
       this.emit('reader', { id: reader.id, status });
-      void this.record({ type: 'reader.status', door: reader.door, direction: reader.direction, personId: null, credential: null, reason: status, data: { reader: reader.id } });
+      void this.record(readerStatusChanged(reader, status));
     });
-    reader.on('warning', (message: string) => this.log.warn({ reader: reader.id }, message));
+    reader.on('warning', (message) => this.log.warn({ reader: reader.id }, message));
   }
 
   /**
@@ -142,7 +133,7 @@ export class Kiosk extends EventEmitter {
     this.currentMode = mode;
     await Promise.all([...this.doors.values()].map((door) => Promise.resolve(door.setMode(mode))));
     this.emit('mode', mode);
-    await this.record({ type: 'mode.changed', door: null, direction: null, personId: null, credential: null, reason: mode, data: { from: previous, actor } });
+    await this.record(modeChanged(mode, previous, actor));
   }
 
   /** Appends any event (audit, device.started, supervision); holds it in memory if the store fails. */
@@ -333,9 +324,9 @@ export class Kiosk extends EventEmitter {
     return { outcome: 'deny', reason: 'store_unavailable', flags: decision.flags };
   }
 
-  private async recordDoorEvent(event: DoorSupervisionEvent): Promise<void> {
+  private async recordDoorEvent(event: DoorEvent): Promise<void> {
     this.log.info({ door: event.door, type: event.type, reason: event.reason }, 'door event');
-    await this.record({ type: event.type, door: event.door, direction: event.direction ?? null, personId: null, credential: null, reason: event.reason ?? null, data: event.data });
+    await this.record(doorEventDraft(event));
   }
 
   private storeFailed(error: unknown): void {
@@ -359,8 +350,8 @@ export class Kiosk extends EventEmitter {
     this.log.warn({ heldInMemory: this.pending.size, lost: this.pending.lost }, 'store writable again');
     this.emit('alarm', { kind: 'store_unavailable', active: false, detail: failure.detail } satisfies KioskAlarm);
     const alarmData = { sinceWallMs: failure.sinceWallMs, detail: failure.detail, lostEvents: this.pending.lost };
-    this.pending.push({ draft: { type: 'alarm.raised', door: null, direction: null, personId: null, credential: null, reason: 'store_unavailable', data: alarmData } });
-    this.pending.push({ draft: { type: 'alarm.cleared', door: null, direction: null, personId: null, credential: null, reason: 'store_unavailable', data: alarmData } });
+    this.pending.push({ draft: alarmRaised('store_unavailable', alarmData) });
+    this.pending.push({ draft: alarmCleared('store_unavailable', alarmData) });
     void this.flushPending();
   }
 

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { RosterChange, RosterStore } from '../../sync/store/types.js';
+import { DisplayConsentSchema, PersonRoleSchema, PersonStatusSchema, TokenKindSchema } from '../vocabulary.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}/, 'expected an ISO date');
 const person = z.object({
@@ -11,17 +12,17 @@ const person = z.object({
   name: z.string().min(1),
   shortName: z.string().nullable().default(null),
   group: z.string().nullable().default(null),
-  role: z.enum(['student', 'staff', 'visitor', 'guardian']),
-  status: z.enum(['active', 'blocked', 'inactive']).default('active'),
+  role: PersonRoleSchema,
+  status: PersonStatusSchema.default('active'),
   validFrom: isoDate.nullable().default(null),
   validTo: isoDate.nullable().default(null),
   biometricConsent: z.boolean().default(false),
-  displayConsent: z.enum(['none', 'initials', 'short', 'full']).default('short'),
+  displayConsent: DisplayConsentSchema.default('short'),
 });
 const credential = z.object({
   id: z.string().min(1),
   personId: z.string().min(1),
-  kind: z.enum(['card', 'qr']),
+  kind: TokenKindSchema,
   value: z.string().min(1),
   validFrom: isoDate.nullable().default(null),
   validTo: isoDate.nullable().default(null),
@@ -30,7 +31,7 @@ const credential = z.object({
 const schedule = z.object({
   id: z.string().min(1),
   groups: z.array(z.string()),
-  roles: z.array(z.enum(['student', 'staff', 'visitor', 'guardian'])),
+  roles: z.array(PersonRoleSchema),
   weekly: z.array(z.object({ days: z.array(z.number().int().min(1).max(7)), from: z.string(), to: z.string() })),
   doors: z.array(z.string()).default([]),
 });

@@ -1,16 +1,20 @@
 // What the hot path needs from its collaborators, as narrow structural interfaces: the store,
 // the door controllers and the readers are passed in by the composition root.
 import type { EventEmitter } from 'node:events';
-import type { Direction, EventDraft, Person, StoredEvent } from '../../sync/store/types.js';
-import type { DecisionFlag, DenyReason, KioskMode } from '../policy/index.js';
+import type { EventDraft, Person, StoredEvent } from '../../sync/store/types.js';
+import type { ReaderStatus } from '../hw/types.js';
+import type { DoorEvents } from '../door/types.js';
+import type { CredentialKind, DecisionFlag, DenyReason, Direction, KioskMode } from '../vocabulary.js';
+
+export type { FailMode } from '../vocabulary.js';
 
 export interface KioskEventLog {
   append(draft: EventDraft, options?: { consumeCredentialId?: string }): Promise<StoredEvent>;
   lastSeq(): number;
 }
 
-/** The DoorController as the hot path drives it. */
-export interface KioskDoor extends EventEmitter {
+/** The DoorController as the hot path drives it; its 'event's become recorded events. */
+export interface KioskDoor extends EventEmitter<DoorEvents> {
   readonly name: string;
   /** The door's own mode: a door in lockdown refuses entry grants whatever the policy said. */
   readonly mode?: KioskMode;
@@ -20,15 +24,13 @@ export interface KioskDoor extends EventEmitter {
   setMode(mode: KioskMode): Promise<void> | void;
 }
 
-export type FailMode = 'secure' | 'open-for-known';
-
 export interface KioskDecision {
   outcome: 'grant' | 'deny';
   reason: DenyReason | null;
   flags: Array<DecisionFlag | 'store_unavailable'>;
   door: string;
   direction: Direction;
-  kind: 'card' | 'qr' | 'face' | 'palm';
+  kind: CredentialKind;
   readerId: string;
   person: Person | null;
   /** The committed event; null only when the store failed and the event waits in memory. */
@@ -42,4 +44,15 @@ export interface KioskAlarm {
   kind: 'store_unavailable';
   active: boolean;
   detail: string;
+}
+
+/** What the kiosk emits; listeners take their types from here. */
+export interface KioskEvents {
+  /** After the door was commanded for a presentation. */
+  decision: [decision: KioskDecision];
+  /** Every committed event (held ones too, once they reach the disk), and only committed ones. */
+  event: [event: StoredEvent];
+  alarm: [alarm: KioskAlarm];
+  mode: [mode: KioskMode];
+  reader: [reader: { id: string; status: ReaderStatus }];
 }

@@ -12,6 +12,8 @@ import { type SalvageReport, type Store, type StoreOptions, StoreCorruptError } 
 import type { HealthCheck } from '../health/checks.js';
 import { openStoreWithKeyFile } from '../security/template-key.js';
 import { fsyncDirectory } from '../util/safe-write.js';
+import { alarmRaised } from '../system-events.js';
+import type { EventDraft } from '../../sync/store/types.js';
 
 export const DB_CORRUPT_REASON = 'db_corrupt';
 
@@ -87,14 +89,9 @@ export async function openStoreRecovering(
 }
 
 /** The alarm event the composition root records once the kiosk is up. */
-export function dbCorruptAlarmDraft(recovery: StoreRecoveryReport): {
-  type: 'alarm.raised'; door: null; direction: null; personId: null; credential: null; reason: string; data: Record<string, unknown>;
-} {
+export function dbCorruptAlarmDraft(recovery: StoreRecoveryReport): EventDraft {
   const { quarantinedAs, salvagedEvents, highWaterSeq, unreadableRanges, gaps } = recovery;
-  return {
-    type: 'alarm.raised', door: null, direction: null, personId: null, credential: null, reason: DB_CORRUPT_REASON,
-    data: { quarantinedAs, salvagedEvents, highWaterSeq, unreadableRanges, gaps, rosterFullPullPending: true },
-  };
+  return alarmRaised(DB_CORRUPT_REASON, { quarantinedAs, salvagedEvents, highWaterSeq, unreadableRanges, gaps, rosterFullPullPending: true });
 }
 
 /** A warning-level health check: degraded for the rest of this boot after a rebuilt database. */

@@ -20,6 +20,7 @@ import { registerSimulatorFaceRoute } from './face.js';
 import { registerSimulatorEnrolRoute } from './enrol.js';
 import { registerSimulatorPalmRoutes } from './palm.js';
 import { decisionView } from './decision-view.js';
+import { DirectionSchema, TokenKindSchema } from '../vocabulary.js';
 
 export type { SimAccessGuard, SimRouteConfig } from './access.js';
 
@@ -76,10 +77,10 @@ function registerSimulatorHttp(services: KioskServices, guard: SimAccessGuard, o
 }
 
 const PresentMessage = z.object({
-  kind: z.enum(['card', 'qr']).default('card'),
+  kind: TokenKindSchema.default('card'),
   value: z.string().trim().min(1).max(256),
   door: z.string().min(1),
-  direction: z.enum(['in', 'out']).default('in'),
+  direction: DirectionSchema.default('in'),
 });
 const InputMessage = z.object({ name: z.string().min(1), active: z.boolean() });
 

@@ -13,6 +13,7 @@ import { palmFormat, type PalmFormat } from '../biometric/palm-format.js';
 import type { KioskServices } from '../services.js';
 import { decisionView } from './decision-view.js';
 import type { SimRouteConfig } from './access.js';
+import { DirectionSchema } from '../vocabulary.js';
 
 /** How far a synthetic presentation scatters from its template (cosine ~0.97). */
 const PRESENTATION_NOISE = 0.25;
@@ -21,7 +22,7 @@ const PalmPresentBody = z.object({
   /** Whose synthetic palm: a person id of the roster, or any other word for a stranger's hand. */
   hand: z.string().trim().min(1).max(128),
   door: z.string().min(1),
-  direction: z.enum(['in', 'out']).default('in'),
+  direction: DirectionSchema.default('in'),
   /** The reader's own quality figure for this scan (0..1). */
   quality: z.number().min(0).max(1).default(0.9),
 });

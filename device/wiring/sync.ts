@@ -7,9 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { SyncClient, createHubDispatcher, type CommandAck, type HubCommand, type SyncClientOptions } from '../../sync/index.js';
 import type { KioskServices } from '../services.js';
+import { alarmRaised, auditEvent } from '../system-events.js';
+import { KIOSK_MODES } from '../vocabulary.js';
 import { ExecutedCommandLog } from './executed-commands.js';
-
-const REMOTE_MODES = ['normal', 'lockdown', 'emergency', 'maintenance'] as const;
 
 async function openDoorRemotely(services: KioskServices, command: HubCommand): Promise<CommandAck> {
   const doorName = command.args.door;
@@ -17,10 +17,7 @@ async function openDoorRemotely(services: KioskServices, command: HubCommand): P
   const door = services.doors.get(doorName);
   if (!door) return { ok: false, error: `no door "${doorName}" on this kiosk` };
   // The record comes first: a door never opens without a durable reason.
-  const recorded = await services.kiosk.record({
-    type: 'audit', door: doorName, direction: null, personId: null, credential: null, reason: 'remote_open',
-    data: { actor: 'hub', commandId: command.id },
-  });
+  const recorded = await services.kiosk.record(auditEvent('remote_open', { actor: 'hub', commandId: command.id }, { door: doorName }));
   if (recorded === null) return { ok: false, error: 'the event store is failing: door not opened' };
   await door.grant('in');
   return { ok: true, result: { door: doorName, seq: recorded.seq } };
@@ -30,8 +27,8 @@ async function openDoorRemotely(services: KioskServices, command: HubCommand): P
 async function setRemoteValue(services: KioskServices, command: HubCommand): Promise<CommandAck> {
   const { key, value } = command.args;
   if (key === 'kiosk.mode') {
-    const mode = REMOTE_MODES.find((m) => m === value);
-    if (!mode) return { ok: false, error: `kiosk.mode must be one of ${REMOTE_MODES.join(', ')}` };
+    const mode = KIOSK_MODES.find((m) => m === value);
+    if (!mode) return { ok: false, error: `kiosk.mode must be one of ${KIOSK_MODES.join(', ')}` };
     await services.kiosk.setMode(mode, `hub:${command.id}`);
     return { ok: true, result: { key, value: mode } };
   }
@@ -86,7 +83,7 @@ export async function attachSync(services: KioskServices, overrides: Partial<Syn
     // Our events the hub refused as seq/id conflicts stay quarantined (sync status shows them); the alarm is durable and syncs.
     onConflict: async (conflicts) => {
       const events = conflicts.slice(0, 20).map((c) => ({ id: c.id, seq: c.seq }));
-      await services.kiosk.record({ type: 'alarm.raised', door: null, direction: null, personId: null, credential: null, reason: 'sync_conflict', data: { count: conflicts.length, events } });
+      await services.kiosk.record(alarmRaised('sync_conflict', { count: conflicts.length, events }));
     },
     clockAnchor: () => (services.clock.trusted() ? { bootId: services.bootId, monoMs: services.clock.monoMs(), wallMs: services.clock.wallMs() } : null),
     onCycle: (result) => {

@@ -6,7 +6,7 @@ export { readSchemaVersion } from './schema-version.js';
 export { type FieldCipher, FieldCipherError, createFieldCipher } from './cipher.js';
 export { type SalvageReport, UNCERTAIN_SEQ_MARGIN, quarantineDatabase, recoverCorruptStore } from './salvage.js';
 export {
-  type DoorRecord, type LastPassage, type SalvagedEvent, type Store, type StoreEventLog, type StoreOptions, type StoreOutbox,
+  type DoorRecord, type SalvagedEvent, type Store, type StoreEventLog, type StoreOptions, type StoreOutbox,
   type StoreRoster, openStore,
 } from './store.js';
 export {

@@ -3,7 +3,7 @@
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { FieldCipher } from './cipher.js';
-import type { Direction, EventClock, EventOutbox, EventLog, RosterStore, StoredEvent } from './types.js';
+import type { Direction, EventClock, EventOutbox, EventLog, LastPassage, RosterStore, StoredEvent } from './types.js';
 import { type SqlRunner, SqliteConnection, num, numOrNull, text } from './db.js';
 import { StoreCorruptError, StoreKeyError, mapSqliteError } from './errors.js';
 import { GroupCommitEventLog } from './event-log.js';
@@ -34,12 +34,6 @@ export interface SalvagedEvent {
   event: StoredEvent;
   state: 'pending' | 'quarantined';
   error: string | null;
-}
-
-export interface LastPassage {
-  direction: Direction;
-  door: string;
-  wallMs: number;
 }
 
 export interface StoreEventLog extends EventLog {

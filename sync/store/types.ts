@@ -2,31 +2,9 @@
 // and the roster as the upstream sends it. sync/ imports nothing of the project, so the device's
 // clock and policy types meet these structurally.
 
-export type EventType =
-  | 'access.granted'
-  | 'access.denied'
-  | 'door.opened'
-  | 'door.forced'
-  | 'door.held_open'
-  | 'door.closed'
-  | 'door.exit_request'
-  | 'alarm.fire'
-  | 'alarm.raised'
-  | 'alarm.cleared'
-  | 'tamper'
-  | 'mode.changed'
-  | 'template.enrolled'
-  | 'person.erased'
-  | 'person.blocked'
-  | 'audit'
-  | 'device.started'
-  | 'device.stopped'
-  | 'device.health'
-  | 'reader.status';
+import type { CredentialKind, Direction, DisplayConsent, EventType, Modality, PersonRole, PersonStatus, TokenKind } from './vocabulary.js';
 
-export type Direction = 'in' | 'out';
-export type CredentialKind = 'card' | 'qr' | 'face' | 'palm';
-export type Modality = 'face' | 'palm';
+export * from './vocabulary.js';
 
 /** What the caller knows about an event; the log adds identity, sequence and time. */
 export interface EventDraft {
@@ -66,6 +44,13 @@ export interface EventClock {
   trusted(): boolean;
   /** UTC offset of the school in minutes (Kazakhstan: +300). */
   utcOffsetMinutes(): number;
+}
+
+/** A person's most recent granted passage (anti-passback), as the store reads it back at start-up. */
+export interface LastPassage {
+  direction: Direction;
+  door: string;
+  wallMs: number;
 }
 
 export type SyncState = 'pending' | 'synced' | 'quarantined';
@@ -110,11 +95,6 @@ export interface EventOutbox {
 
 // ---- Roster (pulled from upstream, applied atomically) ----
 
-export type PersonRole = 'student' | 'staff' | 'visitor' | 'guardian';
-export type PersonStatus = 'active' | 'blocked' | 'inactive';
-/** How much of a name the lobby board may show. */
-export type DisplayConsent = 'none' | 'initials' | 'short' | 'full';
-
 export interface Person {
   id: string;
   name: string;
@@ -132,7 +112,7 @@ export interface Person {
 export interface Credential {
   id: string;
   personId: string;
-  kind: 'card' | 'qr';
+  kind: TokenKind;
   /** Card UID (upper-case hex) or QR payload. */
   value: string;
   validFrom: string | null;

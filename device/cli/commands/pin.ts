@@ -8,6 +8,7 @@ import { writePinHash } from '../../security/pin-guard.js';
 import { hashPin } from '../../security/technician-pin.js';
 import { actor, configFrom, fail, socketPathOf } from '../context.js';
 import { withWritableOfflineStore } from '../offline-store.js';
+import { auditEvent } from '../../system-events.js';
 
 async function readPinFromStdin(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('new technician PIN (4-12 digits): ');
@@ -32,7 +33,7 @@ async function setPin(command: Command): Promise<'daemon' | 'store'> {
   }
   await writePinHash(file, hash);
   await withWritableOfflineStore(loaded, (store) =>
-    store.events.append({ type: 'audit', door: null, direction: null, personId: null, credential: null, reason: 'pin.set', data: { actor: actor(), action: 'pin.set', file } }),
+    store.events.append(auditEvent('pin.set', { actor: actor(), action: 'pin.set', file })),
   );
   return 'store';
 }

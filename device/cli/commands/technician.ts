@@ -4,15 +4,17 @@ import type { Command } from 'commander';
 import { adminRequest } from '../../admin/index.js';
 import { actor, configFrom, fail, printJson, socketPathOf, text } from '../context.js';
 import { registerSimulateFace } from './simulate-face.js';
+import { DirectionSchema, type Direction } from '../../vocabulary.js';
 
 async function call(command: Command, path: string, body: Record<string, unknown>): Promise<unknown> {
   const loaded = await configFrom(command);
   return adminRequest(socketPathOf(loaded), 'POST', path, { ...body, actor: actor() });
 }
 
-function direction(value: string): 'in' | 'out' {
-  if (value !== 'in' && value !== 'out') throw new Error(`--direction must be "in" or "out", got "${value}"`);
-  return value;
+function direction(value: string): Direction {
+  const parsed = DirectionSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new Error(`--direction must be "in" or "out", got "${value}"`);
 }
 
 export function registerTechnician(program: Command): void {

@@ -5,12 +5,13 @@
 // slot, replaced, never a queue): the kiosk always sees what is in front of the camera now, and
 // memory stays flat. Frames live only in memory; nothing here touches the disk.
 import { EventEmitter } from 'node:events';
-import type { CredentialReader, FrameSource, ReaderStatus } from '../types.js';
+import type { Direction } from '../../vocabulary.js';
+import type { CredentialReader, CredentialReaderEvents, FrameSource, ReaderStatus } from '../types.js';
 
 export interface CameraReaderOptions {
   id: string;
   door: string;
-  direction: 'in' | 'out';
+  direction: Direction;
   source: FrameSource;
   /** Presentations per second at most (default 5). */
   maxFps?: number;
@@ -19,10 +20,10 @@ export interface CameraReaderOptions {
   monoNow?: () => number;
 }
 
-export class CameraReader extends EventEmitter implements CredentialReader {
+export class CameraReader extends EventEmitter<CredentialReaderEvents> implements CredentialReader {
   readonly id: string;
   readonly door: string;
-  readonly direction: 'in' | 'out';
+  readonly direction: Direction;
   private readonly source: FrameSource;
   private readonly minIntervalMs: number;
   private readonly monoNow: () => number;

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { FrameSource, ReaderStatus } from '../types.js';
+import type { FrameSource, FrameSourceEvents, ReaderStatus } from '../types.js';
 
 export interface FolderFrameSourceOptions {
   id: string;
@@ -17,7 +17,7 @@ export interface FolderFrameSourceOptions {
 
 const IMAGE = /\.(jpe?g|png)$/i;
 
-export class FolderFrameSource extends EventEmitter implements FrameSource {
+export class FolderFrameSource extends EventEmitter<FrameSourceEvents> implements FrameSource {
   readonly id: string;
   private state: ReaderStatus = 'disconnected';
   private timer: NodeJS.Timeout | null = null;

@@ -3,7 +3,7 @@
 // status, never by throwing. Frames stay in memory.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { FrameSource, ReaderStatus } from '../types.js';
+import type { FrameSource, FrameSourceEvents, ReaderStatus } from '../types.js';
 
 export interface HttpSnapshotSourceOptions {
   id: string;
@@ -17,7 +17,7 @@ export interface HttpSnapshotSourceOptions {
   fetchFn?: typeof fetch;
 }
 
-export class HttpSnapshotSource extends EventEmitter implements FrameSource {
+export class HttpSnapshotSource extends EventEmitter<FrameSourceEvents> implements FrameSource {
   readonly id: string;
   private state: ReaderStatus = 'disconnected';
   private timer: NodeJS.Timeout | null = null;

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { FrameSource, ReaderStatus } from '../types.js';
+import type { FrameSource, FrameSourceEvents, ReaderStatus } from '../types.js';
 import { MjpegSplitter } from './mjpeg-splitter.js';
 
 export type SpawnProcess = (command: string, args: readonly string[]) => ChildProcess;
@@ -31,7 +31,7 @@ export function ffmpegArgs(o: { device: string; width: number; height: number; f
   return ['-loglevel', 'error', '-f', 'v4l2', '-framerate', String(o.fps), '-video_size', `${o.width}x${o.height}`, '-i', o.device, '-f', 'mjpeg', '-q:v', '4', '-'];
 }
 
-export class ProcessFrameSource extends EventEmitter implements FrameSource {
+export class ProcessFrameSource extends EventEmitter<FrameSourceEvents> implements FrameSource {
   readonly id: string;
   private state: ReaderStatus = 'disconnected';
   private child: ChildProcess | null = null;

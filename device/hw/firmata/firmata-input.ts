@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Board, PinMode } from 'johnny-five';
 import type { Logger } from 'pino';
 import { activeFromPinLevel } from '../lock-polarity.js';
-import type { DigitalInput } from '../types.js';
+import type { DigitalInput, DigitalInputEvents } from '../types.js';
 
 // Firmata mode numbers; johnny-five's PinMode enum has no PULLUP and is only imported as a type here.
 const PIN_MODE_INPUT = 0 as PinMode;
@@ -22,7 +22,7 @@ export interface FirmataInputOptions {
   logger: Logger;
 }
 
-export class FirmataInput extends EventEmitter implements DigitalInput {
+export class FirmataInput extends EventEmitter<DigitalInputEvents> implements DigitalInput {
   readonly name: string;
   readonly pin: number | string;
   readonly #activeLow: boolean;

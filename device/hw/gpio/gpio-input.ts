@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { GpioFactory, GpioHandle, GpioLevel } from '../deps.js';
 import { activeFromPinLevel } from '../lock-polarity.js';
-import type { DigitalInput } from '../types.js';
+import type { DigitalInput, DigitalInputEvents } from '../types.js';
 
 export interface GpioInputOptions {
   name: string;
@@ -15,7 +15,7 @@ export interface GpioInputOptions {
   logger: Logger;
 }
 
-export class GpioInput extends EventEmitter implements DigitalInput {
+export class GpioInput extends EventEmitter<DigitalInputEvents> implements DigitalInput {
   readonly name: string;
   readonly pin: number;
   readonly #activeLow: boolean;

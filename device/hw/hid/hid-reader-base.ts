@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { HidBackend, HidDeviceInfo, HidHandle } from '../deps.js';
-import type { CredentialReader, ReaderStatus } from '../types.js';
+import type { Direction } from '../../vocabulary.js';
+import type { CredentialReader, CredentialReaderEvents, ReaderStatus } from '../types.js';
 
 export interface HidSelector {
   vendorId?: number | undefined;
@@ -15,7 +16,7 @@ export interface HidSelector {
 export interface HidReaderOptions {
   id: string;
   door: string;
-  direction: 'in' | 'out';
+  direction: Direction;
   selector: HidSelector;
   backend: HidBackend;
   logger: Logger;
@@ -37,10 +38,10 @@ export function selectHidDevice(devices: readonly HidDeviceInfo[], selector: Hid
   return candidates.find((d) => d.usagePage === 1 && d.usage === 6) ?? candidates[0];
 }
 
-export abstract class HidReaderBase extends EventEmitter implements CredentialReader {
+export abstract class HidReaderBase extends EventEmitter<CredentialReaderEvents> implements CredentialReader {
   readonly id: string;
   readonly door: string;
-  readonly direction: 'in' | 'out';
+  readonly direction: Direction;
   protected readonly logger: Logger;
   protected readonly monoNow: () => number;
   readonly #options: HidReaderOptions;

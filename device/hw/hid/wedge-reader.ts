@@ -3,9 +3,10 @@
 // the roster holds one spelling; a line that is not a UID in the configured format is a warning.
 import { HidReaderBase, type HidReaderOptions } from './hid-reader-base.js';
 import { KeyboardReportDecoder, type DecoderOutput } from './keyboard-decoder.js';
+import type { TokenKind } from '../../vocabulary.js';
 
 export interface HidWedgeReaderOptions extends HidReaderOptions {
-  kind: 'card' | 'qr';
+  kind: TokenKind;
   uidFormat: 'hex' | 'decimal';
   interCharTimeoutMs: number;
   maxLength: number;
@@ -26,7 +27,7 @@ export function normaliseCardUid(line: string, format: 'hex' | 'decimal'): strin
 }
 
 export class HidWedgeReader extends HidReaderBase {
-  readonly kind: 'card' | 'qr';
+  readonly kind: TokenKind;
   readonly #uidFormat: 'hex' | 'decimal';
   readonly #decoder: KeyboardReportDecoder;
   readonly #interCharTimeoutMs: number;

@@ -1,9 +1,9 @@
 // Simulated digital input (door sensor, exit button, fire alarm): the simulator page or a test
 // calls set(active) and listeners see the same 'change' events a real pin would produce.
 import { EventEmitter } from 'node:events';
-import type { DigitalInput } from '../types.js';
+import type { DigitalInput, DigitalInputEvents } from '../types.js';
 
-export class SimulatedInput extends EventEmitter implements DigitalInput {
+export class SimulatedInput extends EventEmitter<DigitalInputEvents> implements DigitalInput {
   #active: boolean;
 
   constructor(

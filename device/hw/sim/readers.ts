@@ -1,15 +1,16 @@
 // Simulated credential readers: the simulator page, the CLI (`esik simulate card UID`) and tests
 // present a credential and it leaves the reader exactly as a real one would.
 import { EventEmitter } from 'node:events';
-import type { CredentialReader, Presentation, ReaderStatus } from '../types.js';
+import type { Direction, TokenKind } from '../../vocabulary.js';
+import type { CredentialReader, CredentialReaderEvents, Presentation, ReaderStatus } from '../types.js';
 
-abstract class SimulatedReader extends EventEmitter implements CredentialReader {
+abstract class SimulatedReader extends EventEmitter<CredentialReaderEvents> implements CredentialReader {
   #status: ReaderStatus = 'disconnected';
 
   constructor(
     readonly id: string,
     readonly door: string,
-    readonly direction: 'in' | 'out',
+    readonly direction: Direction,
     protected readonly monoNow: () => number = () => performance.now(),
   ) {
     super();
@@ -53,14 +54,14 @@ export class SimulatedCardReader extends SimulatedReader {
   constructor(
     id: string,
     door: string,
-    direction: 'in' | 'out',
-    readonly kind: 'card' | 'qr' = 'card',
+    direction: Direction,
+    readonly kind: TokenKind = 'card',
     monoNow?: () => number,
   ) {
     super(id, door, direction, monoNow);
   }
 
-  present(value: string, kind: 'card' | 'qr' = this.kind): void {
+  present(value: string, kind: TokenKind = this.kind): void {
     const trimmed = value.trim();
     if (trimmed.length === 0 || trimmed.length > 256) {
       this.emit('warning', `reader ${this.id}: ignored empty or overlong value`);

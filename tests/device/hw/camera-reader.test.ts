@@ -4,14 +4,14 @@ import { join, resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CameraReader, createReader, ReaderConfigSchema, type FrameSource, type Presentation, type ReaderStatus } from '../../../device/hw/index.js';
+import { CameraReader, createReader, ReaderConfigSchema, type FrameSource, type FrameSourceEvents, type Presentation, type ReaderStatus } from '../../../device/hw/index.js';
 
 const logger = pino({ level: 'silent' });
 const dataDir = process.env.ESIK_DATA_DIR ?? resolve(import.meta.dirname, '../../../../shared/data');
 const faces = join(dataDir, 'faces-bbt', 'examples');
 
 /** A transport-level camera: the test pushes frames and statuses by hand. */
-class ManualSource extends EventEmitter implements FrameSource {
+class ManualSource extends EventEmitter<FrameSourceEvents> implements FrameSource {
   readonly id = 'manual';
   state: ReaderStatus = 'disconnected';
   start(): Promise<void> {
