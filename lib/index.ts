@@ -3,3 +3,5 @@ export { closeWithin, DEFAULT_CLOSE_GRACE_MS } from './http-close.js';
 export { clientAddress, DEFAULT_CONNECTION_LIMITS, HEADERS_TIMEOUT_MS, isLoopbackAddress, limitConnections, shortenHeadersTimeout } from './connection-limits.js';
 export type { ConnectionCounts, ConnectionLimits } from './connection-limits.js';
 export { fsyncPath, fsyncTree, safeSymlinkSwap, safeWriteFile } from './durable-write.js';
+export { DEFAULT_BACKOFF, exponentialDelay, fullJitterDelay, parseRetryAfter } from './backoff.js';
+export type { BackoffPolicy } from './backoff.js';
