@@ -224,7 +224,7 @@ export async function run(flags: string[]): Promise<unknown> {
   const dir = await mkdtemp(join(tmpdir(), 'esik-bench-abuse-'));
   const children: Child[] = [];
   try {
-    const hub = await startChild('sync/hub/main.ts', ['--db', join(dir, 'hub.db'), '--port', '0'], '"hub listening"', { ESIK_HUB_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'warn' });
+    const hub = await startChild('hub/main.ts', ['--db', join(dir, 'hub.db'), '--port', '0'], '"hub listening"', { ESIK_HUB_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'warn' });
     children.push(hub);
     const hubPort = jsonLine<{ port: number }>(hub.output, '"hub listening"').port;
     const tokenFile = join(dir, 'sync.token');

@@ -25,7 +25,7 @@ function flag(flags: string[], name: string, fallback: number): number {
 const clock: EventClock = { wallMs: () => Date.now(), monoMs: () => performance.now(), trusted: () => true, utcOffsetMinutes: () => 300 };
 
 async function startHub(db: string, adminToken: string): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'sync/hub/main.ts'), '--db', db, '--port', '0'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'hub/main.ts'), '--db', db, '--port', '0'], {
     cwd: repoRoot,
     env: { ...process.env, ESIK_HUB_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],

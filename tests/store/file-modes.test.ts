@@ -5,7 +5,7 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HubDb } from '../../sync/hub/db.js';
+import { HubDb } from '../../hub/db.js';
 import { openStore, type Store } from '../../sync/store/index.js';
 import { ManualClock, grant, randomCipher, silentLogger } from './helpers.js';
 

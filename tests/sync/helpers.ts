@@ -27,10 +27,10 @@ export interface HubProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `sync/hub/main.ts` as a real child process and waits for its "hub listening" line. */
+/** Starts `hub/main.ts` as a real child process and waits for its "hub listening" line. */
 export async function startHubProcess(dbFile: string, extraArgs: string[] = [], scheme: 'http' | 'https' = 'http'): Promise<HubProcess> {
   const adminToken = randomBytes(24).toString('base64url');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'sync/hub/main.ts'), '--db', dbFile, '--port', '0', ...extraArgs], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'hub/main.ts'), '--db', dbFile, '--port', '0', ...extraArgs], {
     env: { ...process.env, ESIK_HUB_ADMIN_TOKEN: adminToken, LOG_LEVEL: process.env.ESIK_TEST_HUB_LOG ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: repoRoot,
@@ -156,7 +156,7 @@ export const TEST_ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 
 export interface InProcessHub {
   app: import('fastify').FastifyInstance;
-  storage: import('../../sync/hub/index.js').SqliteHubStorage;
+  storage: import('../../hub/index.js').SqliteHubStorage;
   url: string;
   port: number;
   adminToken: string;
@@ -165,8 +165,8 @@ export interface InProcessHub {
 }
 
 /** The hub in this process on a real socket (port 0) over a real SQLite file. */
-export async function startInProcessHub(options: Partial<import('../../sync/hub/index.js').HubOptions> = {}): Promise<InProcessHub> {
-  const { buildHub, SqliteHubStorage } = await import('../../sync/hub/index.js');
+export async function startInProcessHub(options: Partial<import('../../hub/index.js').HubOptions> = {}): Promise<InProcessHub> {
+  const { buildHub, SqliteHubStorage } = await import('../../hub/index.js');
   const tmp = await tempDir('esik-hub-');
   const dbFile = join(tmp.dir, 'hub.db');
   const storage = await SqliteHubStorage.open(dbFile);

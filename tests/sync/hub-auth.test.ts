@@ -5,7 +5,7 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetch } from 'undici';
-import { ScryptTokenVerifier, type TokenVerifier } from '../../sync/hub/hub-auth.js';
+import { ScryptTokenVerifier, type TokenVerifier } from '../../hub/hub-auth.js';
 import { adminCall, pushEvents, registerDevice, startInProcessHub, wireEvent, type InProcessHub } from './helpers.js';
 
 /** The real verifier (scrypt on its worker thread), counting the verifications it is asked for. */

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetch } from 'undici';
-import { buildHub, SqliteHubStorage } from '../../sync/hub/index.js';
+import { buildHub, SqliteHubStorage } from '../../hub/index.js';
 import { registerDevice, silentLogger, tempDir } from './helpers.js';
 
 function event(seq: number, overrides: Record<string, unknown> = {}) {

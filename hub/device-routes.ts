@@ -14,7 +14,7 @@ import {
   wireEventSchema,
   wireId,
   type ClockAnchor,
-} from '../client/wire.js';
+} from '../sync/client/wire.js';
 import { bearerToken } from './auth.js';
 import { HubError, describeZod } from './errors.js';
 import type { HubAuth } from './hub-auth.js';

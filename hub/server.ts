@@ -7,7 +7,7 @@ import { HubError, hubErrorHandler } from './errors.js';
 import { HubAuth, ScryptTokenVerifier, type AuthLimits, type TokenVerifier } from './hub-auth.js';
 import { registerJsonBodyParser } from './json-body.js';
 import type { HubStorage } from './storage.js';
-import { limitConnections, shortenHeadersTimeout } from '../../lib/index.js';
+import { limitConnections, shortenHeadersTimeout } from '../lib/index.js';
 
 export interface HubOptions {
   storage: HubStorage;

@@ -17,7 +17,7 @@ import {
   wireId,
   type RosterEntityType,
   type WireRosterChange,
-} from '../client/wire.js';
+} from '../sync/client/wire.js';
 import { bearerToken, generateToken } from './auth.js';
 import { formatCursor } from './device-routes.js';
 import { HubError } from './errors.js';

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { buildHub } from './server.js';
 import { SqliteHubStorage } from './sqlite-storage.js';
-import { closeWithin } from '../../lib/index.js';
+import { closeWithin } from '../lib/index.js';
 
 interface HubCliOptions {
   db: string;
