@@ -11,6 +11,7 @@ import type { BoardArrival, BoardCounts, BoardFeed, BoardGroupCount, BoardSnapsh
 import { isoWithOffset } from '../sync/store/index.js';
 import type { EventLog, Person, PersonRole, RosterSnapshot, StoredEvent } from '../sync/store/types.js';
 import { EARLIEST_PLAUSIBLE_MS } from './clock.js';
+import { localDay, parseClockTime, toLocalTime } from './policy/local-time.js';
 
 export interface BoardFeedOptions {
   events: Pick<EventLog, 'between'>;
@@ -30,26 +31,13 @@ export interface BoardFeedOptions {
   snapshotArrivals?: number;
 }
 
-const DAY_MS = 86_400_000;
 const EXPECTED_CACHE_MS = 5_000;
 /** Passages of this boot recorded while the wall clock was unset, kept to place them later (a morning's worth). */
 const UNSET_CLOCK_EVENTS_MAX = 20_000;
 
-/** The school-local day containing `wallMs`. */
+/** The school-local day containing `wallMs` (the policy's calendar arithmetic, one copy of it). */
 export function schoolDay(wallMs: number, offsetMinutes: number): { date: string; startMs: number; endMs: number } {
-  const shifted = wallMs + offsetMinutes * 60_000;
-  const localMidnight = Math.floor(shifted / DAY_MS) * DAY_MS;
-  return { date: new Date(localMidnight).toISOString().slice(0, 10), startMs: localMidnight - offsetMinutes * 60_000, endMs: localMidnight - offsetMinutes * 60_000 + DAY_MS };
-}
-
-function minuteOfDay(wallMs: number, offsetMinutes: number): number {
-  const shifted = wallMs + offsetMinutes * 60_000;
-  return Math.floor((((shifted % DAY_MS) + DAY_MS) % DAY_MS) / 60_000);
-}
-
-function parseHhmm(value: string): number {
-  const [h, m] = value.split(':').map(Number);
-  return (h ?? 0) * 60 + (m ?? 0);
+  return localDay(wallMs, offsetMinutes);
 }
 
 /** What the lobby may show of a name, by the person's display consent. Never more. */
@@ -106,7 +94,7 @@ class DayState {
     let late = false;
     if (event.direction === 'in' && !day.entered) {
       day.entered = true;
-      late = day.counted && minuteOfDay(wallMs, this.feed.offset) >= this.feed.bellMinute(day.group);
+      late = day.counted && toLocalTime(wallMs, this.feed.offset).minuteOfDay >= this.feed.bellMinute(day.group);
       day.late = late;
       if (late) this.bump(this.lateCount, day.group, 1);
     }
@@ -155,8 +143,8 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
   constructor(private readonly options: BoardFeedOptions) {
     super();
     this.log = options.logger.child({ ns: 'board-feed' });
-    const bell = parseHhmm(options.bellTime);
-    const perGroup = new Map(Object.entries(options.bellTimes ?? {}).map(([g, t]) => [g, parseHhmm(t)]));
+    const bell = parseClockTime(options.bellTime);
+    const perGroup = new Map(Object.entries(options.bellTimes ?? {}).map(([g, t]) => [g, parseClockTime(t)]));
     this.rules = {
       bellMinute: (group) => (group !== null ? perGroup.get(group) : undefined) ?? bell,
       expectedRoles: new Set(options.expectedRoles ?? ['student']),

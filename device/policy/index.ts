@@ -1,6 +1,6 @@
 export { decide } from './decide.js';
 export { checkFactors, credentialModeFor, factorsStillNeeded, presentationAttackActionFor } from './factors.js';
-export { toLocalTime, parseClockTime, boundaryMs, type LocalTime } from './local-time.js';
+export { toLocalTime, parseClockTime, boundaryMs, localDay, type LocalTime } from './local-time.js';
 export {
   CREDENTIAL_MODES,
   DENY_REASONS,

@@ -46,3 +46,9 @@ export function boundaryMs(value: string, utcOffsetMinutes: number, edge: 'start
   if (Number.isNaN(parsed)) throw new Error(`invalid validity boundary "${value}"`);
   return parsed;
 }
+
+/** The school-local day containing `wallMs`: its date and its [startMs, endMs) as epoch ms. */
+export function localDay(wallMs: number, utcOffsetMinutes: number): { date: string; startMs: number; endMs: number } {
+  const { date } = toLocalTime(wallMs, utcOffsetMinutes);
+  return { date, startMs: boundaryMs(date, utcOffsetMinutes, 'start'), endMs: boundaryMs(date, utcOffsetMinutes, 'end') };
+}
