@@ -12,7 +12,7 @@ import type { BoardArrival, BoardCounts, BoardFeed } from './feed.js';
 import { BOARD_THREAD_NICE, type BoardLimits } from './config.js';
 import type { BoardLanguage } from './i18n.js';
 import type { BoardThreadInit, FromBoardThread, ToBoardThread } from './board-thread.js';
-import { workerScript } from './worker-script.js';
+import { workerScript } from '../lib/index.js';
 
 export interface BoardThreadOptions {
   feed: BoardFeed;

@@ -5,3 +5,4 @@ export type { ConnectionCounts, ConnectionLimits } from './connection-limits.js'
 export { fsyncPath, fsyncTree, safeSymlinkSwap, safeWriteFile } from './durable-write.js';
 export { DEFAULT_BACKOFF, exponentialDelay, fullJitterDelay, parseRetryAfter } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
+export { workerScript } from './worker-script.js';

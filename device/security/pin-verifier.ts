@@ -6,7 +6,7 @@
 // first PIN and ends after a quiet minute: a kiosk nobody logs into keeps no idle isolate.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { workerScript } from '../../display/worker-script.js';
+import { workerScript } from '../../lib/index.js';
 import type { PinVerifyReply, PinVerifyRequest } from './pin-verify-thread.js';
 import { PinVerifierBusy } from './technician-pin.js';
 
