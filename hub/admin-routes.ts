@@ -17,7 +17,7 @@ import {
   wireId,
   type RosterEntityType,
   type WireRosterChange,
-} from '../sync/client/wire.js';
+} from '../protocol/index.js';
 import { bearerToken, generateToken } from './auth.js';
 import { formatCursor } from './device-routes.js';
 import { HubError } from './errors.js';

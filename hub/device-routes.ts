@@ -14,7 +14,7 @@ import {
   wireEventSchema,
   wireId,
   type ClockAnchor,
-} from '../sync/client/wire.js';
+} from '../protocol/index.js';
 import { bearerToken } from './auth.js';
 import { HubError, describeZod } from './errors.js';
 import type { HubAuth } from './hub-auth.js';

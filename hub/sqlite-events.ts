@@ -6,8 +6,8 @@
 // later"), never stored ahead. With a stolen token, forged events at future seqs used to turn the
 // kiosk's genuine events into conflicts that it quarantined; now they wait, and a collision at a
 // seq that is already taken raises an alarm the operator can read.
-import type { ClockAnchor, PushResponse, SeqSkip, WireEvent } from '../sync/client/wire.js';
-import { MAX_WALL_MS, wireEventSchema } from '../sync/client/wire.js';
+import type { ClockAnchor, PushResponse, SeqSkip, WireEvent } from '../protocol/index.js';
+import { MAX_WALL_MS, wireEventSchema } from '../protocol/index.js';
 import type { HubDb, SqlValue } from './db.js';
 import type { EventReadResult, HubEvent, IngestItem, SeqAlarm } from './storage.js';
 

@@ -1,8 +1,8 @@
 // HubStorage on SQLite. The roster table is both the current state and the change log: an upsert
 // deletes the entity's previous row and inserts a new one, so its AUTOINCREMENT cursor only grows and
 // a pull from any cursor returns each entity at most once, in its latest form.
-import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, SeqSkip, WireRosterChange } from '../sync/client/wire.js';
-import { rosterEntityId } from '../sync/client/wire.js';
+import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, SeqSkip, WireRosterChange } from '../protocol/index.js';
+import { rosterEntityId } from '../protocol/index.js';
 import { HubDb } from './db.js';
 import { EVENT_SCHEMA, SqliteEventLog } from './sqlite-events.js';
 import type { CommandRecord, DeviceRecord, EventReadResult, HubStorage, IngestItem, RosterPageResult, SeqAlarm } from './storage.js';

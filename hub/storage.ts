@@ -1,7 +1,7 @@
 // What the hub needs from a database. The reference hub keeps it in SQLite (sqlite-storage.ts);
 // a district-wide hub implements the same interface on PostgreSQL, with the same uniqueness rules:
 // an event is stored once per id and once per (deviceId, seq), roster cursors only grow.
-import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, SeqSkip, WireEvent, WireRosterChange } from '../sync/client/wire.js';
+import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, SeqSkip, WireEvent, WireRosterChange } from '../protocol/index.js';
 
 export interface DeviceRecord {
   id: string;

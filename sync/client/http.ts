@@ -1,7 +1,7 @@
 // One HTTP exchange with the hub, classified into what the sync loop needs to decide: a parsed
 // body, or an error saying whether to wait (offline, server), stop (unauthorized) or split (rejected).
 import { fetch, type Dispatcher } from 'undici';
-import { PROTOCOL_HEADER, PROTOCOL_VERSION, errorBodySchema } from './wire.js';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION, errorBodySchema } from '../../protocol/index.js';
 import { parseRetryAfter } from './backoff.js';
 
 export type SyncErrorKind = 'offline' | 'server' | 'unauthorized' | 'rejected' | 'gone' | 'protocol';

@@ -3,4 +3,6 @@ export { createHubDispatcher, publicKeyPin, PinMismatchError, type HubTlsOptions
 export { DEFAULT_BACKOFF, fullJitterDelay, parseRetryAfter, type BackoffPolicy } from './backoff.js';
 export { SyncError, type SyncErrorKind } from './http.js';
 export type { SeqConflict } from './pusher.js';
-export * from './wire.js';
+// The wire protocol is its own module (protocol/); the kiosk's code reaches it through here too.
+export * from '../../protocol/index.js';
+export { toRosterChange, toWireEvent } from './wire-mapping.js';

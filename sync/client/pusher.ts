@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { EventOutbox, StoredEvent } from '../store/types.js';
 import type { HubHttp } from './http.js';
 import { SyncError } from './http.js';
-import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_SKIP_PER_PUSH, pushResponseSchema, toWireEvent, type ClockAnchor, type SeqSkip } from './wire.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_SKIP_PER_PUSH, pushResponseSchema, type ClockAnchor, type SeqSkip } from '../../protocol/index.js';
+import { toWireEvent } from './wire-mapping.js';
 
 /** A genuine event the hub refused because another event already holds its seq or id. */
 export interface SeqConflict {

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { RosterChange, RosterStore } from '../store/types.js';
 import type { HubHttp } from './http.js';
 import { SyncError } from './http.js';
-import { parseWireRosterChange, rosterPageSchema, toRosterChange, type HubCommand } from './wire.js';
+import { parseWireRosterChange, rosterPageSchema, type HubCommand } from '../../protocol/index.js';
+import { toRosterChange } from './wire-mapping.js';
 
 export interface RosterPullOptions {
   http: HubHttp;

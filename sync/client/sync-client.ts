@@ -8,7 +8,7 @@ import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.
 import { HubHttp, SyncError } from './http.js';
 import { OutboxPusher, type SeqConflict } from './pusher.js';
 import { RosterPuller } from './roster-puller.js';
-import type { ClockAnchor, CommandAck, HubCommand } from './wire.js';
+import type { ClockAnchor, CommandAck, HubCommand } from '../../protocol/index.js';
 
 export type SyncLinkState = 'idle' | 'online' | 'offline' | 'backoff' | 'unauthorized';
 

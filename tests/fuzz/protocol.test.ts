@@ -11,7 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncError, type HubHttp, type HubResponse } from '../../sync/client/http.js';
 import { RosterPuller } from '../../sync/client/roster-puller.js';
-import { pushResponseSchema, wireEventSchema } from '../../sync/client/wire.js';
+import { pushResponseSchema, wireEventSchema } from '../../protocol/index.js';
 import { buildHub, SqliteHubStorage } from '../../hub/index.js';
 import type { RosterChange, RosterStore } from '../../sync/store/types.js';
 import { fuzzParams } from './seed.js';

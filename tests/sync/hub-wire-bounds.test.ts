@@ -9,7 +9,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SyncError, type HubHttp, type HubResponse } from '../../sync/client/http.js';
 import { RosterPuller } from '../../sync/client/roster-puller.js';
-import { SAFE_ID } from '../../sync/client/wire.js';
+import { SAFE_ID } from '../../protocol/index.js';
 import type { RosterChange, RosterStore } from '../../sync/store/types.js';
 import { adminCall, pushEvents, registerDevice, repoRoot, silentLogger, startInProcessHub, wireEvent, type InProcessHub } from './helpers.js';
 

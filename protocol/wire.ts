@@ -1,7 +1,6 @@
 // The wire format of docs/protocol.md, version 1, as zod schemas. Both the hub and the client
 // validate with these, so the two sides cannot drift apart silently.
 import { z } from 'zod';
-import type { RosterChange, StoredEvent } from '../store/types.js';
 
 export const PROTOCOL_VERSION = '1';
 export const PROTOCOL_HEADER = 'x-esik-protocol';
@@ -249,11 +248,6 @@ export const rosterPageSchema = z.object({
 export const commandListSchema = z.object({ commands: z.array(commandSchema) });
 export const errorBodySchema = z.object({ error: z.string(), message: z.string().optional() });
 
-/** The event as it goes on the wire: the stored event, field for field. */
-export function toWireEvent(event: StoredEvent): WireEvent {
-  return { ...event, data: event.data ?? undefined };
-}
-
 export function decodeTemplateVector(base64: string): Float32Array {
   const bytes = Buffer.from(base64, 'base64');
   if (bytes.length % 4 !== 0 || bytes.length === 0) throw new Error('template data is not a float32 vector');
@@ -266,14 +260,4 @@ export function encodeTemplateVector(vector: Float32Array): string {
   const bytes = Buffer.alloc(vector.length * 4);
   for (let i = 0; i < vector.length; i += 1) bytes.writeFloatLE(vector[i] ?? 0, i * 4);
   return bytes.toString('base64');
-}
-
-/** Wire change → the store's RosterChange (templates decoded to Float32Array). */
-export function toRosterChange(change: WireRosterChange): RosterChange {
-  if (change.op === 'delete') return change;
-  if (change.type === 'template') {
-    const { data, ...rest } = change.data;
-    return { op: 'upsert', type: 'template', data: { ...rest, vector: decodeTemplateVector(data) } };
-  }
-  return change;
 }
