@@ -2,7 +2,7 @@
 // sqlite3 runs statements of one connection in order, but two interleaved async transactions
 // would otherwise nest BEGINs, so every write path takes the queue.
 import sqlite3 from 'sqlite3';
-import { makeDatabaseFilePrivate } from '../sync/store/private-files.js';
+import { makeDatabaseFilePrivate } from '../lib/index.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 

@@ -6,3 +6,4 @@ export { fsyncPath, fsyncTree, safeSymlinkSwap, safeWriteFile } from './durable-
 export { DEFAULT_BACKOFF, exponentialDelay, fullJitterDelay, parseRetryAfter } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
 export { workerScript } from './worker-script.js';
+export { makeDatabaseFilePrivate, makeDirectoryPrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';

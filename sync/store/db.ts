@@ -6,7 +6,7 @@
 // behind it would then run in autocommit mode and persist half a batch.
 import sqlite3 from 'sqlite3';
 import { mapSqliteError } from './errors.js';
-import { makeDatabaseFilePrivate } from './private-files.js';
+import { makeDatabaseFilePrivate } from '../../lib/index.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 export type Row = Record<string, unknown>;

@@ -12,7 +12,7 @@ import { kvGet, kvSet } from './kv.js';
 import { assertKnownVersion, migrate, userVersion } from './migrations.js';
 import { SqliteEventOutbox } from './outbox.js';
 import { SqliteRosterStore } from './roster.js';
-import { makeDirectoryPrivate } from './private-files.js';
+import { makeDirectoryPrivate } from '../../lib/index.js';
 import { CHECK_AAD, CHECK_KEY, CHECK_PLAIN, KEY_ID_KEY, rekeyFields } from './rekey.js';
 
 export interface StoreOptions {

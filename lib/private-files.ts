@@ -4,7 +4,7 @@
 // unit's UMask=0077). SQLite gives -wal, -shm and -journal the main file's permissions when it
 // creates them, so creating the main file 0600 before SQLite opens it is the root fix; a file that
 // already exists, and companions a crash left behind, are chmod-ed on every open.
-// No dependencies beyond node:fs: the hub uses it too.
+// No dependencies beyond node:fs: the kiosk's store and the hub both use it.
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname } from 'node:path';
