@@ -7,7 +7,8 @@
 // committed later; 'event' sees every committed one, and only committed ones.)
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { BoardArrival, BoardCounts, BoardFeed, BoardGroupCount, BoardSnapshot } from '../display/feed.js';
+import type { BoardArrival, BoardCounts, BoardFeed, BoardFeedEvents, BoardGroupCount, BoardSnapshot } from '../display/feed.js';
+import type { KioskEvents } from './kiosk/types.js';
 import { isoWithOffset } from '../sync/store/index.js';
 import type { EventLog, Person, PersonRole, RosterSnapshot, StoredEvent } from '../sync/store/types.js';
 import { EARLIEST_PLAUSIBLE_MS } from './clock.js';
@@ -127,7 +128,7 @@ class DayState {
   }
 }
 
-export class StoreBoardFeed extends EventEmitter implements BoardFeed {
+export class StoreBoardFeed extends EventEmitter<BoardFeedEvents> implements BoardFeed {
   private readonly log: Logger;
   private readonly rules: { bellMinute(group: string | null): number; expectedRoles: ReadonlySet<PersonRole>; nameRoles: ReadonlySet<PersonRole>; offset: number };
   private live: DayState | null = null;
@@ -161,8 +162,8 @@ export class StoreBoardFeed extends EventEmitter implements BoardFeed {
     await this.loading;
   }
 
-  /** Follows a kiosk's committed events ('event', StoredEvent). Returns the detach function. */
-  attach(kiosk: EventEmitter): () => void {
+  /** Follows a kiosk's committed events. Returns the detach function. */
+  attach(kiosk: EventEmitter<KioskEvents>): () => void {
     const listener = (event: StoredEvent): void => this.committed(event);
     kiosk.on('event', listener);
     this.detach = () => kiosk.off('event', listener);

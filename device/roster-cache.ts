@@ -22,11 +22,15 @@ export function emptySnapshot(): RosterSnapshot {
   return { people: new Map(), credentials: new Map(), templates: [], schedules: [], holidays: new Set(), settings: new Map() };
 }
 
-/**
- * Emits 'purged' (personIds: string[]) when people are deleted or blocked, and 'templates'
- * (TemplateDelta) when the gallery must change, so the matcher can follow incrementally.
- */
-export class RosterCache extends EventEmitter {
+/** What the roster tells the matcher, so it follows incrementally. */
+export interface RosterCacheEvents {
+  /** People deleted or blocked: out of memory (matcher, caches) at once. */
+  purged: [personIds: string[]];
+  /** Templates added or removed: the gallery changes. */
+  templates: [delta: TemplateDelta];
+}
+
+export class RosterCache extends EventEmitter<RosterCacheEvents> {
   private snapshot: RosterSnapshot = emptySnapshot();
   private readonly credentialKeyById = new Map<string, string>();
 

@@ -13,7 +13,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino, type Level, type Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { BoardArrival, BoardCounts, BoardFeed, BoardSnapshot } from './feed.js';
+import type { BoardArrival, BoardCounts, BoardFeed, BoardFeedEvents, BoardSnapshot } from './feed.js';
 import type { BoardLimits } from './config.js';
 import type { BoardLanguage } from './i18n.js';
 import { originAllows } from './access.js';
@@ -49,7 +49,7 @@ export type FromBoardThread =
   | { kind: 'closed' };
 
 /** The board feed as this thread sees it: live updates posted in, snapshots asked of the main thread. */
-class PostedFeed extends EventEmitter implements BoardFeed {
+class PostedFeed extends EventEmitter<BoardFeedEvents> implements BoardFeed {
   private readonly waiting = new Map<number, { resolve: (s: BoardSnapshot) => void; reject: (e: Error) => void }>();
   private nextId = 1;
 

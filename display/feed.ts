@@ -40,10 +40,15 @@ export interface BoardCounts {
 }
 
 /**
- * Emits 'arrival' (BoardArrival) right after the event is committed, then 'counts' (BoardCounts)
- * for the arrival's group, so screens can update present/late without knowing who is who.
+ * 'arrival' right after the event is committed, then 'counts' for the arrival's group, so screens
+ * can update present/late without knowing who is who.
  */
-export interface BoardFeed extends EventEmitter {
+export interface BoardFeedEvents {
+  arrival: [arrival: BoardArrival];
+  counts: [counts: BoardCounts];
+}
+
+export interface BoardFeed extends EventEmitter<BoardFeedEvents> {
   /** Today's state from SQLite; with `afterSeq`, only arrivals after it (reconnect catch-up). */
   snapshot(afterSeq?: number): Promise<BoardSnapshot>;
 }

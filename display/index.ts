@@ -1,5 +1,5 @@
 // The lobby board: what the kiosk wires up (server, routes, config) and the feed contract it implements.
-export type { BoardArrival, BoardCounts, BoardFeed, BoardGroupCount, BoardSnapshot } from './feed.js';
+export type { BoardArrival, BoardCounts, BoardFeed, BoardFeedEvents, BoardGroupCount, BoardSnapshot } from './feed.js';
 export { BOARD_NAMESPACE, BOARD_SOCKET_SERVER_OPTIONS, createBoardServer } from './server.js';
 export type { BoardServer, BoardServerOptions, DoorActivity } from './server.js';
 export { registerBoardRoutes, defaultPublicDir } from './routes.js';

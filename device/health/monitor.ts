@@ -39,8 +39,12 @@ export interface HealthMonitorOptions {
   onReport?: (report: HealthReport) => void;
 }
 
-/** Emits 'report' (HealthReport) after every run. */
-export class HealthMonitor extends EventEmitter {
+export interface HealthMonitorEvents {
+  /** After every run. */
+  report: [report: HealthReport];
+}
+
+export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
   private readonly log: Logger;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<HealthReport> | null = null;

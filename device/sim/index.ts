@@ -11,7 +11,6 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
-import type { KioskDecision } from '../kiosk/index.js';
 import type { KioskServices } from '../services.js';
 import { audit } from '../admin/routes.js';
 import { OriginPolicy } from '../security/origin.js';
@@ -158,7 +157,7 @@ export function registerSimulator(services: KioskServices, guard: SimAccessGuard
   };
   const poll = setInterval(pushHardware, 100);
   poll.unref();
-  kiosk.on('decision', (decision: KioskDecision) => {
+  kiosk.on('decision', (decision) => {
     namespace.emit('decision', decisionView(decision));
     pushHardware();
   });

@@ -3,7 +3,7 @@
 // Every display update is deferred off the decision path and its failures are logged, never thrown:
 // a broken screen must not touch the door.
 import type { Logger } from 'pino';
-import { BoardThread, createBoardServer, registerBoardRoutes, type BoardArrival, type BoardCounts } from '../../display/index.js';
+import { BoardThread, createBoardServer, registerBoardRoutes } from '../../display/index.js';
 import type { BoardConfig, LcdConfig, MatrixConfig } from '../../display/config.js';
 import { StoreBoardFeed } from '../board-feed.js';
 import { greetingLines } from '../greeting.js';
@@ -12,7 +12,6 @@ import { LcdDisplay, RecordingTextDisplay } from '../hw/firmata/lcd.js';
 import { MatrixDisplay } from '../hw/firmata/matrix.js';
 import type { FirmataBoardOpener } from '../hw/deps.js';
 import type { TextDisplay } from '../hw/types.js';
-import type { KioskDecision } from '../kiosk/index.js';
 import type { KioskServices } from '../services.js';
 
 /** The board's socket server, on its own thread (the default) or on the kiosk's socket.io server. */
@@ -112,11 +111,11 @@ async function followArrivalsOnMatrix(feed: StoreBoardFeed, matrix: TextDisplay,
   const snapshot = await feed.snapshot().catch(() => null);
   for (const group of snapshot?.groups ?? []) present.set(group.group, group.present);
   showLogged(matrix, [total()], logger);
-  feed.on('counts', (counts: BoardCounts) => {
+  feed.on('counts', (counts) => {
     for (const group of counts.groups) present.set(group.group, group.present);
   });
   // 'arrival' is emitted before its 'counts': wait a tick so the number shown includes it.
-  feed.on('arrival', (arrival: BoardArrival) => {
+  feed.on('arrival', (arrival) => {
     setImmediate(() => showLogged(matrix, [total(), arrival.direction === 'in' ? arrival.displayName : ''], logger));
   });
 }
@@ -124,7 +123,7 @@ async function followArrivalsOnMatrix(feed: StoreBoardFeed, matrix: TextDisplay,
 /** The LCD greets after each decision, then clears after `holdMs`. */
 function greetOnLcd(services: KioskServices, lcd: TextDisplay, config: BoardConfig, holdMs: number, logger: Logger): void {
   let clearTimer: NodeJS.Timeout | null = null;
-  services.kiosk.on('decision', (decision: KioskDecision) => {
+  services.kiosk.on('decision', (decision) => {
     setImmediate(() => {
       const lines = greetingLines({ outcome: decision.outcome, reason: decision.reason, direction: decision.direction, person: decision.person }, config.language);
       showLogged(lcd, lines, logger);

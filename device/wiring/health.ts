@@ -5,8 +5,6 @@ import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { audit } from '../admin/index.js';
 import type { KioskServices } from '../services.js';
-import type { KioskDecision } from '../kiosk/types.js';
-import type { StoredEvent } from '../../sync/store/types.js';
 import {
   HealthMonitor,
   HealthServer,
@@ -55,13 +53,13 @@ export async function attachHealth(services: KioskServices, options: HealthWirin
   const notifier = new SdNotifier(options.notifyTransport ?? notifyTransportFromEnv(env), logger);
   const lag = nativeEventLoopLag();
   const monitor = buildMonitor(services, options, { metrics, notifier, readLag: lag.read, env });
-  kiosk.on('decision', (decision: KioskDecision) => {
+  kiosk.on('decision', (decision) => {
     const ms = decision.actuatedMonoMs - decision.presentedMonoMs;
     metrics.observeDecision(decision.outcome === 'grant' ? 'granted' : 'denied', decision.reason, ms);
   });
   // Checks and READY only once start-up is complete: main records device.started after readers and
   // HTTP are up. Until then /health answers "starting" (503), which the updater reads as not yet live.
-  kiosk.on('event', (event: StoredEvent) => {
+  kiosk.on('event', (event) => {
     if (event.type !== 'device.started') return;
     monitor.start();
     const ready = (): Promise<void> => notifier.ready(`${config.device.id}: started`);

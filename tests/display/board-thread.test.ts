@@ -10,11 +10,11 @@ import type { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BoardThread, type BoardArrival, type BoardFeed, type BoardSnapshot } from '../../display/index.js';
+import { BoardThread, type BoardArrival, type BoardFeed, type BoardFeedEvents, type BoardSnapshot } from '../../display/index.js';
 
 const arrival = (seq: number): BoardArrival => ({ seq, at: '2026-11-23T03:00:00.000Z', direction: 'in', displayName: `Pupil ${seq}`, group: '5Б', role: 'student', late: false, door: 'main' });
 
-class MemoryFeed extends EventEmitter implements BoardFeed {
+class MemoryFeed extends EventEmitter<BoardFeedEvents> implements BoardFeed {
   arrivals: BoardArrival[] = [];
   failing = false;
 

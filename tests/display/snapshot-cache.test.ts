@@ -5,13 +5,13 @@
 // interval. Clocks are injected; the budget's wait is a real (short) timer.
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BoardArrival, BoardCounts, BoardFeed, BoardSnapshot } from '../../display/index.js';
+import type { BoardArrival, BoardCounts, BoardFeed, BoardFeedEvents, BoardSnapshot } from '../../display/index.js';
 import { SnapshotCache } from '../../display/snapshot-cache.js';
 
 const arrival = (seq: number, date = '2026-11-23', group = '5Б'): BoardArrival => ({ seq, at: `${date}T08:0${seq % 10}:00+05:00`, direction: 'in', displayName: `P ${seq}`, group, role: 'student', late: false, door: 'main' });
 
 /** A feed over a list of arrivals, answering and emitting as StoreBoardFeed does (counts: one per arrival). */
-class CountingFeed extends EventEmitter implements BoardFeed {
+class CountingFeed extends EventEmitter<BoardFeedEvents> implements BoardFeed {
   date = '2026-11-23';
   arrivals: BoardArrival[] = [];
   asked = 0;
