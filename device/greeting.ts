@@ -2,12 +2,12 @@
 // Texts are short on purpose: a 16x2 LCD shows 16 characters a line. A name appears only as far
 // as the person's display consent allows (others queue behind them and can read it).
 import type { Person } from '../sync/store/types.js';
-import type { DenyReason, Direction } from './vocabulary.js';
+import type { DecisionOutcome, DenyReason, Direction } from './vocabulary.js';
 
 export type GreetingLanguage = 'kk' | 'ru' | 'en';
 
 export interface GreetingDecision {
-  outcome: 'grant' | 'deny';
+  outcome: DecisionOutcome;
   reason: DenyReason | null;
   direction: Direction;
   person: Pick<Person, 'name' | 'displayConsent'> | null;

@@ -40,6 +40,14 @@ export const DenyReasonSchema = z.enum([
 export type DenyReason = z.infer<typeof DenyReasonSchema>;
 export const DENY_REASONS = DenyReasonSchema.options;
 
+/** What the door did with a presentation. */
+export const DecisionOutcomeSchema = z.enum(['grant', 'deny']);
+export type DecisionOutcome = z.infer<typeof DecisionOutcomeSchema>;
+
+/** A reader's connection, as the kiosk records it (reader.status events carry it as their reason). */
+export const ReaderStatusSchema = z.enum(['connected', 'disconnected', 'reconnecting', 'failed']);
+export type ReaderStatus = z.infer<typeof ReaderStatusSchema>;
+
 /** Non-blocking observations carried on the event for the school to review. */
 export const DecisionFlagSchema = z.enum(['anti_passback_soft', 'clock_untrusted', 'emergency', 'exit_always_allowed', 'spoof_suspected']);
 export type DecisionFlag = z.infer<typeof DecisionFlagSchema>;

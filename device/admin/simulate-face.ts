@@ -4,7 +4,7 @@
 // written anywhere and never put in an event or a log line (only its size is audited).
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
-import { DirectionSchema, type Direction } from '../vocabulary.js';
+import { DirectionSchema, type DecisionOutcome, type Direction } from '../vocabulary.js';
 import type { KioskServices } from '../services.js';
 import { adminActor, audit, type AdminActor } from './routes.js';
 
@@ -30,7 +30,7 @@ export interface FaceSimulationResult {
   /** granted / denied as the door saw it; pending: the decider wanted more frames than were sent. */
   result: 'granted' | 'denied' | 'pending';
   decided: boolean;
-  outcome: 'grant' | 'deny' | null;
+  outcome: DecisionOutcome | null;
   reason: string | null;
   /** The face engine's reason when the image was refused as a capture (no_face, decode_failed...). */
   capture: string | null;

@@ -2,7 +2,7 @@
 // hardware libraries (onoff, johnny-five, node-hid); everything else sees these. Each interface has
 // a real driver and a simulated twin, chosen from config at start-up.
 import type { EventEmitter } from 'node:events';
-import type { Direction, TokenKind } from '../vocabulary.js';
+import type { Direction, ReaderStatus, TokenKind } from '../vocabulary.js';
 
 /** Driven level after NO/NC and active-low inversion: `energise(true)` means "coil on". */
 export interface Relay {
@@ -39,7 +39,7 @@ export interface DigitalInput extends EventEmitter<DigitalInputEvents> {
   close(): Promise<void>;
 }
 
-export type ReaderStatus = 'connected' | 'disconnected' | 'reconnecting' | 'failed';
+export type { ReaderStatus } from '../vocabulary.js';
 
 /** A presentation as it leaves a reader, before identification. */
 export type Presentation =

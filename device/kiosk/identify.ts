@@ -2,7 +2,7 @@
 // injected biometric identifier (the biometric wiring provides it), so the hot path never
 // imports the face pipeline and runs without it.
 import type { Presentation } from '../hw/types.js';
-import type { Credential, Person } from '../../sync/store/types.js';
+import type { Credential, Modality, Person } from '../../sync/store/types.js';
 import type { RosterCache } from '../roster-cache.js';
 
 /** The presentation-attack stage's verdict on a face match, for the doors that check. */
@@ -34,7 +34,7 @@ export function maskCredentialValue(value: string): string {
   return value.length <= 4 ? '*'.repeat(value.length) : `*${value.slice(-4)}`;
 }
 
-type BiometricPresentation = Extract<Presentation, { kind: 'face' | 'palm' }>;
+type BiometricPresentation = Extract<Presentation, { kind: Modality }>;
 
 function isBiometric(presentation: Presentation): presentation is BiometricPresentation {
   return presentation.kind === 'face' || presentation.kind === 'palm';

@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import type { EventDraft, Person, StoredEvent } from '../../sync/store/types.js';
 import type { ReaderStatus } from '../hw/types.js';
 import type { DoorEvents } from '../door/types.js';
-import type { CredentialKind, DecisionFlag, DenyReason, Direction, KioskMode } from '../vocabulary.js';
+import type { CredentialKind, DecisionFlag, DecisionOutcome, DenyReason, Direction, KioskMode } from '../vocabulary.js';
 
 export type { FailMode } from '../vocabulary.js';
 
@@ -25,7 +25,7 @@ export interface KioskDoor extends EventEmitter<DoorEvents> {
 }
 
 export interface KioskDecision {
-  outcome: 'grant' | 'deny';
+  outcome: DecisionOutcome;
   reason: DenyReason | null;
   flags: Array<DecisionFlag | 'store_unavailable'>;
   door: string;
