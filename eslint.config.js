@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'var/', 'coverage/', 'display/public/vendor/', '**/*.cjs', 'bin/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-hub/', 'var/', 'coverage/', 'display/public/vendor/', '**/*.cjs', 'bin/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

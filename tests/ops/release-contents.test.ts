@@ -1,0 +1,121 @@
+// What each program's build holds. A kiosk release is built from tsconfig.build.json (what
+// `npm run release` compiles into dist/ and packs): it must hold the kiosk and the wire protocol and
+// no hub code, neither a hub/ folder nor a module that imports one. The hub is built on its own from
+// tsconfig.hub.json (hub/, protocol/, lib/) and runs from that build alone.
+// Both builds skip type checking (--noCheck; `npm run typecheck` does that) to stay quick: what is
+// under test is which files each build takes in, not their types.
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import * as tar from 'tar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packRelease } from '../../device/update/archive.js';
+import { PAYLOAD_FILE } from '../../device/update/manifest.js';
+import { generateReleaseKeyPair, loadPrivateKey } from '../../device/update/signing.js';
+import { repoRoot } from '../sync/helpers.js';
+import { tempRoot } from './helpers/releases.js';
+
+const run = promisify(execFile);
+const tscBin = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** An import or re-export of a module in a hub/ folder, static or dynamic, at any depth. */
+const HUB_IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](?:[^'"]*\/)?hub\/[^'"]*['"]/;
+/** A path with a folder named hub anywhere in it (dist/hub/..., dist/sync/hub/...). */
+const HUB_PATH = /(?:^|\/)hub\//;
+
+/** Compiles the project `tsconfig` into `outDir` (JavaScript only: no maps, no type check). */
+async function compile(tsconfig: string, outDir: string): Promise<void> {
+  await run(process.execPath, [tscBin, '-p', join(repoRoot, tsconfig), '--outDir', outDir, '--noCheck', '--sourceMap', 'false'], {
+    cwd: repoRoot,
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((error: { stdout?: string }) => {
+    throw new Error(`tsc -p ${tsconfig} failed:\n${error.stdout ?? ''}`);
+  });
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'));
+}
+
+/** Unpacks a release archive's payload (the app as a kiosk installs it) into `dir`. */
+async function unpackPayload(archive: string, dir: string): Promise<void> {
+  const outer = join(dir, '..', 'outer');
+  await mkdir(outer, { recursive: true });
+  await tar.x({ file: archive, cwd: outer });
+  await mkdir(dir, { recursive: true });
+  await tar.x({ file: join(outer, PAYLOAD_FILE), cwd: dir });
+}
+
+describe('program builds', () => {
+  let work: string;
+
+  beforeAll(async () => {
+    work = await tempRoot('esik-release-contents-');
+  });
+
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('a kiosk release archive holds the kiosk and the protocol, and no hub code', async () => {
+    const checkout = join(work, 'kiosk');
+    await compile('tsconfig.build.json', join(checkout, 'dist'));
+    const archive = join(work, 'esik-kiosk.tgz');
+    const privateKey = loadPrivateKey(generateReleaseKeyPair().privateKeyPem);
+    await packRelease({ sourceDir: checkout, files: ['dist'], version: '0.0.0-contents', schemaVersion: 1, minReadableSchema: 1, privateKey, outFile: archive });
+    const installed = join(work, 'installed', 'app');
+    await unpackPayload(archive, installed);
+
+    const files = await filesUnder(installed);
+    // The archive really is a kiosk: its entry point, its sync client and the protocol it speaks.
+    expect(files).toContain('dist/device/cli/index.js');
+    expect(files).toContain('dist/sync/client/index.js');
+    expect(files).toContain('dist/protocol/index.js');
+    expect(files.filter((file) => HUB_PATH.test(file))).toEqual([]);
+    const importers: string[] = [];
+    for (const file of files.filter((f) => f.endsWith('.js'))) {
+      if (HUB_IMPORT.test(await readFile(join(installed, file), 'utf8'))) importers.push(file);
+    }
+    expect(importers).toEqual([]);
+  }, 180_000);
+
+  it('the hub builds on its own from hub/, protocol/ and lib/, and serves from that build', async () => {
+    const checkout = join(work, 'hub');
+    const out = join(checkout, 'dist-hub');
+    await compile('tsconfig.hub.json', out);
+    const folders = new Set((await filesUnder(out)).map((file) => file.split('/')[0]));
+    expect([...folders].sort()).toEqual(['hub', 'lib', 'protocol']);
+
+    // Only the build, package.json's module type and the installed packages: no source, no tsx.
+    await writeFile(join(checkout, 'package.json'), JSON.stringify({ type: 'module' }));
+    await symlink(join(repoRoot, 'node_modules'), join(checkout, 'node_modules'), 'dir');
+    const child = spawn(process.execPath, [join(out, 'hub', 'main.js'), '--db', join(work, 'hub.db'), '--port', '0'], {
+      cwd: checkout,
+      env: { ...process.env, ESIK_HUB_ADMIN_TOKEN: 'contents-test-admin-token', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(child, 'exit');
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const match = /"port":(\d+)[^\n]*"msg":"hub listening"/.exec(stdout);
+          if (match) resolve(Number(match[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`built hub exited with ${String(code)}: ${stderr}`)));
+      });
+      const health = await fetch(`http://127.0.0.1:${port}/v1/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ ok: true });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 180_000);
+});
