@@ -91,7 +91,7 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRouteO
   app.decorateRequest('deviceId', '');
   const onRequest = (request: FastifyRequest): Promise<void> => authenticateDevice(request, options.auth);
 
-  // Depth is bounded per event (wire.ts), so one deep event is refused alone; the body scan only
+  // Depth is bounded per event (protocol/wire.ts), so one deep event is refused alone; the body scan only
   // stops what no push could be (JSON.parse itself does not recurse).
   app.post('/v1/devices/:deviceId/events', { bodyLimit: MAX_BATCH_BYTES, onRequest, config: { maxBodyDepth: MAX_BATCH_BYTES } }, async (request) => {
     const deviceId = request.deviceId;

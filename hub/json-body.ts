@@ -2,7 +2,7 @@
 // behind a linear scan of the raw text that refuses deep nesting before anything is built from it.
 // V8's JSON.parse does not recurse, but JSON.stringify, logging and many validators do: a body
 // nested 5,000 levels deep made a push answer 500 for ever. The push route bounds depth per event
-// instead (wire.ts), so one deep event is rejected alone; it sets a higher limit here.
+// instead (protocol/wire.ts), so one deep event is rejected alone; it sets a higher limit here.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HubError } from './errors.js';
 
