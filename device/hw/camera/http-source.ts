@@ -3,6 +3,7 @@
 // status, never by throwing. Frames stay in memory.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { exponentialDelay } from '../../../lib/index.js';
 import type { FrameSource, FrameSourceEvents, ReaderStatus } from '../types.js';
 
 export interface HttpSnapshotSourceOptions {
@@ -68,7 +69,7 @@ export class HttpSnapshotSource extends EventEmitter<FrameSourceEvents> implemen
     } catch (error: unknown) {
       this.failures += 1;
       const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
-      const delay = Math.min(maxMs, Math.max(this.options.intervalMs, initialMs * 2 ** (this.failures - 1)));
+      const delay = Math.max(Math.min(maxMs, this.options.intervalMs), exponentialDelay(this.failures - 1, { baseMs: initialMs, capMs: maxMs }));
       this.logger.warn({ err: error, failures: this.failures, retryInMs: delay }, 'snapshot failed');
       this.emit('warning', error instanceof Error ? error.message : String(error));
       this.setStatus('reconnecting');

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { exponentialDelay } from '../../../lib/index.js';
 import type { FrameSource, FrameSourceEvents, ReaderStatus } from '../types.js';
 import { MjpegSplitter } from './mjpeg-splitter.js';
 
@@ -112,7 +113,7 @@ export class ProcessFrameSource extends EventEmitter<FrameSourceEvents> implemen
 
   private scheduleRestart(): void {
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
-    const delay = Math.min(maxMs, initialMs * 2 ** this.attempt);
+    const delay = exponentialDelay(this.attempt, { baseMs: initialMs, capMs: maxMs });
     this.attempt += 1;
     this.setStatus(this.attempt > 8 ? 'failed' : 'reconnecting');
     this.restartTimer = setTimeout(() => this.launch(), delay);

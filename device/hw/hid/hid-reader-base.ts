@@ -3,6 +3,7 @@
 // handle) or a failed open. Subclasses only decode reports.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { exponentialDelay } from '../../../lib/index.js';
 import type { HidBackend, HidDeviceInfo, HidHandle } from '../deps.js';
 import type { Direction } from '../../vocabulary.js';
 import type { CredentialReader, CredentialReaderEvents, ReaderStatus } from '../types.js';
@@ -155,7 +156,7 @@ export abstract class HidReaderBase extends EventEmitter<CredentialReaderEvents>
     if (this.#closed || this.#retryTimer) return;
     const min = this.#options.reconnectMinMs ?? 500;
     const max = this.#options.reconnectMaxMs ?? 30_000;
-    const delay = Math.min(max, min * 2 ** Math.min(this.#attempt, 30));
+    const delay = exponentialDelay(this.#attempt, { baseMs: min, capMs: max });
     this.#attempt += 1;
     this.#setStatus('reconnecting');
     this.logger.debug({ delayMs: delay, attempt: this.#attempt }, 'HID reconnect scheduled');
