@@ -8,6 +8,7 @@ import type { KioskServices } from '../services.js';
 import { adminActor, audit } from '../admin/routes.js';
 import { keyFileOf } from '../kiosk/open-store.js';
 import { rotateTemplateKey } from './template-key.js';
+import { auditEvent } from '../system-events.js';
 
 export interface KeyRotationResult {
   keyId: string;
@@ -19,10 +20,7 @@ const RotateBody = z.object({ actor: z.string().min(1).max(64) });
 /** Offline path: the caller holds the only handle on the store. */
 export async function rotateKeyOnStore(store: Store, keyFile: string, actor: string): Promise<KeyRotationResult> {
   const result = await rotateTemplateKey(store, keyFile);
-  await store.events.append({
-    type: 'audit', door: null, direction: null, personId: null, credential: null, reason: 'key.rotate',
-    data: { actor, action: 'key.rotate', keyId: result.keyId, rows: result.rows, via: 'store' },
-  });
+  await store.events.append(auditEvent('key.rotate', { actor, action: 'key.rotate', keyId: result.keyId, rows: result.rows, via: 'store' }));
   return result;
 }
 

@@ -6,6 +6,7 @@ import { adminRequest, DaemonNotRunningError } from '../admin/index.js';
 import type { LoadedConfig } from '../config/index.js';
 import { withWritableOfflineStore } from '../cli/offline-store.js';
 import type { AuditSink } from './updater.js';
+import { auditEvent } from '../system-events.js';
 
 export function healthUrlOf(loaded: LoadedConfig): string {
   const { host, port } = loaded.config.health;
@@ -23,7 +24,7 @@ export function daemonAuditSink(loaded: LoadedConfig, socketPath: string, logger
       if (!(error instanceof DaemonNotRunningError)) throw error;
       logger.debug({ action }, 'daemon not running: audit recorded in the store directly');
       await withWritableOfflineStore(loaded, (store) =>
-        store.events.append({ type: 'audit', door: null, direction: null, personId: null, credential: null, reason: action, data: { ...detail, actor, action } }),
+        store.events.append(auditEvent(action, { ...detail, actor, action })),
       );
     }
   };
