@@ -2,7 +2,7 @@
 // sqlite3 runs statements of one connection in order, but two interleaved async transactions
 // would otherwise nest BEGINs, so every write path takes the queue.
 import sqlite3 from 'sqlite3';
-import { makeDatabaseFilePrivate } from '../lib/index.js';
+import { DURABILITY_PRAGMAS, openSqliteFile } from '../lib/index.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 
@@ -12,12 +12,8 @@ export class HubDb {
   private constructor(private readonly db: sqlite3.Database) {}
 
   static async open(file: string): Promise<HubDb> {
-    await makeDatabaseFilePrivate(file); // 0600 for it and its -wal/-shm, whatever the umask
-    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const handle = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(handle)));
-    });
-    const hub = new HubDb(db);
-    await hub.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000;');
+    const hub = new HubDb(await openSqliteFile(file)); // 0600 for it and its -wal/-shm, whatever the umask
+    await hub.exec(`PRAGMA journal_mode = WAL; ${DURABILITY_PRAGMAS} PRAGMA busy_timeout = 5000;`);
     return hub;
   }
 

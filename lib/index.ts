@@ -7,3 +7,4 @@ export { DEFAULT_BACKOFF, exponentialDelay, fullJitterDelay, parseRetryAfter } f
 export type { BackoffPolicy } from './backoff.js';
 export { workerScript } from './worker-script.js';
 export { makeDatabaseFilePrivate, makeDirectoryPrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
+export { DURABILITY_PRAGMAS, openSqliteFile } from './sqlite.js';

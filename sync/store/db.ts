@@ -6,7 +6,7 @@
 // behind it would then run in autocommit mode and persist half a batch.
 import sqlite3 from 'sqlite3';
 import { mapSqliteError } from './errors.js';
-import { makeDatabaseFilePrivate } from '../../lib/index.js';
+import { openSqliteFile } from '../../lib/index.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 export type Row = Record<string, unknown>;
@@ -73,15 +73,11 @@ export class SqliteConnection {
   }
 
   static async open(file: string, readOnly = false): Promise<SqliteConnection> {
-    const mode = readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
-    // Before SQLite creates anything: the -wal and -shm it makes copy the main file's mode.
-    if (!readOnly) await makeDatabaseFilePrivate(file);
-    return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(file, mode, (error: Error | null) => {
-        if (error) reject(mapSqliteError(error, `open ${file}`));
-        else resolve(new SqliteConnection(db));
-      });
-    });
+    try {
+      return new SqliteConnection(await openSqliteFile(file, readOnly));
+    } catch (error) {
+      throw mapSqliteError(error, `open ${file}`);
+    }
   }
 
   setBusyTimeout(ms: number): void {

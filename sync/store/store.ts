@@ -12,7 +12,7 @@ import { kvGet, kvSet } from './kv.js';
 import { assertKnownVersion, migrate, userVersion } from './migrations.js';
 import { SqliteEventOutbox } from './outbox.js';
 import { SqliteRosterStore } from './roster.js';
-import { makeDirectoryPrivate } from '../../lib/index.js';
+import { DURABILITY_PRAGMAS, makeDirectoryPrivate } from '../../lib/index.js';
 import { CHECK_AAD, CHECK_KEY, CHECK_PLAIN, KEY_ID_KEY, rekeyFields } from './rekey.js';
 
 export interface StoreOptions {
@@ -87,7 +87,7 @@ async function configure(db: SqliteConnection, busyTimeoutMs: number): Promise<v
     if (mode?.journal_mode !== 'wal') throw new Error(`cannot switch to WAL (journal_mode=${String(mode?.journal_mode)})`);
     // journal_size_limit: after a checkpoint the WAL shrinks back to 16 MiB instead of keeping the
     // high-water size of the last roster re-pull on the SD card.
-    await sql.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA journal_size_limit = 16777216;');
+    await sql.exec(`${DURABILITY_PRAGMAS} PRAGMA journal_size_limit = 16777216;`);
   });
 }
 
