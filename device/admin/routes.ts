@@ -3,15 +3,15 @@
 // its claim) and the uid the kernel reports for the connecting process (`peer`, peer-credentials.ts).
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Direction } from '../../sync/store/types.js';
+import type { Direction } from '../../sync/store/index.js';
 import { DirectionSchema, KioskModeSchema, TokenKindSchema } from '../vocabulary.js';
 import type { KioskServices, StatusProvider } from '../services.js';
-import { auditEvent } from '../system-events.js';
 import { collectStatus } from './status.js';
 import { changePersonStatus, erasePerson } from './person-actions.js';
 import { registerEnrolRoute, type EnrolTarget } from './enrol.js';
 import { registerSimulateFaceRoute } from './simulate-face.js';
 import { PeerCredentialReader, type PeerCredentials } from './peer-credentials.js';
+import { adminActor, audit } from './audit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,15 +19,6 @@ declare module 'fastify' {
     adminPeer: PeerCredentials | null;
   }
 }
-
-/** Who did it: the user the caller names, and what the kernel says about the caller. */
-export interface AdminActor {
-  claimed: string;
-  peer: PeerCredentials | null;
-}
-
-/** The actor of an admin-socket request: its claimed name beside its verified uid. */
-export const adminActor = (request: FastifyRequest, claimed: string): AdminActor => ({ claimed, peer: request.adminPeer });
 
 /** Reads every admin connection's peer credentials before its request is handled. */
 export function recordAdminPeers(admin: FastifyInstance, reader: PeerCredentialReader): void {
@@ -57,18 +48,7 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, reply: FastifyReply): T 
   return null;
 }
 
-/** The audit fields for an actor: a plain name (the simulator page, an internal job) or an AdminActor. */
-export function actorFields(who: string | AdminActor): Record<string, unknown> {
-  if (typeof who === 'string') return { actor: who };
-  const peer = who.peer === null ? 'unknown' : { uid: who.peer.uid, user: who.peer.user, pid: who.peer.pid };
-  return { actor: who.claimed, peer };
-}
 
-export function audit(services: KioskServices, who: string | AdminActor, action: string, details: Record<string, unknown>, door: string | null = null): Promise<unknown> {
-  const actor = actorFields(who);
-  services.logger.child({ ns: 'audit' }).info({ ...actor, action, ...details }, 'technician action');
-  return services.kiosk.record(auditEvent(action, { ...actor, action, ...details }, { door }));
-}
 
 function pickDoor(services: KioskServices, name: string | undefined, reply: FastifyReply): string | null {
   const chosen = name ?? services.doors.keys().next().value;

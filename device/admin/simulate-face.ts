@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import { DirectionSchema, type DecisionOutcome, type Direction } from '../vocabulary.js';
 import type { KioskServices } from '../services.js';
-import { adminActor, audit, type AdminActor } from './routes.js';
+import { adminActor, audit, type AdminActor } from './audit.js';
 
 /** Larger than any camera frame the kiosk handles; a bigger upload is refused before decoding. */
 export const MAX_FACE_IMAGE_BYTES = 4 * 1024 * 1024;
