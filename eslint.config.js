@@ -2,6 +2,7 @@
 // a floating promise is a write or a relay command whose failure nobody hears about.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import esik from './eslint-rules/index.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'dist-hub/', 'var/', 'coverage/', 'display/public/vendor/', '**/*.cjs', 'bin/'] },
@@ -19,6 +20,13 @@ export default tseslint.config(
       'max-lines': ['warn', { max: 400, skipBlankLines: true, skipComments: true }],
       'max-lines-per-function': ['warn', { max: 60, skipBlankLines: true, skipComments: true }],
     },
+  },
+  {
+    // The programs' sources: a folder with an index.ts is entered through it, and no import cycle.
+    // Tests and benches may reach inside a module to test a part of it.
+    files: ['device/**/*.ts', 'biometric/**/*.ts', 'display/**/*.ts', 'sync/**/*.ts', 'hub/**/*.ts', 'protocol/**/*.ts', 'lib/**/*.ts'],
+    plugins: { esik },
+    rules: { 'esik/public-face': 'error', 'esik/no-cycle': 'error' },
   },
   {
     // Tests may poke at loosely typed fixtures and fakes; domain code may not.

@@ -7,12 +7,12 @@
 // committed later; 'event' sees every committed one, and only committed ones.)
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { BoardArrival, BoardCounts, BoardFeed, BoardFeedEvents, BoardGroupCount, BoardSnapshot } from '../display/feed.js';
-import type { KioskEvents } from './kiosk/types.js';
+import type { BoardArrival, BoardCounts, BoardFeed, BoardFeedEvents, BoardGroupCount, BoardSnapshot } from '../display/index.js';
+import type { KioskEvents } from './kiosk/index.js';
 import { isoWithOffset } from '../sync/store/index.js';
-import type { EventLog, Person, PersonRole, RosterSnapshot, StoredEvent } from '../sync/store/types.js';
+import type { EventLog, Person, PersonRole, RosterSnapshot, StoredEvent } from '../sync/store/index.js';
 import { EARLIEST_PLAUSIBLE_MS } from './clock.js';
-import { localDay, parseClockTime, toLocalTime } from './policy/local-time.js';
+import { localDay, parseClockTime, toLocalTime } from './policy/index.js';
 
 export interface BoardFeedOptions {
   events: Pick<EventLog, 'between'>;

@@ -3,7 +3,7 @@
 // within one boot whatever the wall clock does.
 import { execFile } from 'node:child_process';
 import type { Logger } from 'pino';
-import type { EventClock } from '../sync/store/types.js';
+import type { EventClock } from '../sync/store/index.js';
 
 /** A wall time before this is a clock that was never set (a Pi without RTC boots in 1970). */
 export const EARLIEST_PLAUSIBLE_MS = Date.UTC(2024, 0, 1);

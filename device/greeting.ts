@@ -1,7 +1,7 @@
 // What the kiosk's small screen (HD44780 LCD) says after a decision, in the configured language.
 // Texts are short on purpose: a 16x2 LCD shows 16 characters a line. A name appears only as far
 // as the person's display consent allows (others queue behind them and can read it).
-import type { Person } from '../sync/store/types.js';
+import type { Person } from '../sync/store/index.js';
 import type { DecisionOutcome, DenyReason, Direction } from './vocabulary.js';
 
 export type GreetingLanguage = 'kk' | 'ru' | 'en';

@@ -2,7 +2,7 @@
 // store stays the source of truth; this cache mirrors each applied page so identification follows
 // a deletion or a new template without a pause or a reload.
 import { EventEmitter } from 'node:events';
-import type { Credential, Person, RosterChange, RosterSnapshot, RosterStore, TemplateRecord } from '../sync/store/types.js';
+import type { Credential, Person, RosterChange, RosterSnapshot, RosterStore, TemplateRecord } from '../sync/store/index.js';
 
 export interface TemplateDelta {
   added: TemplateRecord[];

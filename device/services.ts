@@ -7,13 +7,13 @@ import type { Server as SocketIoServer } from 'socket.io';
 import type { KioskClock } from './clock.js';
 import type { KioskConfig } from './config/index.js';
 import type { DoorController, DoorSet } from './door/index.js';
-import type { CredentialReader, DigitalInput, Relay } from './hw/types.js';
+import type { CredentialReader, DigitalInput, Relay } from './hw/index.js';
 import type { Kiosk } from './kiosk/index.js';
 import type { RosterCache } from './roster-cache.js';
 import type { KioskMetrics } from './metrics.js';
 import type { Store } from '../sync/store/index.js';
 import type { StoreRecoveryReport } from './recovery/index.js';
-import type { FaceEngine } from '../biometric/types.js';
+import type { FaceEngine } from '../biometric/index.js';
 
 /** A section of `esik status`: a subsystem reports its own state (sync backlog, gallery size...). */
 export type StatusProvider = () => unknown;

@@ -2,9 +2,9 @@
 // technician audits, mode and reader changes, roster actions, door supervision. One builder fills
 // what such an event never has (no credential; no door, direction or person unless it concerns
 // one), so every draft has the same shape and a caller names only what it knows.
-import type { EventDraft, EventType } from '../sync/store/types.js';
-import type { DoorEvent } from './door/types.js';
-import type { ReaderStatus } from './hw/types.js';
+import type { EventDraft, EventType } from '../sync/store/index.js';
+import type { DoorEvent } from './door/index.js';
+import type { ReaderStatus } from './hw/index.js';
 import type { Direction, KioskMode } from './vocabulary.js';
 
 /** Every event type but a passage's (access.granted / access.denied come from the decision). */

@@ -4,7 +4,7 @@
 // hub commands validate with the schema, and the type is inferred from it.
 import { z } from 'zod';
 
-export * from '../sync/store/vocabulary.js';
+export * from '../sync/store/index.js';
 
 /** The kiosk's modes; a door follows the kiosk's (config `policy.mode`, the admin CLI, hub commands). */
 export const KioskModeSchema = z.enum(['normal', 'lockdown', 'emergency', 'maintenance']);

@@ -1,7 +1,7 @@
 // The `board` section of the kiosk configuration, as far as the lobby board server needs it.
 // Validated with zod like the rest of the config; defaults are what a school gets without editing.
 import { z } from 'zod';
-import { PersonRoleSchema } from '../sync/store/vocabulary.js';
+import { PersonRoleSchema } from '../sync/store/index.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
 const role = PersonRoleSchema;

@@ -2,7 +2,7 @@
 // today's state. What reaches this interface is already masked per display consent; display/ never
 // sees a template, a photo, a national id number or a full name the person did not consent to show.
 import type { EventEmitter } from 'node:events';
-import type { Direction, PersonRole } from '../sync/store/vocabulary.js';
+import type { Direction, PersonRole } from '../sync/store/index.js';
 
 export interface BoardArrival {
   /** The event's device seq: the page resumes from the last one it saw. */

@@ -11,3 +11,4 @@ export { boardConfigSchema, boardLimitsSchema } from './config.js';
 export type { BoardConfig, BoardLimits } from './config.js';
 export { BOARD_LANGUAGES, BOARD_LOCALES, boardLabels } from './i18n.js';
 export type { BoardLabels, BoardLanguage } from './i18n.js';
+export type { LcdConfig, MatrixConfig } from './config.js';

@@ -1,7 +1,7 @@
 // Turns a pairs file into labelled scores: each image is described once (pairs reuse images), the
 // score of a pair is the cosine similarity of its two descriptors, and a pair in which either image
 // yields no descriptor is counted as a failure, never silently dropped from the totals.
-import { cosineSimilarity } from '../matcher/vector.js';
+import { cosineSimilarity } from '../matcher/index.js';
 import type { LabelledScore } from './metrics.js';
 import { lfwImagePath, type FacePair, type PairsFile } from './pairs.js';
 

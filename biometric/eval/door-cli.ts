@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import pino from 'pino';
 import { safeWriteFile } from '../../device/util/safe-write.js';
-import { DEFAULT_FACE_POLICY, KIOSK_FACE_DETECTOR, faceDetectorOptions } from '../../device/config/schema.js';
+import { DEFAULT_FACE_POLICY, KIOSK_FACE_DETECTOR, faceDetectorOptions } from '../../device/config/index.js';
 import { parsePairsFile } from '../calibrate/index.js';
 import { createFaceEngine, DEFAULT_DETECTOR, DEFAULT_QUALITY, type BackendChoice, type DetailedFaceEngine } from '../face/index.js';
 import type { MatchPolicy } from '../types.js';

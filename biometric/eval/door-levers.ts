@@ -3,7 +3,7 @@
 // part at that threshold (never tuned on what it reports). All run on the cached descriptors, so
 // the whole table costs seconds. Normalised scores are mapped back onto the cosine scale (mean and
 // spread of the raw scores), so the kiosk's margin keeps its meaning and thresholds stay in [-1, 1].
-import { l2Normalise } from '../face/engine.js';
+import { l2Normalise } from '../face/index.js';
 import type { MatchPolicy, MatchResult } from '../types.js';
 import type { Frame } from '../decision/index.js';
 import {

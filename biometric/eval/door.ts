@@ -7,7 +7,7 @@
 // reset a streak, and an attempt made only of them is refused.
 import { FlatTemplateMatcher } from '../matcher/index.js';
 import { INITIAL_DECIDER_STATE, stepDecision, type DeciderConfig, type Frame } from '../decision/index.js';
-import { gateQuality, type QualityThresholds } from '../face/quality.js';
+import { gateQuality, type QualityThresholds } from '../face/index.js';
 import type { MatchPolicy, MatchResult } from '../types.js';
 import type { StoredDescription } from './descriptor-store.js';
 import type { Attempt, DoorPlan, Part } from './door-plan.js';

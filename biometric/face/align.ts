@@ -5,7 +5,7 @@
 // Measured on LFW (README, "Face accuracy"): these chips are geometrically right (checked by eye and
 // against dlib's constants) yet give no gain over face-api's crop. Not isolated: face-api's 68-point
 // net is not dlib's shape predictor, and its ResNet weights are an 8-bit-quantised copy of dlib's.
-import type { RgbFrame } from '../image/decode.js';
+import type { RgbFrame } from '../image/index.js';
 
 export interface Point {
   x: number;

@@ -1,7 +1,7 @@
 // Face detection and landmarks. The tiny detector is fast but misses some faces (strong light,
 // small or tilted faces); before declaring "no face" the frame gets a second chance with SSD
 // MobileNet v1, which is slower and more thorough. Which path served each frame is counted.
-import type { RgbFrame } from '../image/decode.js';
+import type { RgbFrame } from '../image/index.js';
 import type { Point } from './align.js';
 import { LANDMARK_INPUT_SIZE, boxInFrame, clipToFrame, detectorInput, landmarkInput } from './detector-input.js';
 import type { FaceApi, FaceNets } from './runtime.js';

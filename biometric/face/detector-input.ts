@@ -10,7 +10,7 @@
 // 320x320 square directly (1.2 MB) and the landmark net its 112x112 one, the same shapes every
 // frame. The arithmetic is face-api's (padToSquare, then tf.image.resizeBilinear without corner
 // alignment), so boxes and landmarks match; see tests/biometric/lean-forward.test.ts.
-import type { RgbFrame } from '../image/decode.js';
+import type { RgbFrame } from '../image/index.js';
 import type { Box } from './detect.js';
 
 /** A square float RGB image for a detector, and how to map its boxes back onto the frame. */

@@ -2,7 +2,7 @@
 // 68 landmarks -> dlib alignment -> 150x150 chip -> 128-D descriptor, with a quality gate.
 import type { Logger } from 'pino';
 import type { FaceEngine, FaceExtraction } from '../types.js';
-import { decodeFrame, type DecodeOptions, type RawFrameInput, type RgbFrame } from '../image/decode.js';
+import { decodeFrame, type DecodeOptions, type RawFrameInput, type RgbFrame } from '../image/index.js';
 import { CHIP_SIZE, applySimilarity, chipTransform, invertSimilarity, warpChip, type Point } from './align.js';
 import { DEFAULT_QUALITY, gateQuality, laplacianVariance, yawRatio, type QualityThresholds } from './quality.js';
 import { defaultModelDir, loadFaceApi, loadNets, type BackendChoice, type FaceApi, type FaceNets } from './runtime.js';

@@ -3,7 +3,7 @@
 // every enrolment is a `template.enrolled` event naming the actor, which syncs upstream.
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
-import type { EventDraft, Person, RosterChange, RosterApplyResult } from '../../sync/store/types.js';
+import type { EventDraft, Person, RosterChange, RosterApplyResult } from '../../sync/store/index.js';
 import { ModalitySchema } from '../vocabulary.js';
 import { auditEvent, templateEnrolled } from '../system-events.js';
 

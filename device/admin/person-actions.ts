@@ -1,6 +1,6 @@
 // Block, unblock and erase on request (Law No. 94-V): the change goes through the store like an
 // upstream page, then the in-memory roster (and with it the matcher) follows at once.
-import type { RosterChange } from '../../sync/store/types.js';
+import type { RosterChange } from '../../sync/store/index.js';
 import type { KioskServices } from '../services.js';
 import { personActioned } from '../system-events.js';
 

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino, type Level } from 'pino';
 import { createFaceEngine, type BackendChoice, type DetectorOptions } from '../../biometric/face/index.js';
-import type { FaceExtraction } from '../../biometric/types.js';
+import type { FaceExtraction } from '../../biometric/index.js';
 
 export interface FaceWorkerInit {
   backend: BackendChoice;

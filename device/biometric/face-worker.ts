@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Level, Logger } from 'pino';
 import type { BackendChoice, DetectorOptions } from '../../biometric/face/index.js';
 import { workerScript } from '../../lib/index.js';
-import type { FaceEngine, FaceExtraction } from '../../biometric/types.js';
+import type { FaceEngine, FaceExtraction } from '../../biometric/index.js';
 import type { FaceWorkerInit, FaceWorkerReply, FaceWorkerRequest } from './face-worker-thread.js';
 
 export interface WorkerFaceEngineOptions {

@@ -5,7 +5,7 @@
 // deletion leaves memory within that same page, without a reload and without pausing the matcher.
 import type { Logger } from 'pino';
 import { TemplateMismatchError, type FlatTemplateMatcher } from '../../biometric/index.js';
-import type { TemplateRecord } from '../../sync/store/types.js';
+import type { TemplateRecord } from '../../sync/store/index.js';
 import type { RosterCache, TemplateDelta } from '../roster-cache.js';
 
 export interface GalleryCounts {

@@ -5,9 +5,9 @@
 // log records that someone stood there with a blurry face, not every blurry frame.
 import type { Logger } from 'pino';
 import { MultiFrameDecider, validateMatchPolicy, type DeciderConfig, type FlatTemplateMatcher, type FrameDecision, type PalmIdentifier } from '../../biometric/index.js';
-import type { FaceEngine, FaceExtraction } from '../../biometric/types.js';
-import type { Presentation } from '../hw/types.js';
-import type { BiometricIdentifier, BiometricResult } from '../kiosk/identify.js';
+import type { FaceEngine, FaceExtraction } from '../../biometric/index.js';
+import type { Presentation } from '../hw/index.js';
+import type { BiometricIdentifier, BiometricResult } from '../kiosk/index.js';
 import type { FaceLivenessStage } from './liveness-stage.js';
 
 export interface FaceDecisionOptions extends DeciderConfig {

@@ -4,7 +4,7 @@
 // infrared check asks an injected lookup for the faces in the infrared frame taken with the newest
 // colour frame; without one it cannot pass (fails closed). Doors without a setting skip all of it.
 import { DEFAULT_INFRARED, judgeLiveness, LandmarkTrack, type Box, type LivenessReport, type LivenessSettings } from '../../biometric/liveness/index.js';
-import type { FaceExtraction } from '../../biometric/types.js';
+import type { FaceExtraction } from '../../biometric/index.js';
 
 /** Faces the detector found in the infrared frame nearest `monoMs` at this camera; null = no such frame. */
 export type InfraredFaceLookup = (readerId: string, monoMs: number, colourBox: Box) => Promise<readonly Box[] | null>;

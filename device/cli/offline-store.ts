@@ -6,9 +6,9 @@ import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { KioskClock } from '../clock.js';
 import { databasePath, type LoadedConfig } from '../config/index.js';
-import { openKioskStore } from '../kiosk/open-store.js';
+import { openKioskStore } from '../kiosk/index.js';
 import type { Store } from '../../sync/store/index.js';
-import { openReadOnlyStore, type ReadOnlyStore } from '../../sync/store/read-only.js';
+import { openReadOnlyStore, type ReadOnlyStore } from '../../sync/store/index.js';
 
 /** status, events tail, sync status: no key needed (events are not sealed), nothing written. */
 export async function withReadOnlyStore<T>(loaded: LoadedConfig, use: (store: ReadOnlyStore) => Promise<T>): Promise<T> {

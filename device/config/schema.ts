@@ -3,9 +3,9 @@
 // so a typo is refused at start-up rather than silently ignored; their owners refine them.
 import { z } from 'zod';
 
-import { DoorConfigSchema, type DoorConfig } from '../door/config.js';
-import { InputConfigSchema, ReaderConfigSchema, RelayConfigSchema, type ReaderConfig } from '../hw/config.js';
-import { boardConfigSchema } from '../../display/config.js';
+import { DoorConfigSchema, type DoorConfig } from '../door/index.js';
+import { InputConfigSchema, ReaderConfigSchema, RelayConfigSchema, type ReaderConfig } from '../hw/index.js';
+import { boardConfigSchema } from '../../display/index.js';
 import { AntiPassbackModeSchema, FailModeSchema, KioskModeSchema } from '../vocabulary.js';
 import { SECOND_FACTOR_DEFAULTS, accessCrossCheck, credentialModesSchema, presentationAttackSchema, secondFactorSchema } from './access-schema.js';
 

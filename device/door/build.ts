@@ -1,8 +1,8 @@
 // Builds door controllers from config. Inputs with the same wiring are created once and shared
 // (one fire-alarm contact feeds every door), Firmata boards once per serial port.
 import { createInput, createRelay, withDefaultTransports, type HwDeps } from '../hw/index.js';
-import type { InputConfig, RelayConfig } from '../hw/config.js';
-import type { DigitalInput, Relay } from '../hw/types.js';
+import type { InputConfig, RelayConfig } from '../hw/index.js';
+import type { DigitalInput, Relay } from '../hw/index.js';
 import { DoorConfigSchema, type DoorConfig, type DoorConfigInput } from './config.js';
 import { DoorController } from './controller.js';
 

@@ -1,7 +1,7 @@
 // Configuration of one door or turnstile. A turnstile is one door with two directions: `relay`
 // releases the entry arm, `exitRelay` the exit arm; readers name the door and their direction.
 import { z } from 'zod';
-import { InputConfigSchema, RelayConfigSchema } from '../hw/config.js';
+import { InputConfigSchema, RelayConfigSchema } from '../hw/index.js';
 
 export const DoorConfigSchema = z
   .object({

@@ -12,8 +12,8 @@
 // while a technician works on the door).
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { coilEnergisedFor, type LockState, type LockType } from '../hw/lock-polarity.js';
-import type { DigitalInput, Relay } from '../hw/types.js';
+import { coilEnergisedFor, type LockState, type LockType } from '../hw/index.js';
+import type { DigitalInput, Relay } from '../hw/index.js';
 import type { KioskMode } from '../vocabulary.js';
 import type { Direction, DoorAlarm, DoorEvent, DoorEvents, DoorEventType, DoorSnapshot } from './types.js';
 import { DoorSupervisor } from './supervisor.js';

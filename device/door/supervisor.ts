@@ -1,7 +1,7 @@
 // Door-position supervision: classifies each opening (granted passage or forced), raises
 // door.held_open once when the door stays open past heldOpenMs, and door.closed when it shuts.
 // Kept apart from the relay logic so the timing rules read on their own.
-import type { DigitalInput } from '../hw/types.js';
+import type { DigitalInput } from '../hw/index.js';
 import type { DoorAlarm, DoorEventType, Direction } from './types.js';
 
 export interface DoorSupervisorOptions {

@@ -1,3 +1,4 @@
 export * from './checks.js';
 export * from './monitor.js';
 export * from './server.js';
+export { formatDoctorReport, runDoctor } from './doctor.js';

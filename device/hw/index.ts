@@ -35,7 +35,7 @@ export { KeyboardReportDecoder, validateReport, type DecoderOutput } from './hid
 export { PalmFrameDecoder, encodePalmReports, crc16, type PalmOutput } from './hid/palm-frame.js';
 export { loadNodeHidBackend } from './hid/node-hid-backend.js';
 export * from './camera/index.js';
-export { CameraReader, type CameraReaderOptions } from './camera/camera-reader.js';
+export { CameraReader, type CameraReaderOptions } from './camera/index.js';
 
 async function loadOnoffGpio(): Promise<GpioFactory> {
   type OnoffModule = typeof import('onoff');
@@ -130,3 +130,6 @@ export async function createReader(cfg: ReaderConfig, deps: HwDeps): Promise<Cre
     }
   }
 }
+export type { FirmataBoardPool } from './firmata/board-pool.js';
+export { LcdDisplay, RecordingTextDisplay } from './firmata/lcd.js';
+export { MatrixDisplay } from './firmata/matrix.js';

@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import type { KioskConfig } from '../config/index.js';
 import { createDoors, type DoorController, type DoorSet } from '../door/index.js';
 import { createReader, withDefaultTransports, type HwDeps } from '../hw/index.js';
-import { createFirmataBoardPool, type FirmataBoardPool } from '../hw/firmata/board-pool.js';
-import type { CredentialReader, DigitalInput, Relay } from '../hw/types.js';
+import { createFirmataBoardPool, type FirmataBoardPool } from '../hw/index.js';
+import type { CredentialReader, DigitalInput, Relay } from '../hw/index.js';
 
 export interface KioskHardware {
   doorSet: DoorSet;

@@ -1,8 +1,8 @@
 // Who is presenting? Card and QR are a map lookup in the roster cache; face and palm go to an
 // injected biometric identifier (the biometric wiring provides it), so the hot path never
 // imports the face pipeline and runs without it.
-import type { Presentation } from '../hw/types.js';
-import type { Credential, Modality, Person } from '../../sync/store/types.js';
+import type { Presentation } from '../hw/index.js';
+import type { Credential, Modality, Person } from '../../sync/store/index.js';
 import type { RosterCache } from '../roster-cache.js';
 
 /** The presentation-attack stage's verdict on a face match, for the doors that check. */

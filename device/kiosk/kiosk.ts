@@ -3,9 +3,9 @@
 // the configured fail mode decides and an alarm is raised.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { CredentialReader, Presentation } from '../hw/types.js';
-import type { EventClock, EventDraft, LastPassage, StoredEvent } from '../../sync/store/types.js';
-import type { DoorEvent } from '../door/types.js';
+import type { CredentialReader, Presentation } from '../hw/index.js';
+import type { EventClock, EventDraft, LastPassage, StoredEvent } from '../../sync/store/index.js';
+import type { DoorEvent } from '../door/index.js';
 import { decide, type CredentialModeRule, type Decision } from '../policy/index.js';
 import type { AntiPassbackMode, Direction, KioskMode, PresentationAttackAction } from '../vocabulary.js';
 import type { RosterCache } from '../roster-cache.js';

@@ -1,7 +1,7 @@
 // Events that could not be committed (disk full, corrupt database) wait here, in order, until
 // the store accepts writes again. Bounded: a store that never comes back must not exhaust memory;
 // what overflows is counted and logged, never silently forgotten.
-import type { EventDraft } from '../../sync/store/types.js';
+import type { EventDraft } from '../../sync/store/index.js';
 
 export interface PendingEvent {
   draft: EventDraft;

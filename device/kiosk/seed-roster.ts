@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { RosterChange, RosterStore } from '../../sync/store/types.js';
+import type { RosterChange, RosterStore } from '../../sync/store/index.js';
 import { DisplayConsentSchema, PersonRoleSchema, PersonStatusSchema, TokenKindSchema } from '../vocabulary.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}/, 'expected an ISO date');

@@ -1,9 +1,9 @@
 // What the hot path needs from its collaborators, as narrow structural interfaces: the store,
 // the door controllers and the readers are passed in by the composition root.
 import type { EventEmitter } from 'node:events';
-import type { EventDraft, Person, StoredEvent } from '../../sync/store/types.js';
-import type { ReaderStatus } from '../hw/types.js';
-import type { DoorEvents } from '../door/types.js';
+import type { EventDraft, Person, StoredEvent } from '../../sync/store/index.js';
+import type { ReaderStatus } from '../hw/index.js';
+import type { DoorEvents } from '../door/index.js';
 import type { CredentialKind, DecisionFlag, DecisionOutcome, DenyReason, Direction, KioskMode } from '../vocabulary.js';
 
 export type { FailMode } from '../vocabulary.js';

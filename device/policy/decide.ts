@@ -1,7 +1,7 @@
 // The access decision, as pure functions. Order matters and is part of the contract: the first
 // failing rule names the deny reason, so a blocked pupil with an expired card is reported "blocked"
 // only if the card itself is fine — the credential is checked first because it is what was shown.
-import type { Credential, Person, PersonRole, Schedule } from '../../sync/store/types.js';
+import type { Credential, Person, PersonRole, Schedule } from '../../sync/store/index.js';
 import { boundaryMs, parseClockTime, toLocalTime, type LocalTime } from './local-time.js';
 import { checkFactors, credentialModeFor, presentationAttackActionFor } from './factors.js';
 import type { AccessContext, AccessRequest, Decision, DecisionFlag, DenyReason, FactorEvidence } from './types.js';

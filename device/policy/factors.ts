@@ -1,6 +1,6 @@
 // Combined credential modes and presentation-attack actions, as pure rules. decide() calls them;
 // the kiosk calls `factorsStillNeeded` to know whether to hold a first factor for its second.
-import type { PersonRole } from '../../sync/store/types.js';
+import type { PersonRole } from '../../sync/store/index.js';
 import type {
   CredentialMode,
   CredentialModeRule,

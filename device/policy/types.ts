@@ -1,13 +1,13 @@
 // The access policy's vocabulary. decide() is a pure function of these: no clock reads, no I/O,
 // so every rule is testable by value and a decision can be replayed from its inputs.
-import type { Credential, Holiday, LastPassage, Person, Schedule } from '../../sync/store/types.js';
+import type { Credential, Holiday, LastPassage, Person, Schedule } from '../../sync/store/index.js';
 import type { AntiPassbackMode, CredentialKind, CredentialMode, Direction, DecisionFlag, DenyReason, KioskMode, PersonRole, PresentationAttackAction } from '../vocabulary.js';
 
 export {
   CREDENTIAL_MODES, DENY_REASONS, KIOSK_MODES,
   type AntiPassbackMode, type CredentialMode, type DecisionFlag, type DenyReason, type KioskMode, type PresentationAttackAction,
 } from '../vocabulary.js';
-export type { LastPassage } from '../../sync/store/types.js';
+export type { LastPassage } from '../../sync/store/index.js';
 
 /** What can be presented at a door: the credential kinds, plus a PIN typed on a keypad. */
 export type FactorKind = CredentialKind | 'pin';

@@ -9,11 +9,11 @@ import { mkdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { type SalvageReport, type Store, type StoreOptions, StoreCorruptError } from '../../sync/store/index.js';
-import type { HealthCheck } from '../health/checks.js';
+import type { HealthCheck } from '../health/index.js';
 import { openStoreWithKeyFile } from '../security/template-key.js';
 import { fsyncDirectory } from '../util/safe-write.js';
 import { alarmRaised } from '../system-events.js';
-import type { EventDraft } from '../../sync/store/types.js';
+import type { EventDraft } from '../../sync/store/index.js';
 
 export const DB_CORRUPT_REASON = 'db_corrupt';
 

@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import type { Store } from '../../sync/store/index.js';
 import type { KioskServices } from '../services.js';
-import { adminActor, audit } from '../admin/routes.js';
-import { keyFileOf } from '../kiosk/open-store.js';
+import { adminActor, audit } from '../admin/index.js';
+import { keyFileOf } from '../kiosk/index.js';
 import { rotateTemplateKey } from './template-key.js';
 import { auditEvent } from '../system-events.js';
 

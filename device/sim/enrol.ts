@@ -5,9 +5,9 @@
 // no biometric processing for someone who has not agreed to it.
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { EnrolmentRefused, encodeVector, enrolTemplates, enrolmentRefusal } from '../admin/enrol.js';
-import { kioskEnrolTarget } from '../admin/routes.js';
-import { FACE_BODY_LIMIT_BYTES, FaceImageBody, MAX_FACE_IMAGE_BYTES } from '../admin/simulate-face.js';
+import { EnrolmentRefused, encodeVector, enrolTemplates, enrolmentRefusal } from '../admin/index.js';
+import { kioskEnrolTarget } from '../admin/index.js';
+import { FACE_BODY_LIMIT_BYTES, FaceImageBody, MAX_FACE_IMAGE_BYTES } from '../admin/index.js';
 import type { FastifyInstance } from 'fastify';
 import type { KioskServices } from '../services.js';
 import type { SimRouteConfig } from './access.js';

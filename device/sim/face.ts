@@ -3,7 +3,7 @@
 // body is read (access.ts), one image at a time. The image goes through the same path as
 // `esik simulate face` and stays in memory only.
 import { z } from 'zod';
-import { FACE_BODY_LIMIT_BYTES, FaceImageBody, handleFaceRequest } from '../admin/simulate-face.js';
+import { FACE_BODY_LIMIT_BYTES, FaceImageBody, handleFaceRequest } from '../admin/index.js';
 import type { FastifyInstance } from 'fastify';
 import type { KioskServices } from '../services.js';
 import type { SimRouteConfig } from './access.js';

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
 import type { KioskServices } from '../services.js';
-import { audit } from '../admin/routes.js';
+import { audit } from '../admin/index.js';
 import { OriginPolicy } from '../security/origin.js';
 import { SingleSlot, simAccessHook, type SimAccessGuard, type SimRouteConfig } from './access.js';
 import { registerSimulatorFaceRoute } from './face.js';

@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { syntheticPalmPresentation, syntheticPalmTemplate, syntheticRandom } from '../../biometric/index.js';
-import { EnrolmentRefused, encodeVector, enrolTemplates } from '../admin/enrol.js';
-import { audit, kioskEnrolTarget } from '../admin/routes.js';
+import { EnrolmentRefused, encodeVector, enrolTemplates } from '../admin/index.js';
+import { audit, kioskEnrolTarget } from '../admin/index.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { palmFormat, type PalmFormat } from '../biometric/palm-format.js';
+import { palmFormat, type PalmFormat } from '../biometric/index.js';
 import type { KioskServices } from '../services.js';
 import { decisionView } from './decision-view.js';
 import type { SimRouteConfig } from './access.js';

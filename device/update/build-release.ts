@@ -6,7 +6,7 @@
 // Pi or arm64 CI runner); the manifest records it and kiosks refuse a mismatch unless forced.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
@@ -49,11 +49,15 @@ async function buildRelease(opts: BuildOptions): Promise<void> {
   const minReadableSchema = opts.minReadableSchema !== undefined ? Number(opts.minReadableSchema) : schemaVersion;
   if (opts.build) {
     process.stderr.write('building (tsc -p tsconfig.build.json)...\n');
+    // From an empty dist/: tsc never deletes, and a file left by an older build (the hub, before it
+    // moved out of the kiosk's build) would otherwise ship in the archive.
+    await rm(resolve(root, 'dist'), { recursive: true, force: true });
     await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string }) => {
       throw new Error(`tsc failed:\n${error.stdout ?? ''}`);
     });
   }
   if (!existsSync(resolve(root, 'dist', 'device', 'cli', 'index.js'))) throw new Error('dist/ is missing: run without --no-build');
+  if (existsSync(resolve(root, 'dist', 'hub')) || existsSync(resolve(root, 'dist', 'sync', 'hub'))) throw new Error('dist/ holds hub code from an older build: build again (without --no-build)');
   const files = APP_FILES.filter((f) => existsSync(resolve(root, f)));
   if (opts.nodeModules) files.push(...(await productionModules(root)));
   const outFile = resolve(opts.out ?? `esik-${version}-${process.arch}.tgz`);

@@ -4,11 +4,11 @@
 // wait for them. `esik status` shows the backend, the load state and the gallery sizes.
 import type { Logger } from 'pino';
 import { FlatTemplateMatcher, PalmIdentifier } from '../../biometric/index.js';
-import type { FaceEngine } from '../../biometric/types.js';
+import type { FaceEngine } from '../../biometric/index.js';
 import { GallerySync, KioskBiometricIdentifier, type FaceDecisionOptions } from '../biometric/index.js';
-import { FaceLivenessStage, livenessSettingsByDoor } from '../biometric/liveness-stage.js';
-import { WorkerFaceEngine } from '../biometric/face-worker.js';
-import { palmFormatOf } from '../biometric/palm-format.js';
+import { FaceLivenessStage, livenessSettingsByDoor } from '../biometric/index.js';
+import { WorkerFaceEngine } from '../biometric/index.js';
+import { palmFormatOf } from '../biometric/index.js';
 import { faceDetectorOptions, type KioskConfig } from '../config/index.js';
 import type { KioskServices } from '../services.js';
 

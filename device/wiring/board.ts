@@ -4,14 +4,14 @@
 // a broken screen must not touch the door.
 import type { Logger } from 'pino';
 import { BoardThread, createBoardServer, registerBoardRoutes } from '../../display/index.js';
-import type { BoardConfig, LcdConfig, MatrixConfig } from '../../display/config.js';
+import type { BoardConfig, LcdConfig, MatrixConfig } from '../../display/index.js';
 import { StoreBoardFeed } from '../board-feed.js';
 import { greetingLines } from '../greeting.js';
-import { createFirmataBoardPool } from '../hw/firmata/board-pool.js';
-import { LcdDisplay, RecordingTextDisplay } from '../hw/firmata/lcd.js';
-import { MatrixDisplay } from '../hw/firmata/matrix.js';
-import type { FirmataBoardOpener } from '../hw/deps.js';
-import type { TextDisplay } from '../hw/types.js';
+import { createFirmataBoardPool } from '../hw/index.js';
+import { LcdDisplay, RecordingTextDisplay } from '../hw/index.js';
+import { MatrixDisplay } from '../hw/index.js';
+import type { FirmataBoardOpener } from '../hw/index.js';
+import type { TextDisplay } from '../hw/index.js';
 import type { KioskServices } from '../services.js';
 
 /** The board's socket server, on its own thread (the default) or on the kiosk's socket.io server. */

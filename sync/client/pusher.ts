@@ -2,7 +2,7 @@
 // restarted kiosk resumes exactly where the last acknowledged batch left it; a batch whose answer
 // was lost is simply sent again and the hub reports it as duplicates.
 import type { Logger } from 'pino';
-import type { EventOutbox, StoredEvent } from '../store/types.js';
+import type { EventOutbox, StoredEvent } from '../store/index.js';
 import type { HubHttp } from './http.js';
 import { SyncError } from './http.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_SKIP_PER_PUSH, pushResponseSchema, type ClockAnchor, type SeqSkip } from '../../protocol/index.js';

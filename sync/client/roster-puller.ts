@@ -2,7 +2,7 @@
 // applied in one store transaction together with its cursor; a 410 (or a resync command, or a
 // re-pull interrupted by a restart) pulls from the start and replaces the roster when complete.
 import type { Logger } from 'pino';
-import type { RosterChange, RosterStore } from '../store/types.js';
+import type { RosterChange, RosterStore } from '../store/index.js';
 import type { HubHttp } from './http.js';
 import { SyncError } from './http.js';
 import { parseWireRosterChange, rosterPageSchema, type HubCommand } from '../../protocol/index.js';

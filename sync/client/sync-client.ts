@@ -3,7 +3,7 @@
 // every failure becomes a state in status() and a later retry.
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { EventOutbox, RosterChange, RosterStore } from '../store/types.js';
+import type { EventOutbox, RosterChange, RosterStore } from '../store/index.js';
 import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.js';
 import { HubHttp, SyncError } from './http.js';
 import { OutboxPusher, type SeqConflict } from './pusher.js';

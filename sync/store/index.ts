@@ -14,3 +14,5 @@ export {
   StoreSchemaError,
 } from './errors.js';
 export { isoWithOffset } from './event-codec.js';
+export { openReadOnlyStore } from './read-only.js';
+export type { ReadOnlyStore } from './read-only.js';

@@ -8,7 +8,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { calibrate, parsePairsFile, scorePairs, type CalibrationReport, type DescribeImage, type ScoredPairs } from '../../../biometric/index.js';
-import type { FaceEngine } from '../../../biometric/types.js';
+import type { FaceEngine } from '../../../biometric/index.js';
 import { fail, printJson } from '../context.js';
 
 interface CalibrateOptions {

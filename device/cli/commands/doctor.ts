@@ -1,6 +1,6 @@
 // esik doctor [--json] [--relay]: checks and explains; exits 1 when anything failed.
 import type { Command } from 'commander';
-import { formatDoctorReport, runDoctor } from '../../health/doctor.js';
+import { formatDoctorReport, runDoctor } from '../../health/index.js';
 import { actor, configFrom, fail, printJson, socketPathOf } from '../context.js';
 
 export function registerDoctor(program: Command): void {

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { createFaceEngine, type FaceEngine } from '../../../biometric/index.js';
 import { adminRequest, DaemonNotRunningError } from '../../admin/index.js';
-import { encodeVector, enrolTemplates, type EnrolRequest } from '../../admin/enrol.js';
+import { encodeVector, enrolTemplates, type EnrolRequest } from '../../admin/index.js';
 import { actor, configFrom, fail, printJson, socketPathOf } from '../context.js';
 import { withWritableOfflineStore } from '../offline-store.js';
 

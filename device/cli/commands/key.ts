@@ -3,7 +3,7 @@
 // admin socket, otherwise directly on the store (the kiosk is down, so the store is ours alone).
 import type { Command } from 'commander';
 import { adminRequest, DaemonNotRunningError } from '../../admin/index.js';
-import { keyFileOf } from '../../kiosk/open-store.js';
+import { keyFileOf } from '../../kiosk/index.js';
 import { rotateKeyOnStore, type KeyRotationResult } from '../../security/key-rotation.js';
 import { actor, configFrom, fail, printJson, socketPathOf } from '../context.js';
 import { withWritableOfflineStore } from '../offline-store.js';

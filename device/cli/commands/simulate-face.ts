@@ -3,7 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { adminRequest } from '../../admin/index.js';
-import { MAX_FACE_IMAGE_BYTES } from '../../admin/simulate-face.js';
+import { MAX_FACE_IMAGE_BYTES } from '../../admin/index.js';
 import { actor, configFrom, fail, printJson, socketPathOf, text } from '../context.js';
 
 interface FaceOptions {

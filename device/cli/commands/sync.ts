@@ -8,7 +8,7 @@ import { SyncClient, createHubDispatcher } from '../../../sync/index.js';
 import type { LoadedConfig } from '../../config/index.js';
 import type { Store } from '../../../sync/store/index.js';
 import { configFrom, fail, printJson, socketPathOf, text } from '../context.js';
-import type { ReadOnlyStore } from '../../../sync/store/read-only.js';
+import type { ReadOnlyStore } from '../../../sync/store/index.js';
 import { withReadOnlyStore, withWritableOfflineStore } from '../offline-store.js';
 
 type Loose = Record<string, unknown>;

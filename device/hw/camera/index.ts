@@ -35,3 +35,5 @@ export function createFrameSource(config: CameraConfig, logger: Logger): FrameSo
       return new HttpSnapshotSource({ id: config.id, url: config.url, intervalMs: config.intervalMs, timeoutMs: config.timeoutMs, logger });
   }
 }
+export { CameraReader } from './camera-reader.js';
+export type { CameraReaderOptions } from './camera-reader.js';
