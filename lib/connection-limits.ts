@@ -27,9 +27,13 @@ export interface ConnectionCounts {
 }
 
 /** One spelling per client: an IPv4 client seen through an IPv6 socket is the same client. */
-export function clientAddress(socket: Pick<Socket, 'remoteAddress'>): string {
-  const address = socket.remoteAddress ?? '?';
+export function normalizeAddress(remoteAddress: string | undefined): string {
+  const address = remoteAddress ?? '?';
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+export function clientAddress(socket: Pick<Socket, 'remoteAddress'>): string {
+  return normalizeAddress(socket.remoteAddress);
 }
 
 /** The kiosk's own address; other 127.x addresses count as remote (the tests play attackers from them). */

@@ -1,6 +1,6 @@
 // Small helpers every program of esik shares (kiosk, board thread, hub); nothing here knows about doors.
 export { closeWithin, DEFAULT_CLOSE_GRACE_MS } from './http-close.js';
-export { clientAddress, DEFAULT_CONNECTION_LIMITS, HEADERS_TIMEOUT_MS, isLoopbackAddress, limitConnections, shortenHeadersTimeout } from './connection-limits.js';
+export { clientAddress, DEFAULT_CONNECTION_LIMITS, HEADERS_TIMEOUT_MS, isLoopbackAddress, limitConnections, normalizeAddress, shortenHeadersTimeout } from './connection-limits.js';
 export type { ConnectionCounts, ConnectionLimits } from './connection-limits.js';
 export { fsyncPath, fsyncTree, safeSymlinkSwap, safeWriteFile } from './durable-write.js';
 export { DEFAULT_BACKOFF, exponentialDelay, fullJitterDelay, parseRetryAfter } from './backoff.js';

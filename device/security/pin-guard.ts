@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { isLoopbackAddress as isKioskAddress, normalizeAddress } from '../../lib/index.js';
 import { adminActor, audit } from '../admin/index.js';
 import type { KioskServices } from '../services.js';
 import { registerSimulator } from '../sim/index.js';
@@ -28,11 +29,9 @@ export const LOGIN_RATE_LIMIT = { max: 10, timeWindow: 60_000 };
 
 export type Headers = Record<string, string | string[] | undefined>;
 
-export const isLoopbackAddress = (address: string | undefined): boolean =>
-  address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+export const isLoopbackAddress = (address: string | undefined): boolean => isKioskAddress(normalizeAddress(address));
 
-/** One spelling per client: an IPv4 client seen through an IPv6 socket is still the same client. */
-export const clientKey = (address: string | undefined): string => (address ?? '?').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+export const clientKey = normalizeAddress;
 
 export interface TechnicianPinGuardOptions {
   hash: string | null;
