@@ -3,6 +3,7 @@
 // objects; every piece gets its dependencies here (balena-supervisor's supervisor.ts).
 import { mkdir } from 'node:fs/promises';
 import Fastify from 'fastify';
+import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { Server as SocketIoServer } from 'socket.io';
 import { v7 as uuidv7 } from 'uuid';
@@ -16,6 +17,8 @@ import { keyFileOf, openKioskStore } from './kiosk/index.js';
 import { dbCorruptAlarmDraft, openStoreRecovering } from './recovery/index.js';
 import { seedRosterIfEmpty } from './kiosk/index.js';
 import { RosterCache } from './roster-cache.js';
+import { KioskMetrics } from './metrics.js';
+import { FaceEngineHolder } from './biometric/index.js';
 import { deviceStarted, deviceStopped } from './system-events.js';
 import type { KioskServices, StatusProvider } from './services.js';
 import { registerKeyRoutes } from './security/key-rotation.js';
@@ -87,6 +90,9 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
     addStatus: (name, provider) => void statusProviders.set(name, provider),
     onShutdown: (fn) => void shutdownHooks.push(fn),
     storeRecovery: recovery,
+    // Made before any wiring, so the attach lines below may run in any order.
+    metrics: new KioskMetrics(new Registry(), { defaultLabels: { device: config.device.id } }),
+    faceEngine: new FaceEngineHolder(),
   };
   services.addStatus('storeRecovery', () => recovery ?? { recovered: false });
   registerAdminRoutes(services, statusProviders);

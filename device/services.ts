@@ -1,6 +1,8 @@
 // Everything the composition root builds, handed to each optional subsystem's wiring module
 // (`device/wiring/<name>.ts`: board, sync, health, biometric). A wiring module takes what it
-// needs from here, registers its routes and status, and registers its own cleanup.
+// needs from here, registers its routes and status, and registers its own cleanup. Every field is
+// set when the object is built and never replaced, so the wiring modules may run in any order;
+// what one subsystem fills for another (the face engine) is a holder made here beforehand.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Server as SocketIoServer } from 'socket.io';
@@ -13,7 +15,7 @@ import type { RosterCache } from './roster-cache.js';
 import type { KioskMetrics } from './metrics.js';
 import type { Store } from '../sync/store/index.js';
 import type { StoreRecoveryReport } from './recovery/index.js';
-import type { FaceEngine } from '../biometric/index.js';
+import type { FaceEngineHolder } from './biometric/index.js';
 
 /** A section of `esik status`: a subsystem reports its own state (sync backlog, gallery size...). */
 export type StatusProvider = () => unknown;
@@ -43,10 +45,10 @@ export interface KioskServices {
   addStatus(name: string, provider: StatusProvider): void;
   /** Runs at shutdown, in reverse order of registration, before the store closes. */
   onShutdown(fn: () => Promise<void> | void): void;
-  /** Prometheus metrics, set by the health wiring; read it at call time (`services.metrics?.markSyncSucceeded(...)`). */
-  metrics?: KioskMetrics;
-  /** Set when the database was damaged at this boot and rebuilt (device/recovery); health shows it. */
-  storeRecovery?: StoreRecoveryReport | null;
-  /** The loaded face engine (null while loading, failed or off), set by the biometric wiring; enrolment from the simulator page extracts with it. */
-  faceEngine?: () => FaceEngine | null;
+  /** Prometheus metrics: made by the composition root; the health wiring serves them, others count into them. */
+  metrics: KioskMetrics;
+  /** Non-null when the database was damaged at this boot and rebuilt (device/recovery); health shows it. */
+  storeRecovery: StoreRecoveryReport | null;
+  /** The face engine once loaded: filled by the biometric wiring; enrolment from the simulator page extracts with it. */
+  faceEngine: FaceEngineHolder;
 }

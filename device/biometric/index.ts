@@ -4,3 +4,4 @@ export { palmFormat, palmFormatOf } from './palm-format.js';
 export type { PalmFormat } from './palm-format.js';
 export { FaceLivenessStage, livenessSettingsByDoor } from './liveness-stage.js';
 export { WorkerFaceEngine } from './face-worker.js';
+export { FaceEngineHolder } from './face-engine-holder.js';

@@ -32,7 +32,7 @@ export async function enrolFromImage(services: KioskServices, personId: string, 
   const refused = refusalBeforeExtraction(services, personId);
   if (refused !== null) return refused;
   if (image.length === 0 || image.length > MAX_FACE_IMAGE_BYTES) return { status: 413, payload: { message: `image must be 1..${MAX_FACE_IMAGE_BYTES} bytes` } };
-  const engine = services.faceEngine?.() ?? null;
+  const engine = services.faceEngine.current();
   if (engine === null) return { status: 503, payload: { reason: 'face_engine_unavailable', message: 'the face engine is not loaded (see esik status); try again shortly' } };
   const extraction = await engine.extract(image).catch((error: unknown) => ({ ok: false as const, reason: 'not_an_image' as const, detail: error instanceof Error ? error.message : String(error) }));
   if (!extraction.ok) {

@@ -7,7 +7,7 @@ import { FlatTemplateMatcher, PalmIdentifier } from '../../biometric/index.js';
 import type { FaceEngine } from '../../biometric/index.js';
 import { GallerySync, KioskBiometricIdentifier, type FaceDecisionOptions } from '../biometric/index.js';
 import { FaceLivenessStage, livenessSettingsByDoor } from '../biometric/index.js';
-import { WorkerFaceEngine } from '../biometric/index.js';
+import { type FaceEngineHolder, WorkerFaceEngine } from '../biometric/index.js';
 import { palmFormatOf } from '../biometric/index.js';
 import { faceDetectorOptions, type KioskConfig } from '../config/index.js';
 import type { KioskServices } from '../services.js';
@@ -82,9 +82,8 @@ export async function attachBiometrics(services: KioskServices, options: Biometr
   );
   services.kiosk.setBiometricIdentifier(identifier);
 
-  const slot = new FaceEngineSlot(identifier, log);
+  const slot = new FaceEngineSlot(identifier, services.faceEngine, log);
   const faceEngineLoaded = slot.load(options.loadFaceEngine ?? defaultLoader(config), services.logger);
-  services.faceEngine = () => slot.engine;
   services.addStatus('biometric', () => ({
     enabled: true,
     backend: slot.engine?.backend ?? null,
@@ -109,6 +108,8 @@ class FaceEngineSlot {
 
   constructor(
     private readonly identifier: KioskBiometricIdentifier,
+    /** What the rest of the kiosk (enrolment from the simulator page) reads the engine from. */
+    private readonly holder: FaceEngineHolder,
     private readonly log: Logger,
   ) {}
 
@@ -120,6 +121,7 @@ class FaceEngineSlot {
       if (this.state === 'closed') return await engine.close();
       this.identifier.setFaceEngine(engine);
       this.engine = engine;
+      this.holder.set(engine);
       this.state = 'ready';
       this.loadMs = Math.round(performance.now() - started);
       this.log.info({ backend: engine.backend, ms: this.loadMs }, 'face identification ready');
@@ -140,6 +142,7 @@ class FaceEngineSlot {
     const engine = this.engine;
     this.state = 'closed';
     this.engine = null;
+    this.holder.set(null);
     this.identifier.setFaceEngine(null);
     if (engine !== null) await engine.close();
   }

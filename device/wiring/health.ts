@@ -1,7 +1,6 @@
 // Health, metrics and the systemd contract plugged into the kiosk: the checks that gate the watchdog,
 // the loopback health/metrics endpoint, READY=1 once the kiosk has recorded device.started, and
 // STOPPING=1 at shutdown. Decisions reach the Prometheus counters through the kiosk's 'decision' event.
-import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { audit } from '../admin/index.js';
 import type { KioskServices } from '../services.js';
@@ -16,7 +15,7 @@ import {
   readersAliveCheck,
   type HealthReport,
 } from '../health/index.js';
-import { KioskMetrics } from '../metrics.js';
+import type { KioskMetrics } from '../metrics.js';
 import { storeRecoveryCheck } from '../recovery/index.js';
 import { SdNotifier, notifyTransportFromEnv, watchdogIntervalMs, type NotifyTransport } from '../systemd/notify.js';
 import { runningVersion } from '../update/version.js';
@@ -25,8 +24,6 @@ export interface HealthWiringOptions {
   /** Defaults to the real sd_notify transport when NOTIFY_SOCKET is set. */
   notifyTransport?: NotifyTransport;
   env?: NodeJS.ProcessEnv;
-  /** The kiosk's metrics; a fresh registry when the composition root did not make one. */
-  metrics?: KioskMetrics;
   version?: string;
   intervalMs?: number;
   maxLagMs?: number;
@@ -49,7 +46,7 @@ const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
 export async function attachHealth(services: KioskServices, options: HealthWiringOptions = {}): Promise<HealthHandle> {
   const { config, logger, kiosk } = services;
   const env = options.env ?? process.env;
-  const metrics = options.metrics ?? new KioskMetrics(new Registry(), { defaultLabels: { device: config.device.id } });
+  const { metrics } = services;
   const notifier = new SdNotifier(options.notifyTransport ?? notifyTransportFromEnv(env), logger);
   const lag = nativeEventLoopLag();
   const monitor = buildMonitor(services, options, { metrics, notifier, readLag: lag.read, env });
@@ -73,7 +70,6 @@ export async function attachHealth(services: KioskServices, options: HealthWirin
     report: () => monitor.report(),
     metrics: () => metrics.exposition(),
   });
-  services.metrics = metrics;
   const port = await server.listen();
   services.addStatus('health', () => monitor.report());
   registerUpdateAudit(services);

@@ -87,7 +87,7 @@ export async function attachSync(services: KioskServices, overrides: Partial<Syn
     },
     clockAnchor: () => (services.clock.trusted() ? { bootId: services.bootId, monoMs: services.clock.monoMs(), wallMs: services.clock.wallMs() } : null),
     onCycle: (result) => {
-      if (result.ok) services.metrics?.markSyncSucceeded(services.clock.wallMs());
+      if (result.ok) services.metrics.markSyncSucceeded(services.clock.wallMs());
     },
     ...overrides,
   });
