@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs from Debian's packages, once: Chromium for the lobby-board
 # tests (driven by playwright-core; no browser download), its fonts, libusb for loading node-hid,
-# the sqlite3 shell, openssl and systemd's tools.
+# the sqlite3 shell, openssl, systemd's tools and PostgreSQL's server binaries (the hub's
+# PostgreSQL storage tests start a throwaway server of their own: scripts/pg-temp.ts).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -14,6 +15,8 @@ command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 # TLS tests make a self-signed hub certificate; the ops tests run systemd-notify and systemd-analyze.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# Debian keeps initdb and pg_ctl in /usr/lib/postgresql/<version>/bin, off PATH.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
