@@ -10,11 +10,11 @@ import { v7 as uuidv7 } from 'uuid';
 import { registerAdminRoutes, listenAdmin } from './admin/index.js';
 import { KioskClock } from './clock.js';
 import { clockOverrideFromEnv } from './clock-override.js';
-import { databasePath, loadConfig, type KioskConfig } from './config/index.js';
+import { loadConfig, type KioskConfig } from './config/index.js';
 import { Kiosk } from './kiosk/index.js';
 import { buildHardware } from './kiosk/index.js';
-import { keyFileOf, openKioskStore } from './kiosk/index.js';
-import { dbCorruptAlarmDraft, openStoreRecovering } from './recovery/index.js';
+import { openKioskStoreAtBoot } from './kiosk/index.js';
+import { dbCorruptAlarmDraft } from './recovery/index.js';
 import { seedRosterIfEmpty } from './kiosk/index.js';
 import { RosterCache } from './roster-cache.js';
 import { KioskMetrics } from './metrics.js';
@@ -48,10 +48,7 @@ async function openCore(config: KioskConfig, logger: Logger, bootId: string) {
   const clock = new KioskClock({ utcOffsetMinutes: config.device.utcOffsetMinutes, logger, ...clockOverrideFromEnv(process.env) });
   clock.start();
   // A damaged database is quarantined and its unsent events salvaged rather than keeping the door down.
-  const { store, recovery } = await openStoreRecovering(() => openKioskStore(config, { bootId, clock, logger, createKey: true }), {
-    keyFile: keyFileOf(config), stateDir: config.device.stateDir,
-    storeOptions: { path: databasePath(config), deviceId: config.device.id, bootId, clock, logger },
-  });
+  const { store, recovery } = await openKioskStoreAtBoot(config, { bootId, clock, logger });
   if (config.device.seedRosterFile !== undefined) await seedRosterIfEmpty(store.roster, config.device.seedRosterFile, logger);
   await store.registerDoors(config.doors.map((door) => ({ name: door.name, kind: door.kind })));
   const roster = await RosterCache.load(store.roster);

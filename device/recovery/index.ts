@@ -1,5 +1,3 @@
-// Store recovery at boot: quarantine a damaged database, salvage its unsent events, raise the alarm.
-export {
-  DB_CORRUPT_REASON, type OpenedStore, type StoreRecoveryReport, dbCorruptAlarmDraft, moveIntoQuarantine, openStoreRecovering,
-  quarantineFolder, storeRecoveryCheck,
-} from './store-recovery.js';
+// Store recovery at boot, as the kiosk sees it: the report, the db_corrupt alarm, the health check.
+// The opening itself (quarantine, salvage, rebuild) is device/kiosk/open-store.ts.
+export { DB_CORRUPT_REASON, type StoreRecoveryReport, dbCorruptAlarmDraft, storeRecoveryCheck } from './store-recovery.js';

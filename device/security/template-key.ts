@@ -12,9 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDirectory, safeWriteFile } from '../util/safe-write.js';
-import {
-  type SalvageReport, type Store, type StoreOptions, StoreCorruptError, StoreKeyError, createFieldCipher, openStore, recoverCorruptStore,
-} from '../../sync/store/index.js';
+import { type Store, createFieldCipher } from '../../sync/store/index.js';
 
 export interface TemplateKey {
   key: Buffer;
@@ -105,44 +103,9 @@ export async function promoteNextKeyFile(file: string): Promise<void> {
 }
 
 /**
- * Opens the store with the key in `file`. If the store refuses that key and a `.next` key exists,
- * a rotation was interrupted after the store switched: open with `.next` and promote it.
- * With `recoverCorrupt`, a damaged database (StoreCorruptError) is quarantined and its unsent
- * events salvaged into a fresh one (`recovered` says what happened; the caller raises the alarm).
- */
-export async function openStoreWithKeyFile(
-  file: string,
-  opts: Omit<StoreOptions, 'cipher'>,
-  options: { recoverCorrupt?: boolean } = {},
-): Promise<{ store: Store; keyId: string; recovered: SalvageReport | null }> {
-  const [current, next] = await loadKeyCandidates(file);
-  if (current === undefined) throw new TemplateKeyError(`template key ${file} could not be loaded`);
-  const attempt = async (key: TemplateKey): Promise<{ store: Store; keyId: string; recovered: SalvageReport | null }> => {
-    const cipher = createFieldCipher(key.key, key.keyId);
-    try {
-      return { store: await openStore({ ...opts, cipher }), keyId: key.keyId, recovered: null };
-    } catch (error) {
-      if (!(error instanceof StoreCorruptError) || options.recoverCorrupt !== true) throw error;
-      opts.logger.child({ ns: 'template-key' }).error({ err: error }, 'database damaged; quarantining and salvaging');
-      const { store, report } = await recoverCorruptStore({ ...opts, cipher });
-      return { store, keyId: key.keyId, recovered: report };
-    }
-  };
-  try {
-    return await attempt(current);
-  } catch (error) {
-    if (!(error instanceof StoreKeyError) || next === undefined) throw error;
-  }
-  const opened = await attempt(next);
-  await promoteNextKeyFile(file);
-  opts.logger.child({ ns: 'template-key' }).warn({ keyId: next.keyId }, 'finished an interrupted template key rotation');
-  return opened;
-}
-
-/**
  * Key rotation (`esik key rotate`): a fresh key in `<file>.next`, every sealed field re-sealed
  * under it in one transaction, then `.next` promoted. A crash at any step leaves a key file that
- * opens the store (see openStoreWithKeyFile).
+ * opens the store (device/kiosk/open-store.ts tries both keys and finishes the rotation).
  */
 export async function rotateTemplateKey(store: Store, file: string): Promise<{ keyId: string; rows: number }> {
   const next = await createNextKeyFile(file);

@@ -1,16 +1,16 @@
-// Recovery from a damaged database at boot. The damaged files are moved aside (never deleted: they
-// are evidence and may hold more than we can read), every unsent event that can still be read is
+// Recovery from a damaged database at boot. The damaged files are moved once, straight into the
+// caller's quarantine folder (never deleted: they are evidence and may hold more than we can read), every unsent event that can still be read is
 // carried into a fresh database with its id and seq, and the seq high-water mark is kept so no seq
 // is ever issued twice. The roster is not salvaged: the fresh store has no cursor, so the sync
 // client pulls the whole roster from upstream again, and no template leaves the damaged file.
-import { access, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, mkdir, rename } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type SqlRunner, SqliteConnection, num } from './db.js';
 import { EVENT_SELECT, rowToEvent } from './event-codec.js';
 import { kvGet } from './kv.js';
 import { type SalvagedEvent, type Store, type StoreOptions, openSqliteStore } from './store.js';
-import { fsyncPath } from '../../lib/index.js';
+import { PRIVATE_DIR_MODE, fsyncPath } from '../../lib/index.js';
 
 const SALVAGE_SELECT = EVENT_SELECT.replace(' FROM events', ', sync_state, sync_error FROM events NOT INDEXED');
 const RANGE = 256;
@@ -18,7 +18,7 @@ const RANGE = 256;
 export const UNCERTAIN_SEQ_MARGIN = 10_000;
 
 export interface SalvageReport {
-  /** Where the damaged database now lives (its -wal and -shm beside it with the same prefix). */
+  /** Where the damaged database now lives, in the quarantine folder (its -wal and -shm beside it with the same prefix). */
   quarantinedAs: string;
   salvagedEvents: number;
   /** Seq the fresh store continues above: the damaged file's highest, plus a margin if uncertain. */
@@ -48,13 +48,20 @@ async function exists(file: string): Promise<boolean> {
   return access(file).then(() => true, () => false);
 }
 
-/** Moves the database and its WAL/shm aside as `<file>.corrupt-<time>`; returns the new name. */
-export async function quarantineDatabase(file: string, now = new Date()): Promise<string> {
-  const target = `${file}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
+/**
+ * Moves the database and its WAL/shm (those that exist) into `folder` as `<name>.corrupt-<time>`,
+ * in one rename each, and makes the moves durable in both folders; returns the new path. The WAL
+ * goes first: a power cut midway leaves the damaged main file to be quarantined at the next boot,
+ * never a stray WAL that SQLite would replay into the fresh database.
+ */
+export async function quarantineDatabase(file: string, folder: string, now = new Date()): Promise<string> {
+  await mkdir(folder, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const target = join(folder, `${basename(file)}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`);
   for (const suffix of ['-wal', '-shm', '']) {
     if (await exists(`${file}${suffix}`)) await rename(`${file}${suffix}`, `${target}${suffix}`);
   }
-  await fsyncPath(dirname(file));
+  await fsyncPath(folder);
+  if (resolve(folder) !== resolve(dirname(file))) await fsyncPath(dirname(file));
   return target;
 }
 
@@ -165,13 +172,13 @@ async function salvageFrom(file: string, report: SalvageReport, log: Logger): Pr
 }
 
 /**
- * For a database openStore refused with StoreCorruptError: quarantines it, salvages unsent
- * events into a fresh store at the same path and returns that store (open, ready for appends).
- * The caller raises the alarm (an alarm.raised event) and lets sync re-pull the roster.
+ * For a database openStore refused with StoreCorruptError: moves it into `quarantineFolder`,
+ * salvages unsent events into a fresh store at the same path and returns that store (open, ready
+ * for appends). The caller raises the alarm (an alarm.raised event) and lets sync re-pull the roster.
  */
-export async function recoverCorruptStore(opts: StoreOptions): Promise<{ store: Store; report: SalvageReport }> {
+export async function recoverCorruptStore(opts: StoreOptions, quarantineFolder: string): Promise<{ store: Store; report: SalvageReport }> {
   const log = opts.logger.child({ ns: 'store.salvage' });
-  const quarantinedAs = await quarantineDatabase(opts.path);
+  const quarantinedAs = await quarantineDatabase(opts.path, quarantineFolder);
   const report: SalvageReport = { quarantinedAs, salvagedEvents: 0, highWaterSeq: 0, highWaterCertain: true, unreadableRanges: [], gaps: [] };
   const salvaged = await salvageFrom(quarantinedAs, report, log);
   const store = await openSqliteStore(opts);

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clockOverrideFromEnv } from '../../device/clock-override.js';
-import { moveIntoQuarantine, storeRecoveryCheck, type StoreRecoveryReport } from '../../device/recovery/index.js';
+import { storeRecoveryCheck, type StoreRecoveryReport } from '../../device/recovery/index.js';
+import { quarantineDatabase } from '../../sync/store/index.js';
 
 let dir: string | null = null;
 afterEach(async () => {
@@ -17,9 +18,9 @@ afterEach(async () => {
 describe('store recovery pieces', () => {
   it('quarantine moves the database with its -wal and -shm, never deleting any', async () => {
     dir = await mkdtemp(join(tmpdir(), 'esik-quarantine-'));
-    const damaged = join(dir, 'esik.db.corrupt-2026-11-22T22-00-00-000Z');
+    const damaged = join(dir, 'esik.db');
     for (const suffix of ['', '-wal', '-shm']) await writeFile(`${damaged}${suffix}`, `bytes${suffix}`);
-    const moved = await moveIntoQuarantine(damaged, join(dir, 'quarantine'));
+    const moved = await quarantineDatabase(damaged, join(dir, 'quarantine'), new Date('2026-11-22T22:00:00.000Z'));
     expect(moved).toBe(join(dir, 'quarantine', 'esik.db.corrupt-2026-11-22T22-00-00-000Z'));
     expect((await readdir(join(dir, 'quarantine'))).sort()).toEqual(['esik.db.corrupt-2026-11-22T22-00-00-000Z', 'esik.db.corrupt-2026-11-22T22-00-00-000Z-shm', 'esik.db.corrupt-2026-11-22T22-00-00-000Z-wal']);
     expect((await readdir(dir)).filter((name) => name.startsWith('esik.db'))).toEqual([]);

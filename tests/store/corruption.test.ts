@@ -1,5 +1,6 @@
 import { open, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreCorruptError, UNCERTAIN_SEQ_MARGIN, recoverCorruptStore } from '../../sync/store/index.js';
 import { type TempStore, grant, silentLogger, tempStore } from './helpers.js';
@@ -33,6 +34,7 @@ async function smashPageContaining(file: string, needle: string): Promise<void> 
   await handle.close();
 }
 
+const quarantine = (): string => join(dirname(t.path), 'quarantine');
 const recoverOpts = (): Parameters<typeof recoverCorruptStore>[0] => ({
   path: t.path, deviceId: 'dev-1', bootId: 'boot-2', clock: t.clock, cipher: t.cipher, logger: silentLogger,
 });
@@ -41,7 +43,7 @@ describe('damaged database', () => {
   it('refuses a file that is not a database, and recovery quarantines it and starts fresh', async () => {
     await writeFile(t.path, randomBytes(64 * 1024));
     await expect(t.open()).rejects.toBeInstanceOf(StoreCorruptError);
-    const { store, report } = await recoverCorruptStore(recoverOpts());
+    const { store, report } = await recoverCorruptStore(recoverOpts(), quarantine());
     expect(report.salvagedEvents).toBe(0);
     expect((await stat(report.quarantinedAs)).size).toBe(64 * 1024);
     // Nothing could be read, so seq jumps by the safety margin rather than risk reusing one.
@@ -54,7 +56,7 @@ describe('damaged database', () => {
     const unsent = await populate();
     await smashPageContaining(t.path, marker(200));
     await expect(t.open()).rejects.toBeInstanceOf(StoreCorruptError);
-    const { store, report } = await recoverCorruptStore(recoverOpts());
+    const { store, report } = await recoverCorruptStore(recoverOpts(), quarantine());
     expect(report.highWaterSeq).toBe(300);
     // SQLite cannot always tell a smashed leaf from a missing row: the loss shows as a gap or an error.
     const lost = [...report.gaps, ...report.unreadableRanges];
@@ -79,7 +81,7 @@ describe('damaged database', () => {
     const size = (await stat(t.path)).size;
     await truncate(t.path, Math.floor(size / 2 / 4096) * 4096);
     await expect(t.open()).rejects.toBeInstanceOf(StoreCorruptError);
-    const { store, report } = await recoverCorruptStore(recoverOpts());
+    const { store, report } = await recoverCorruptStore(recoverOpts(), quarantine());
     const next = await store.events.append(grant('after'));
     // The tail is gone: seq continues above the 300 issued before, never reusing one.
     expect(report.highWaterSeq).toBeGreaterThanOrEqual(300);

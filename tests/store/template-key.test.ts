@@ -1,11 +1,12 @@
-import { chmod, mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import {
-  createNextKeyFile, loadKeyCandidates, loadOrCreateKeyFile, openStoreWithKeyFile, promoteNextKeyFile, rotateTemplateKey,
+  createNextKeyFile, loadKeyCandidates, loadOrCreateKeyFile, promoteNextKeyFile, rotateTemplateKey,
 } from '../../device/security/template-key.js';
+import { openStoreWithKeyFile } from '../../device/kiosk/index.js';
 import { person } from './helpers.js';
 import { createFieldCipher } from '../../sync/store/index.js';
 
@@ -93,15 +94,18 @@ describe('key rotation with a store', () => {
 });
 
 describe('opening a damaged store through the key file', () => {
-  it('refuses by default and quarantines + salvages with recoverCorrupt', async () => {
+  it('refuses by default and quarantines + salvages given a quarantine folder', async () => {
     const clock = { wallMs: () => 1, monoMs: () => 1, trusted: () => true, utcOffsetMinutes: () => 300 };
     const keyFile = join(dir, 'template.key');
     const path = join(dir, 'esik.db');
     const opts = { path, deviceId: 'd', bootId: 'b', clock, logger: pino({ level: 'silent' }) };
     await writeFile(path, Buffer.alloc(8192, 0x5a));
     await expect(openStoreWithKeyFile(keyFile, opts)).rejects.toThrow(/damaged/);
-    const { store, recovered } = await openStoreWithKeyFile(keyFile, opts, { recoverCorrupt: true });
+    const { store, recovered } = await openStoreWithKeyFile(keyFile, opts, { quarantineFolder: join(dir, 'quarantine') });
     expect(recovered?.quarantinedAs).toMatch(/esik\.db\.corrupt-/);
+    // Moved once, straight into the quarantine folder: nothing damaged is left beside the fresh database.
+    expect(recovered?.quarantinedAs.startsWith(`${join(dir, 'quarantine')}/`)).toBe(true);
+    expect((await readdir(dir)).filter((name) => name.includes('corrupt'))).toEqual([]);
     expect((await store.checkIntegrity()).ok).toBe(true);
     await store.close();
   });
