@@ -6,5 +6,6 @@ export { fsyncPath, fsyncTree, safeSymlinkSwap, safeWriteFile } from './durable-
 export { DEFAULT_BACKOFF, exponentialDelay, fullJitterDelay, parseRetryAfter } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
 export { workerScript } from './worker-script.js';
+export { errorCode, isErrno } from './errno.js';
 export { makeDatabaseFilePrivate, makeDirectoryPrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
 export { DURABILITY_PRAGMAS, openSqliteFile } from './sqlite.js';

@@ -4,26 +4,22 @@
 // unit's UMask=0077). SQLite gives -wal, -shm and -journal the main file's permissions when it
 // creates them, so creating the main file 0600 before SQLite opens it is the root fix; a file that
 // already exists, and companions a crash left behind, are chmod-ed on every open.
-// No dependencies beyond node:fs: the kiosk's store and the hub both use it.
+// No dependencies beyond node:fs (and the errno check beside it): the kiosk's store and the hub both use it.
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname } from 'node:path';
+import { isErrno } from './errno.js';
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
 const COMPANIONS = ['-wal', '-shm', '-journal'];
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
 
 /** chmod, tolerating a file that is not there, or not ours (EPERM: leave it as it is rather than refuse to open). */
 async function tighten(path: string, mode: number): Promise<void> {
   try {
     await chmod(path, mode);
   } catch (error) {
-    const code = errorCode(error);
-    if (code !== 'ENOENT' && code !== 'EPERM') throw error;
+    if (!isErrno(error, 'ENOENT', 'EPERM')) throw error;
   }
 }
 

@@ -1,5 +1,6 @@
 // HTTP over the admin unix socket, for the CLI. Small on purpose: one request, JSON in and out.
 import { request } from 'node:http';
+import { isErrno } from '../../lib/index.js';
 
 export class DaemonNotRunningError extends Error {
   constructor(readonly socketPath: string) {
@@ -43,8 +44,8 @@ export function adminRequest(socketPath: string, method: 'GET' | 'POST', path: s
       },
     );
     req.on('timeout', () => req.destroy(new Error(`admin request ${method} ${path} timed out`)));
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') rejectPromise(new DaemonNotRunningError(socketPath));
+    req.on('error', (error) => {
+      if (isErrno(error, 'ENOENT', 'ECONNREFUSED')) rejectPromise(new DaemonNotRunningError(socketPath));
       else rejectPromise(error);
     });
     if (payload !== undefined) req.write(payload);

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { isLoopbackAddress as isKioskAddress, normalizeAddress } from '../../lib/index.js';
+import { isErrno, isLoopbackAddress as isKioskAddress, normalizeAddress } from '../../lib/index.js';
 import { adminActor, audit } from '../admin/index.js';
 import type { KioskServices } from '../services.js';
 import { registerSimulator } from '../sim/index.js';
@@ -59,7 +59,7 @@ export async function readPinHashFile(file: string | undefined): Promise<string 
     const text = (await readFile(file, 'utf8')).trim();
     return text === '' ? null : text;
   } catch (error) {
-    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') return null;
+    if (isErrno(error, 'ENOENT')) return null;
     throw error;
   }
 }

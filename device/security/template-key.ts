@@ -13,6 +13,7 @@ import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDirectory, safeWriteFile } from '../util/safe-write.js';
 import { type Store, createFieldCipher } from '../../sync/store/index.js';
+import { isErrno } from '../../lib/index.js';
 
 export interface TemplateKey {
   key: Buffer;
@@ -51,10 +52,6 @@ async function readKeyFile(file: string): Promise<TemplateKey> {
   return { key, keyId: keyIdOf(key) };
 }
 
-function isMissing(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
-}
-
 async function createKeyFile(file: string): Promise<TemplateKey> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const key = randomBytes(KEY_BYTES);
@@ -67,7 +64,7 @@ export async function loadOrCreateKeyFile(file: string): Promise<TemplateKey> {
   try {
     return await readKeyFile(file);
   } catch (error) {
-    if (!isMissing(error)) throw error;
+    if (!isErrno(error, 'ENOENT')) throw error;
   }
   return createKeyFile(file);
 }
@@ -85,7 +82,7 @@ export async function loadKeyCandidates(file: string): Promise<TemplateKey[]> {
   try {
     keys.push(await readKeyFile(nextKeyPath(file)));
   } catch (error) {
-    if (!isMissing(error)) throw error;
+    if (!isErrno(error, 'ENOENT')) throw error;
   }
   return keys;
 }

@@ -17,6 +17,7 @@ import { extractPayload } from './payload.js';
 import { openRelease } from './release-reader.js';
 import { readPublicKey } from './signing.js';
 import { compareVersions, highestVersion } from './version-order.js';
+import { isErrno } from '../../lib/index.js';
 
 export interface RestartTarget {
   version: string;
@@ -289,7 +290,7 @@ async function acquireLock(lockFile: string): Promise<void> {
       await handle.close();
       return;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (!isErrno(error, 'EEXIST')) throw error;
       const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
         throw new ReleaseRejectedError(`another update is in progress (pid ${holder})`);
@@ -305,6 +306,6 @@ function processAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return isErrno(error, 'EPERM');
   }
 }

@@ -1,5 +1,6 @@
 // Errors the store raises, so that callers can tell "disk full, decide per fail mode and retry later"
 // from "this file is damaged, quarantine it" from "this code is too old for this database".
+import { errorCode } from '../../lib/index.js';
 
 export class StoreError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -29,18 +30,11 @@ export class ConsentError extends StoreError {}
 /** The store was closed; nothing more can be written through this handle. */
 export class StoreClosedError extends StoreError {}
 
-function sqliteCode(error: unknown): string | null {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    return typeof error.code === 'string' ? error.code : null;
-  }
-  return null;
-}
-
 /** Wraps a raw sqlite3 error into the store's own classes; anything else passes through unchanged. */
 export function mapSqliteError(error: unknown, context: string): Error {
   if (error instanceof StoreError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  switch (sqliteCode(error)) {
+  switch (errorCode(error)) {
     case 'SQLITE_FULL':
       return new StoreFullError(`${context}: storage full (${message})`, { cause: error });
     case 'SQLITE_CORRUPT':

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { calibrate, parsePairsFile, scorePairs, type CalibrationReport, type DescribeImage, type ScoredPairs } from '../../../biometric/index.js';
 import type { FaceEngine } from '../../../biometric/index.js';
 import { fail, printJson } from '../context.js';
+import { isErrno } from '../../../lib/index.js';
 
 interface CalibrateOptions {
   images?: string;
@@ -43,7 +44,7 @@ function describeWith(engine: FaceEngine, imagesDir: string): DescribeImage {
     try {
       bytes = await readFile(join(imagesDir, relativePath));
     } catch (error) {
-      return { ok: false, reason: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing_image' : 'unreadable' };
+      return { ok: false, reason: isErrno(error, 'ENOENT') ? 'missing_image' : 'unreadable' };
     }
     const extraction = await engine.extract(bytes);
     return extraction.ok ? { ok: true, descriptor: extraction.descriptor } : { ok: false, reason: extraction.reason };
