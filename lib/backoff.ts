@@ -1,7 +1,7 @@
-// Back-off for every retry loop in esik (sync client, HID readers, camera sources): one formula, so a
-// change of policy is made once. Exponential with a cap; the sync client adds full jitter (AWS
-// architecture blog, "Exponential Backoff and Jitter": uniform in [0, min(cap, base * 2^attempt)])
-// so a school's kiosks coming back after an outage do not hit the hub in lock-step. A server's
+// Back-off for every retry loop in esik (sync client, HID readers, camera sources, the face worker's
+// restarts): one formula, so a change of policy is made once. Exponential with a cap; the sync
+// client adds full jitter (AWS architecture blog, "Exponential Backoff and Jitter": uniform in
+// [0, min(cap, base * 2^attempt)]) so a school's kiosks coming back after an outage do not hit the hub in lock-step. A server's
 // Retry-After, when it sends one, wins over the formula.
 export interface BackoffPolicy {
   baseMs: number;

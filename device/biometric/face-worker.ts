@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Level, Logger } from 'pino';
 import type { BackendChoice, DetectorOptions } from '../../biometric/face/index.js';
-import { workerScript } from '../../lib/index.js';
+import { exponentialDelay, workerScript, type BackoffPolicy } from '../../lib/index.js';
 import type { FaceEngine, FaceExtraction } from '../../biometric/index.js';
 import type { FaceWorkerInit, FaceWorkerReply, FaceWorkerRequest } from './face-worker-thread.js';
 
@@ -17,8 +17,8 @@ export interface WorkerFaceEngineOptions {
   /** Detector settings (the kiosk's come from `biometric.faceDetector`). */
   detector?: Partial<DetectorOptions>;
   logger: Logger;
-  /** Restart delays after unexpected exits; the last one repeats. */
-  restartDelaysMs?: readonly number[];
+  /** Back-off between restarts after unexpected exits (lib/backoff.ts; default 1 s doubling to 30 s). */
+  restartBackoff?: BackoffPolicy;
   /** The worker script speaking FaceWorkerRequest/Reply; defaults to face-worker-thread (tests pass a fake). */
   script?: URL;
 }
@@ -28,7 +28,8 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const DEFAULT_RESTART_DELAYS_MS = [1000, 5000, 30_000];
+/** The first restart after a second, then doubling up to every 30 s for a worker that keeps dying. */
+const DEFAULT_RESTART_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 30_000 };
 
 /**
  * A small young generation for the worker's V8 heap. Loading the models makes ~40 MB of short-lived
@@ -137,8 +138,7 @@ export class WorkerFaceEngine implements FaceEngine {
     for (const pending of this.pending.values()) pending.reject(new Error(`face worker exited (code ${code})`));
     this.pending.clear();
     if (this.closing) return;
-    const delays = this.options.restartDelaysMs ?? DEFAULT_RESTART_DELAYS_MS;
-    const delay = delays[Math.min(this.restarts, delays.length - 1)] ?? 1000;
+    const delay = exponentialDelay(this.restarts, this.options.restartBackoff ?? DEFAULT_RESTART_BACKOFF);
     this.restarts += 1;
     this.log.error({ code, restartInMs: delay }, 'face worker exited; face identification paused until it is back');
     this.restartTimer = setTimeout(() => {

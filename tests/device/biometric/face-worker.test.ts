@@ -80,7 +80,7 @@ describe('WorkerFaceEngine life cycle', () => {
   }, 60_000);
 
   it('a crash fails the frames in flight only; the worker is started again and serves', async () => {
-    const engine = await WorkerFaceEngine.start({ backend: 'wasm', logger: silent, script: FAKE_WORKER, restartDelaysMs: [50] });
+    const engine = await WorkerFaceEngine.start({ backend: 'wasm', logger: silent, script: FAKE_WORKER, restartBackoff: { baseMs: 50, capMs: 50 } });
     try {
       const firstThread = engine.algo;
       expect(await engine.extract(Buffer.from('frame'))).toMatchObject({ ok: false, reason: 'no_face' });
@@ -97,6 +97,27 @@ describe('WorkerFaceEngine life cycle', () => {
       await engine.close();
     }
     await expect(engine.extract(Buffer.from('frame'))).rejects.toThrow(/closed/);
+  });
+
+  it('restarts a worker that keeps crashing on the shared back-off: doubling, then capped', async () => {
+    const restartsInMs: number[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => {
+      const record = JSON.parse(line) as { restartInMs?: number };
+      if (record.restartInMs !== undefined) restartsInMs.push(record.restartInMs);
+    } });
+    const engine = await WorkerFaceEngine.start({ backend: 'wasm', logger, script: FAKE_WORKER, restartBackoff: { baseMs: 20, capMs: 60 } });
+    try {
+      for (let crash = 1; crash <= 4; crash++) {
+        const thread = engine.algo;
+        await expect(engine.extract(Buffer.from('crash'))).rejects.toThrow(/face worker exited/);
+        const deadline = Date.now() + 5000;
+        while (engine.algo === thread && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        expect(engine.algo).not.toBe(thread);
+      }
+      expect(restartsInMs).toEqual([20, 40, 60, 60]);
+    } finally {
+      await engine.close();
+    }
   });
 
   it('passes a copy of the bytes: the caller keeps its buffer', async () => {
