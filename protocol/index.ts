@@ -15,3 +15,7 @@ export {
   rosterEntityId, type RosterEntityType, type WireRosterChange,
 } from './wire.js';
 export { commandAckSchema, commandKinds, commandListSchema, commandSchema, type CommandAck, type HubCommand } from './wire.js';
+export {
+  CredentialKindSchema, DirectionSchema, DisplayConsentSchema, ModalitySchema, PersonRoleSchema, PersonStatusSchema, TokenKindSchema,
+  type CredentialKind, type Direction, type DisplayConsent, type Modality, type PersonRole, type PersonStatus, type TokenKind,
+} from './vocabulary.js';

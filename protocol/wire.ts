@@ -1,6 +1,9 @@
 // The wire format of docs/protocol.md, version 1, as zod schemas. Both the hub and the client
 // validate with these, so the two sides cannot drift apart silently.
 import { z } from 'zod';
+import {
+  CredentialKindSchema, DirectionSchema, DisplayConsentSchema, ModalitySchema, PersonRoleSchema, PersonStatusSchema, TokenKindSchema,
+} from './vocabulary.js';
 
 export const PROTOCOL_VERSION = '1';
 export const PROTOCOL_HEADER = 'x-esik-protocol';
@@ -70,10 +73,10 @@ export const wireEventSchema = z
     monoMs,
     bootId: wireId,
     door: shortText.nullable(),
-    direction: z.enum(['in', 'out']).nullable(),
+    direction: DirectionSchema.nullable(),
     personId: wireId.nullable(),
     credential: z
-      .looseObject({ kind: z.enum(['card', 'qr', 'face', 'palm']), ref: z.string().max(128).optional(), score: z.number().optional() })
+      .looseObject({ kind: CredentialKindSchema, ref: z.string().max(128).optional(), score: z.number().optional() })
       .nullable(),
     reason: z.string().max(128).nullable(),
     data: z.record(z.string(), z.unknown()).optional(),
@@ -132,18 +135,18 @@ export const personSchema = z.object({
   name: z.string().min(1).max(256),
   shortName: z.string().max(128).nullable(),
   group: z.string().max(64).nullable(),
-  role: z.enum(['student', 'staff', 'visitor', 'guardian']),
-  status: z.enum(['active', 'blocked', 'inactive']),
+  role: PersonRoleSchema,
+  status: PersonStatusSchema,
   validFrom: isoDateTimeOrNull,
   validTo: isoDateTimeOrNull,
   biometricConsent: z.boolean(),
-  displayConsent: z.enum(['none', 'initials', 'short', 'full']),
+  displayConsent: DisplayConsentSchema,
 });
 
 export const credentialSchema = z.object({
   id: wireId,
   personId: wireId,
-  kind: z.enum(['card', 'qr']),
+  kind: TokenKindSchema,
   value: z.string().min(1).max(512),
   validFrom: isoDateTimeOrNull,
   validTo: isoDateTimeOrNull,
@@ -154,7 +157,7 @@ export const credentialSchema = z.object({
 export const wireTemplateSchema = z.object({
   id: wireId,
   personId: wireId,
-  modality: z.enum(['face', 'palm']),
+  modality: ModalitySchema,
   algo: z.string().min(1).max(128),
   data: z.base64().max(22_000),
 });
@@ -162,7 +165,7 @@ export const wireTemplateSchema = z.object({
 export const scheduleSchema = z.object({
   id: wireId,
   groups: z.array(z.string().max(64)).max(256),
-  roles: z.array(z.enum(['student', 'staff', 'visitor', 'guardian'])),
+  roles: z.array(PersonRoleSchema),
   weekly: z
     .array(z.object({ days: z.array(z.number().int().min(1).max(7)), from: z.string().regex(/^\d{2}:\d{2}$/), to: z.string().regex(/^\d{2}:\d{2}$/) }))
     .max(64),

@@ -1,5 +1,5 @@
-// The store's public face: sync/ imports nothing of the project, and the rest of esik imports
-// the store only through here.
+// The store's public face: the store imports only lib/ and protocol/ (the words it shares with the
+// wire), and the rest of esik imports the store only through here.
 export * from './types.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export { readSchemaVersion } from './schema-version.js';

@@ -1,7 +1,8 @@
 // The words the store, the kiosk and the lobby board share, each declared once as a zod enum: the
 // list is the schema (config, routes and seed files validate with it) and the type is inferred from
-// it, so a word added here reaches every check at once. The store owns the words it records;
-// device/vocabulary.ts re-exports them beside the kiosk's own (modes, deny reasons).
+// it, so a word added here reaches every check at once. The store owns the words it records (the
+// ones it shares with the wire come from protocol/); device/vocabulary.ts re-exports them beside the
+// kiosk's own (modes, deny reasons).
 import { z } from 'zod';
 
 /** Every event type the log records (docs/protocol.md); stable, they go upstream. */
@@ -41,27 +42,9 @@ export const DoorEventTypeSchema = EventTypeSchema.extract([
 ]);
 export type DoorEventType = z.infer<typeof DoorEventTypeSchema>;
 
-/** A passage's direction: a reader's side of the door, a turnstile's arm. */
-export const DirectionSchema = z.enum(['in', 'out']);
-export type Direction = z.infer<typeof DirectionSchema>;
-
-/** What a person presents: a card or QR (roster credentials) or a biometric (face, palm). */
-export const CredentialKindSchema = z.enum(['card', 'qr', 'face', 'palm']);
-export type CredentialKind = z.infer<typeof CredentialKindSchema>;
-
-/** The credential kinds the roster holds as values (the rest are templates). */
-export const TokenKindSchema = CredentialKindSchema.extract(['card', 'qr']);
-export type TokenKind = z.infer<typeof TokenKindSchema>;
-
-export const ModalitySchema = CredentialKindSchema.extract(['face', 'palm']);
-export type Modality = z.infer<typeof ModalitySchema>;
-
-export const PersonRoleSchema = z.enum(['student', 'staff', 'visitor', 'guardian']);
-export type PersonRole = z.infer<typeof PersonRoleSchema>;
-
-export const PersonStatusSchema = z.enum(['active', 'blocked', 'inactive']);
-export type PersonStatus = z.infer<typeof PersonStatusSchema>;
-
-/** How much of a name the lobby board may show. */
-export const DisplayConsentSchema = z.enum(['none', 'initials', 'short', 'full']);
-export type DisplayConsent = z.infer<typeof DisplayConsentSchema>;
+// The words the store shares with the wire (directions, credential kinds, roles, statuses, display
+// consent) are the protocol's own: declared once in protocol/vocabulary.ts.
+export {
+  CredentialKindSchema, DirectionSchema, DisplayConsentSchema, ModalitySchema, PersonRoleSchema, PersonStatusSchema, TokenKindSchema,
+  type CredentialKind, type Direction, type DisplayConsent, type Modality, type PersonRole, type PersonStatus, type TokenKind,
+} from '../../protocol/index.js';
