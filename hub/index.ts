@@ -1,4 +1,6 @@
 export { buildHub, type HubOptions } from './server.js';
 export { SqliteHubStorage } from './sqlite-storage.js';
-export type { HubStorage, HubEvent, DeviceRecord, CommandRecord, RosterPageResult } from './storage.js';
+export { PgHubStorage } from './pg-storage.js';
+export { openHubStorage, parseStorageLocation, type StorageLocation } from './open-storage.js';
+export type { HubStorage, HubEvent, DeviceRecord, CommandRecord, RosterPageResult, IngestItem, EventReadResult, SeqAlarm } from './storage.js';
 export { generateToken, hashToken, verifyToken } from './auth.js';

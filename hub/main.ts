@@ -1,14 +1,21 @@
-// `npm run hub -- --db FILE --port N [--host H] [--tls-cert F --tls-key F]`
-// The admin token comes from --admin-token-file or ESIK_HUB_ADMIN_TOKEN, never from the command line.
+// `npm run hub` runs a one-school hub on SQLite in ./var with no flags. Options:
+//   --database URL|FILE   postgres://user@host/db for PostgreSQL; a path or sqlite:PATH for SQLite
+//                         (else ESIK_HUB_DATABASE_URL, else $ESIK_HUB_STATE_DIR/hub.db, else ./var/hub.db)
+//   --db FILE             the same, kept for existing scripts
+//   --port N [--host H] [--tls-cert F --tls-key F]
+// The admin token comes from --admin-token-file or ESIK_HUB_ADMIN_TOKEN, never from the command
+// line; with neither, one is made once in a 0600 file beside the database and its path printed.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
+import { adminTokenFromFile, databaseLocation, defaultAdminTokenFile } from './hub-config.js';
+import { openHubStorage } from './open-storage.js';
 import { buildHub } from './server.js';
-import { SqliteHubStorage } from './sqlite-storage.js';
 import { closeWithin } from '../lib/index.js';
 
 interface HubCliOptions {
-  db: string;
+  database?: string;
+  db?: string;
   port: string;
   host: string;
   tlsCert?: string;
@@ -22,27 +29,43 @@ async function secret(file: string | undefined, envName: string): Promise<string
   return process.env[envName]?.trim() || null;
 }
 
-async function main(): Promise<void> {
+async function adminToken(opts: HubCliOptions, location: string, logger: Logger): Promise<string> {
+  const given = await secret(opts.adminTokenFile, 'ESIK_HUB_ADMIN_TOKEN');
+  if (given) return given;
+  const file = defaultAdminTokenFile(location, process.env);
+  const { token, created } = await adminTokenFromFile(file);
+  logger.info({ file }, created ? 'made an admin token (keep this file private)' : 'admin token from file');
+  // Printed whatever the log level: the operator needs to know where the token is.
+  if (created) process.stderr.write(`esik-hub: new admin token in ${file}\n`);
+  return token;
+}
+
+function parseOptions(): HubCliOptions {
   const program = new Command('esik-hub')
-    .requiredOption('--db <file>', 'SQLite database file')
+    .option('--database <url>', 'postgres:// URL, or a SQLite file / sqlite: URL (else ESIK_HUB_DATABASE_URL, else ./var/hub.db)')
+    .option('--db <file>', 'SQLite database file (same as --database FILE)')
     .option('--port <n>', 'TCP port (0 = any free port)', '8443')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--tls-cert <file>', 'PEM certificate (with --tls-key: serve HTTPS)')
     .option('--tls-key <file>', 'PEM private key')
-    .option('--admin-token-file <file>', 'file holding the admin token (else ESIK_HUB_ADMIN_TOKEN)')
+    .option('--admin-token-file <file>', 'file holding the admin token (else ESIK_HUB_ADMIN_TOKEN, else one made beside the database)')
     .option('--reader-token-file <file>', 'file holding the read-only events token (else ESIK_HUB_READER_TOKEN)')
     .parse();
-  const opts = program.opts<HubCliOptions>();
+  return program.opts<HubCliOptions>();
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions();
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization'] });
-  const adminToken = await secret(opts.adminTokenFile, 'ESIK_HUB_ADMIN_TOKEN');
-  if (!adminToken) throw new Error('no admin token: pass --admin-token-file or set ESIK_HUB_ADMIN_TOKEN');
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
   const tls = opts.tlsCert && opts.tlsKey ? { cert: await readFile(opts.tlsCert), key: await readFile(opts.tlsKey) } : undefined;
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${opts.port}`);
+  const location = databaseLocation(opts, process.env);
+  const token = await adminToken(opts, location, logger);
 
-  const storage = await SqliteHubStorage.open(opts.db);
-  const app = await buildHub({ storage, logger, adminToken, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls });
+  const storage = await openHubStorage(location, logger.child({ ns: 'hub-db' }));
+  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls });
   await app.listen({ port, host: opts.host });
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;

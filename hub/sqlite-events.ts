@@ -7,9 +7,9 @@
 // kiosk's genuine events into conflicts that it quarantined; now they wait, and a collision at a
 // seq that is already taken raises an alarm the operator can read.
 import type { ClockAnchor, PushResponse, SeqSkip, WireEvent } from '../protocol/index.js';
-import { MAX_WALL_MS, wireEventSchema } from '../protocol/index.js';
 import type { HubDb, SqlValue } from './db.js';
-import type { EventReadResult, HubEvent, IngestItem, SeqAlarm } from './storage.js';
+import type { EventReadResult, IngestItem, SeqAlarm } from './storage.js';
+import { isoOrNull, readRow, type EventRow } from './stored-rows.js';
 
 export const EVENT_SCHEMA = `
 CREATE TABLE IF NOT EXISTS seq_gaps (
@@ -26,38 +26,9 @@ CREATE INDEX IF NOT EXISTS seq_alarms_device ON seq_alarms (device_id, id);
 const INSERT_CHUNK = 50;
 const LOOKUP_CHUNK = 500;
 
-interface EventRow {
-  hub_seq: number;
-  device_id: string;
-  received_ms: number;
-  true_ms: number | null;
-  time_trusted: number;
-  body: string;
-}
-
 interface Stored {
   byId: Map<string, { device_id: string; seq: number }>;
   seqs: Set<number>;
-}
-
-/** ISO time of `ms`, or null when a stored value is not a time a Date can hold. */
-function isoOrNull(ms: unknown): string | null {
-  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms <= MAX_WALL_MS ? new Date(ms).toISOString() : null;
-}
-
-/** One stored row as the read API hands it out, or why it cannot be. */
-function readRow(row: EventRow): HubEvent | { error: string } {
-  let body: unknown;
-  try {
-    body = JSON.parse(row.body);
-  } catch {
-    return { error: 'stored body is not JSON' };
-  }
-  const parsed = wireEventSchema.safeParse(body);
-  if (!parsed.success) return { error: `stored event fails the wire schema: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`.trim() };
-  const receivedAt = isoOrNull(row.received_ms) ?? new Date(0).toISOString();
-  const trueAt = isoOrNull(row.true_ms);
-  return { hubSeq: row.hub_seq, deviceId: row.device_id, receivedAt, trueAt, timeSource: trueAt === null ? 'unknown' : row.time_trusted === 1 ? 'device' : 'reanchored', event: parsed.data };
 }
 
 export class SqliteEventLog {

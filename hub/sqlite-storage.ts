@@ -6,6 +6,7 @@ import { rosterEntityId } from '../protocol/index.js';
 import { HubDb } from './db.js';
 import { EVENT_SCHEMA, SqliteEventLog } from './sqlite-events.js';
 import type { CommandRecord, DeviceRecord, EventReadResult, HubStorage, IngestItem, RosterPageResult, SeqAlarm } from './storage.js';
+import { personIdOf, rowToChange, rowToCommand, rowToCommandRecord, rosterPageFrom, rosterPageSql, type CommandRow, type RosterDbRow, type RosterPageRow } from './stored-rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS devices (
@@ -38,40 +39,6 @@ CREATE TABLE IF NOT EXISTS commands (
   created_at TEXT NOT NULL, expires_at TEXT, expires_ms INTEGER, state TEXT NOT NULL, ack TEXT, acked_ms INTEGER);
 CREATE INDEX IF NOT EXISTS commands_pending ON commands (device_id, state);
 ${EVENT_SCHEMA}`;
-
-interface RosterDbRow {
-  cursor: number;
-  type: RosterEntityType;
-  entity_id: string;
-  op: 'upsert' | 'delete';
-  data: string | null;
-}
-interface CommandRow {
-  id: string;
-  device_id: string;
-  kind: HubCommand['kind'];
-  args: string;
-  created_at: string;
-  expires_at: string | null;
-  state: 'pending' | 'acked';
-  ack: string | null;
-}
-
-function personIdOf(change: WireRosterChange): string | null {
-  if (change.op === 'delete') return change.type === 'person' ? change.id : null;
-  if (change.type === 'person') return change.data.id;
-  if (change.type === 'credential' || change.type === 'template') return change.data.personId;
-  return null;
-}
-
-function rowToChange(row: RosterDbRow): WireRosterChange {
-  if (row.op === 'delete') return { op: 'delete', type: row.type, id: row.entity_id };
-  return { op: 'upsert', type: row.type, data: JSON.parse(row.data ?? 'null') as unknown } as WireRosterChange;
-}
-
-function rowToCommand(row: CommandRow): HubCommand {
-  return { id: row.id, kind: row.kind, args: JSON.parse(row.args) as Record<string, unknown>, createdAt: row.created_at, expiresAt: row.expires_at };
-}
 
 export class SqliteHubStorage implements HubStorage {
   private readonly events: SqliteEventLog;
@@ -183,20 +150,8 @@ export class SqliteHubStorage implements HubStorage {
   }
 
   async rosterPage(since: number | null, limit: number, full: boolean): Promise<RosterPageResult | null> {
-    const horizon = Number((await this.db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'roster_horizon'"))?.value ?? 0);
-    // A full pull needs no tombstones (the device replaces everything at its end), so the horizon
-    // does not apply to it; an incremental cursor older than the horizon has missed tombstones.
-    if (!full && since !== null && since < horizon) return null;
-    const from = since ?? 0;
-    const rows = await this.db.all<RosterDbRow>(
-      `SELECT cursor, type, entity_id, op, data FROM roster WHERE cursor > ? ${full ? "AND op = 'upsert'" : ''} ORDER BY cursor LIMIT ?`,
-      [from, limit + 1],
-    );
-    const more = rows.length > limit;
-    const page = rows.slice(0, limit);
-    let cursor = page.at(-1)?.cursor ?? from;
-    if (!more) cursor = Math.max(cursor, (await this.db.get<{ c: number | null }>('SELECT MAX(cursor) AS c FROM roster'))?.c ?? 0, from);
-    return { changes: page.map(rowToChange), cursor, more };
+    const rows = await this.db.all<RosterPageRow>(rosterPageSql(full, ['?', '?']), [since ?? 0, limit + 1]);
+    return rosterPageFrom(rows, since, limit, full);
   }
 
   async rosterEntity(type: RosterEntityType, id: string): Promise<WireRosterChange | null> {
@@ -255,6 +210,6 @@ export class SqliteHubStorage implements HubStorage {
   async command(deviceId: string, commandId: string): Promise<CommandRecord | null> {
     const row = await this.db.get<CommandRow>('SELECT * FROM commands WHERE id = ? AND device_id = ?', [commandId, deviceId]);
     if (!row) return null;
-    return { ...rowToCommand(row), deviceId: row.device_id, state: row.state, ack: row.ack === null ? null : (JSON.parse(row.ack) as CommandAck) };
+    return rowToCommandRecord(row);
   }
 }

@@ -1,0 +1,108 @@
+// A small face over a node-postgres pool for the hub. Several hub processes share one database, so
+// every guarantee lives in it: transactions, row locks and unique keys, never in this process.
+// The pool survives the server going away: an idle client's 'error' is logged (an unhandled one
+// would crash the process), a query during the outage fails with StorageUnavailableError (the
+// server answers 503), and the next query opens a fresh connection.
+import pg from 'pg';
+import { HubError } from './errors.js';
+
+export type PgValue = string | number | boolean | null | readonly (string | number | boolean | null)[];
+
+export interface PgLogger {
+  warn(object: Record<string, unknown>, message: string): void;
+}
+
+/** The database cannot be reached (down, restarting, refusing connections): retry later. */
+export class StorageUnavailableError extends HubError {
+  constructor(cause: unknown) {
+    super(503, 'unavailable', 'the hub database is unavailable; retry later', { 'retry-after': '5' });
+    this.cause = cause;
+  }
+}
+
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/** Connection-class failures: SQLSTATE class 08, admin/crash shutdown (57P01-57P03), or a socket error. */
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code) || CONNECTION_ERRNOS.has(code))) return true;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+}
+
+/** Serialisation failures and deadlocks: the transaction is safe to run again from the start. */
+function isRetryable(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return code === '40001' || code === '40P01' || code === '23505';
+}
+
+// bigint (int8) columns as JavaScript numbers: hub seqs, cursors and times stay far below 2^53.
+function parseInt8(value: string): number {
+  return Number(value);
+}
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown => (oid === 20 ? parseInt8 : (pg.types.getTypeParser(oid, format) as unknown))) as typeof pg.types.getTypeParser,
+};
+
+export interface PgQueryable {
+  query<T extends pg.QueryResultRow>(sql: string, params?: readonly PgValue[]): Promise<T[]>;
+}
+
+export class PgDb implements PgQueryable {
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static open(url: string, logger: PgLogger, maxConnections = 10): PgDb {
+    const pool = new pg.Pool({ connectionString: url, max: maxConnections, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000, types: typeParsers });
+    pool.on('error', (error) => logger.warn({ err: error }, 'hub database connection lost; the next query reconnects'));
+    return new PgDb(pool);
+  }
+
+  async query<T extends pg.QueryResultRow>(sql: string, params: readonly PgValue[] = []): Promise<T[]> {
+    try {
+      return (await this.pool.query<T>(sql, params as unknown[])).rows;
+    } catch (error) {
+      throw isConnectionError(error) ? new StorageUnavailableError(error) : error;
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction (READ COMMITTED). A deadlock, serialisation failure or unique
+   * violation (two processes inserting the same key at once) runs it again from the start, where
+   * the loser then sees the winner's row.
+   */
+  async transaction<T>(work: (tx: PgQueryable) => Promise<T>, attempts = 5): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transactionOnce(work);
+      } catch (error) {
+        if (attempt >= attempts || !isRetryable(error)) throw isConnectionError(error) ? new StorageUnavailableError(error) : error;
+      }
+    }
+  }
+
+  private async transactionOnce<T>(work: (tx: PgQueryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    const tx: PgQueryable = {
+      query: async <R extends pg.QueryResultRow>(sql: string, params: readonly PgValue[] = []) => (await client.query<R>(sql, params as unknown[])).rows,
+    };
+    try {
+      await client.query('BEGIN');
+      const result = await work(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      broken = isConnectionError(error);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      // A client whose connection broke is destroyed, not handed to the next request.
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}

@@ -1,0 +1,96 @@
+// The hub's PostgreSQL schema: forward-only numbered migrations, recorded in schema_migrations and
+// applied under an advisory lock, so several hub processes starting at once apply each exactly once.
+// A migration is never edited after release; a change is a new, higher number.
+//
+// Events are partitioned by month of the hub's receipt time (received_ms, declarative range
+// partitioning), so old months can be detached, archived or dropped whole. PostgreSQL requires a
+// partitioned table's unique keys to include the partition key, which an event's identities (its id,
+// its (device, seq)) do not; they live in event_keys, a narrow unpartitioned table that enforces
+// both uniquenesses, and the bodies live in the partitioned `events`.
+import type { PgDb, PgQueryable } from './pg-db.js';
+
+const MIGRATION_LOCK = 0x65_73_69_6b; // "esik": pg_advisory_xact_lock key for migrations
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first schema.
+  `
+  CREATE TABLE devices (
+    id text PRIMARY KEY, name text, token_hash text NOT NULL, disabled boolean NOT NULL DEFAULT false, created_ms bigint NOT NULL);
+  -- One row per device that has pushed: locked (FOR UPDATE) for the whole of an ingest, so the seq
+  -- rule holds when two hub processes take pushes from the same device at once.
+  CREATE TABLE device_seqs (device_id text PRIMARY KEY, top_seq bigint NOT NULL DEFAULT 0);
+  -- Serialising counters: a transaction that hands out hub seqs, alarm ids or roster cursors holds
+  -- the counter's row lock until it commits, so numbers become visible in the order they were given.
+  CREATE TABLE hub_counters (name text PRIMARY KEY, value bigint NOT NULL);
+  INSERT INTO hub_counters (name, value) VALUES ('events', 0), ('alarms', 0), ('roster', 0);
+  CREATE TABLE event_keys (
+    id text PRIMARY KEY, device_id text NOT NULL, seq bigint NOT NULL, hub_seq bigint NOT NULL UNIQUE,
+    UNIQUE (device_id, seq));
+  CREATE TABLE events (
+    hub_seq bigint NOT NULL, id text NOT NULL, device_id text NOT NULL, seq bigint NOT NULL, type text NOT NULL,
+    boot_id text NOT NULL, mono_ms double precision NOT NULL, time_trusted smallint NOT NULL, true_ms bigint,
+    received_ms bigint NOT NULL, body text NOT NULL,
+    PRIMARY KEY (hub_seq, received_ms)) PARTITION BY RANGE (received_ms);
+  CREATE INDEX events_device ON events (device_id, hub_seq);
+  CREATE INDEX events_unanchored ON events (device_id, boot_id) WHERE true_ms IS NULL;
+  CREATE TABLE clock_anchors (
+    device_id text NOT NULL, boot_id text NOT NULL, mono_ms double precision NOT NULL, wall_ms bigint NOT NULL,
+    PRIMARY KEY (device_id, boot_id));
+  CREATE TABLE seq_gaps (
+    device_id text NOT NULL, from_seq bigint NOT NULL, to_seq bigint NOT NULL, event_id text, reason text NOT NULL,
+    received_ms bigint NOT NULL, PRIMARY KEY (device_id, from_seq));
+  CREATE INDEX seq_gaps_to ON seq_gaps (device_id, to_seq);
+  CREATE TABLE seq_alarms (
+    id bigint PRIMARY KEY, device_id text NOT NULL, kind text NOT NULL, seq bigint NOT NULL, detail text NOT NULL, at_ms bigint NOT NULL);
+  CREATE INDEX seq_alarms_device ON seq_alarms (device_id, id);
+  CREATE SEQUENCE roster_cursor;
+  CREATE TABLE roster (
+    cursor bigint PRIMARY KEY DEFAULT nextval('roster_cursor'),
+    type text NOT NULL, entity_id text NOT NULL, person_id text, op text NOT NULL, data text,
+    UNIQUE (type, entity_id));
+  CREATE INDEX roster_person ON roster (person_id);
+  CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+  CREATE TABLE commands (
+    id text PRIMARY KEY, device_id text NOT NULL, kind text NOT NULL, args text NOT NULL, created_at text NOT NULL,
+    expires_at text, expires_ms bigint, state text NOT NULL, ack text, acked_ms bigint);
+  CREATE INDEX commands_pending ON commands (device_id, state);
+  `,
+];
+
+/** Applies the migrations this database has not seen, in order, in one transaction. */
+export async function migrate(db: PgDb): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_ms bigint NOT NULL)');
+    const rows = await tx.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+    const current = rows[0]?.version ?? 0;
+    if (current > MIGRATIONS.length) throw new Error(`the hub database is at schema ${current}, newer than this hub (${MIGRATIONS.length}): upgrade the hub`);
+    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+      await tx.query(MIGRATIONS[version - 1] ?? '');
+      await tx.query('INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)', [version, Date.now()]);
+    }
+  });
+}
+
+/** [start, end) of the UTC month holding `ms`, and the partition's name. */
+export function monthOf(ms: number): { name: string; from: number; to: number } {
+  const date = new Date(ms);
+  const year = date.getUTCFullYear();
+  const month = date.getUTCMonth();
+  return { name: `events_${year}_${String(month + 1).padStart(2, '0')}`, from: Date.UTC(year, month, 1), to: Date.UTC(year, month + 1, 1) };
+}
+
+/**
+ * Creates the month's partition if it is missing. Two processes may race to create it: the loser's
+ * duplicate error is harmless, and the partition exists either way.
+ */
+export async function ensureMonthPartition(db: PgQueryable, ms: number): Promise<string> {
+  const month = monthOf(ms);
+  try {
+    await db.query(`CREATE TABLE IF NOT EXISTS ${month.name} PARTITION OF events FOR VALUES FROM (${month.from}) TO (${month.to})`);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== '42P07' && code !== '23505') throw error;
+  }
+  return month.name;
+}

@@ -1,0 +1,185 @@
+// HubStorage on PostgreSQL, for a district: several hub processes against one database, selected
+// by a postgres:// URL (open-storage.ts). Same contract and same rows as the SQLite storage
+// (sqlite-storage.ts); the concurrency notes for events are in pg-events.ts.
+//
+// Roster cursors: the roster table is both state and change log (an upsert deletes the entity's row
+// and inserts it again under a new cursor). Devices page by cursor, so a cursor must never commit
+// after a higher one was visible: every roster write (applyRoster, compactRoster) first locks the
+// 'roster' counter row and holds it to COMMIT, so roster writers run one at a time and cursors
+// become visible in order. Admin edits are rare; this costs nothing that matters.
+import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, SeqSkip, WireRosterChange } from '../protocol/index.js';
+import { rosterEntityId } from '../protocol/index.js';
+import { PgDb, type PgLogger, type PgQueryable } from './pg-db.js';
+import { PgEventLog } from './pg-events.js';
+import { ensureMonthPartition, migrate } from './pg-schema.js';
+import type { CommandRecord, DeviceRecord, EventReadResult, HubStorage, IngestItem, RosterPageResult, SeqAlarm } from './storage.js';
+import { personIdOf, rowToChange, rowToCommand, rowToCommandRecord, rosterPageFrom, rosterPageSql, type CommandRow, type RosterDbRow, type RosterPageRow } from './stored-rows.js';
+
+const INSERT_ROSTER = 'INSERT INTO roster (type, entity_id, person_id, op, data) VALUES ($1, $2, $3, $4, $5)';
+
+export class PgHubStorage implements HubStorage {
+  private readonly events: PgEventLog;
+
+  private constructor(private readonly db: PgDb) {
+    this.events = new PgEventLog(db);
+  }
+
+  /** Connects, applies missing migrations, and makes this month's and next month's event partitions. */
+  static async open(url: string, logger: PgLogger, maxConnections?: number): Promise<PgHubStorage> {
+    const storage = new PgHubStorage(PgDb.open(url, logger, maxConnections));
+    try {
+      await storage.migrate();
+    } catch (error) {
+      await storage.close();
+      throw error;
+    }
+    return storage;
+  }
+
+  async migrate(): Promise<void> {
+    await migrate(this.db);
+    const now = Date.now();
+    await ensureMonthPartition(this.db, now);
+    await ensureMonthPartition(this.db, now + 31 * 24 * 3600 * 1000);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async addDevice(id: string, name: string | null, tokenHash: string): Promise<boolean> {
+    const rows = await this.db.query('INSERT INTO devices (id, name, token_hash, created_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id', [id, name, tokenHash, Date.now()]);
+    return rows.length === 1;
+  }
+
+  async setDeviceToken(id: string, tokenHash: string): Promise<boolean> {
+    return (await this.db.query('UPDATE devices SET token_hash = $1 WHERE id = $2 RETURNING id', [tokenHash, id])).length === 1;
+  }
+
+  async device(id: string): Promise<DeviceRecord | null> {
+    const rows = await this.db.query<{ id: string; name: string | null; token_hash: string; disabled: boolean }>('SELECT * FROM devices WHERE id = $1', [id]);
+    const row = rows[0];
+    return row ? { id: row.id, name: row.name, tokenHash: row.token_hash, disabled: row.disabled } : null;
+  }
+
+  async listDevices(): Promise<Array<Omit<DeviceRecord, 'tokenHash'>>> {
+    const rows = await this.db.query<{ id: string; name: string | null; disabled: boolean }>('SELECT id, name, disabled FROM devices ORDER BY id');
+    return rows.map((r) => ({ id: r.id, name: r.name, disabled: r.disabled }));
+  }
+
+  ingest(deviceId: string, items: readonly IngestItem[], anchor: ClockAnchor | null, skip: SeqSkip | null, nowMs: number): Promise<PushResponse> {
+    return this.events.ingest(deviceId, items, anchor, skip, nowMs);
+  }
+
+  readEvents(afterHubSeq: number, limit: number, deviceId?: string): Promise<EventReadResult> {
+    return this.events.read(afterHubSeq, limit, deviceId);
+  }
+
+  seqAlarms(afterId: number, limit: number, deviceId?: string): Promise<SeqAlarm[]> {
+    return this.events.alarms(afterId, limit, deviceId);
+  }
+
+  applyRoster(changes: readonly WireRosterChange[]): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await tx.query("SELECT value FROM hub_counters WHERE name = 'roster' FOR UPDATE");
+      for (const change of changes) await this.applyOne(tx, change);
+      return maxCursor(tx);
+    });
+  }
+
+  private async applyOne(tx: PgQueryable, change: WireRosterChange): Promise<void> {
+    const entityId = rosterEntityId(change);
+    if (change.op === 'delete') {
+      // Erasure: a person's credentials and templates go with it, from the log as well as the state.
+      if (change.type === 'person') await tx.query('DELETE FROM roster WHERE person_id = $1', [entityId]);
+      await tx.query('DELETE FROM roster WHERE type = $1 AND entity_id = $2', [change.type, entityId]);
+      await tx.query(INSERT_ROSTER, [change.type, entityId, personIdOf(change), 'delete', null]);
+      return;
+    }
+    const previous = (await tx.query<RosterDbRow>('DELETE FROM roster WHERE type = $1 AND entity_id = $2 RETURNING *', [change.type, entityId]))[0];
+    await tx.query(INSERT_ROSTER, [change.type, entityId, personIdOf(change), 'upsert', JSON.stringify(change.data)]);
+    if (change.type === 'person' && previous?.op === 'upsert' && change.data.status !== 'blocked') {
+      const before = rowToChange(previous);
+      // A blocked person's credentials and templates were purged on the devices: send them again.
+      if (before.op === 'upsert' && before.type === 'person' && before.data.status === 'blocked') await reemitDependants(tx, entityId);
+    }
+    // Consent to biometric processing withdrawn: erase the templates, leaving tombstones for the devices.
+    if (change.type === 'person' && !change.data.biometricConsent) await eraseTemplatesOf(tx, entityId);
+  }
+
+  async rosterPage(since: number | null, limit: number, full: boolean): Promise<RosterPageResult | null> {
+    const rows = await this.db.query<RosterPageRow>(rosterPageSql(full, ['$1', '$2']), [since ?? 0, limit + 1]);
+    return rosterPageFrom(rows, since, limit, full);
+  }
+
+  async rosterEntity(type: RosterEntityType, id: string): Promise<WireRosterChange | null> {
+    const row = (await this.db.query<RosterDbRow>('SELECT * FROM roster WHERE type = $1 AND entity_id = $2', [type, id]))[0];
+    return row ? rowToChange(row) : null;
+  }
+
+  async listGroups(): Promise<Array<{ group: string; people: number }>> {
+    return this.db.query<{ group: string; people: number }>(
+      `SELECT data::jsonb ->> 'group' AS "group", COUNT(*)::int AS people FROM roster
+       WHERE type = 'person' AND op = 'upsert' AND data::jsonb ->> 'group' IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    );
+  }
+
+  compactRoster(): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await tx.query("SELECT value FROM hub_counters WHERE name = 'roster' FOR UPDATE");
+      const row = (await tx.query<{ c: number | null }>("SELECT MAX(cursor) AS c FROM roster WHERE op = 'delete'"))[0];
+      const horizon = row?.c ?? 0;
+      if (horizon === 0) return 0;
+      await tx.query("DELETE FROM roster WHERE op = 'delete' AND cursor <= $1", [horizon]);
+      await tx.query("INSERT INTO meta (key, value) VALUES ('roster_horizon', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(horizon)]);
+      return horizon;
+    });
+  }
+
+  async addCommand(deviceId: string, command: HubCommand): Promise<void> {
+    await this.db.query('INSERT INTO commands (id, device_id, kind, args, created_at, expires_at, expires_ms, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      command.id,
+      deviceId,
+      command.kind,
+      JSON.stringify(command.args),
+      command.createdAt,
+      command.expiresAt,
+      command.expiresAt === null ? null : Date.parse(command.expiresAt),
+      'pending',
+    ]);
+  }
+
+  async pendingCommands(deviceId: string, nowMs: number): Promise<HubCommand[]> {
+    const rows = await this.db.query<CommandRow>(
+      "SELECT * FROM commands WHERE device_id = $1 AND state = 'pending' AND (expires_ms IS NULL OR expires_ms > $2) ORDER BY created_at, id LIMIT 100",
+      [deviceId, nowMs],
+    );
+    return rows.map(rowToCommand);
+  }
+
+  async ackCommand(deviceId: string, commandId: string, ack: CommandAck, nowMs: number): Promise<boolean> {
+    // The first acknowledgement wins, also when two processes take two acks at once.
+    await this.db.query("UPDATE commands SET state = 'acked', ack = $1, acked_ms = $2 WHERE id = $3 AND device_id = $4 AND state = 'pending'", [JSON.stringify(ack), nowMs, commandId, deviceId]);
+    return (await this.db.query('SELECT 1 FROM commands WHERE id = $1 AND device_id = $2', [commandId, deviceId])).length === 1;
+  }
+
+  async command(deviceId: string, commandId: string): Promise<CommandRecord | null> {
+    const row = (await this.db.query<CommandRow>('SELECT * FROM commands WHERE id = $1 AND device_id = $2', [commandId, deviceId]))[0];
+    return row ? rowToCommandRecord(row) : null;
+  }
+}
+
+async function maxCursor(db: PgQueryable): Promise<number> {
+  return (await db.query<{ c: number | null }>('SELECT MAX(cursor) AS c FROM roster'))[0]?.c ?? 0;
+}
+
+async function eraseTemplatesOf(tx: PgQueryable, personId: string): Promise<void> {
+  const rows = await tx.query<{ entity_id: string }>("DELETE FROM roster WHERE person_id = $1 AND type = 'template' AND op = 'upsert' RETURNING entity_id", [personId]);
+  for (const row of rows) await tx.query(INSERT_ROSTER, ['template', row.entity_id, personId, 'delete', null]);
+}
+
+async function reemitDependants(tx: PgQueryable, personId: string): Promise<void> {
+  const rows = await tx.query<RosterDbRow & { person_id: string }>("DELETE FROM roster WHERE person_id = $1 AND type != 'person' RETURNING *", [personId]);
+  rows.sort((a, b) => a.cursor - b.cursor);
+  for (const row of rows) await tx.query(INSERT_ROSTER, [row.type, row.entity_id, row.person_id, row.op, row.data]);
+}
