@@ -1,0 +1,106 @@
+// `npm run hub` as an operator runs it: hub/main.ts as a real child process. With no flags it runs on
+// SQLite in its state folder and makes an admin token once, in a 0600 file beside the database; a
+// postgres:// URL (flag or environment) runs it on PostgreSQL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type TempPostgres } from '../helpers/postgres.js';
+import { adminCall, registerDevice, repoRoot, tempDir } from '../sync/helpers.js';
+
+interface RunningHub {
+  url: string;
+  stderr: () => string;
+  stop(): Promise<void>;
+}
+
+async function runHub(args: string[], env: Record<string, string>): Promise<RunningHub> {
+  const base = { ...process.env };
+  delete base.ESIK_HUB_ADMIN_TOKEN;
+  delete base.ESIK_HUB_DATABASE_URL;
+  delete base.ESIK_HUB_STATE_DIR;
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'hub/main.ts'), '--port', '0', ...args], {
+    env: { ...base, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repoRoot,
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const port = await new Promise<number>((resolvePort, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`hub did not start: ${stderr}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const match = /"port":(\d+)[^\n]*"msg":"hub listening"/.exec(buffer);
+      if (match) {
+        clearTimeout(timer);
+        resolvePort(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`hub exited with ${String(code)}: ${stderr}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stderr: () => stderr,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+describe('npm run hub', () => {
+  let tmp: { dir: string; cleanup: () => Promise<void> };
+  let postgres: TempPostgres;
+
+  beforeAll(async () => {
+    tmp = await tempDir('esik-hub-main-');
+    postgres = await startPostgres();
+  });
+  afterAll(async () => {
+    await postgres?.stop();
+    await tmp?.cleanup();
+  });
+
+  it('runs with no flags: SQLite in the state folder, an admin token made once in a private file and kept', async () => {
+    const state = join(tmp.dir, 'state');
+    const first = await runHub([], { ESIK_HUB_STATE_DIR: state });
+    const tokenFile = join(state, 'hub-admin-token');
+    expect(first.stderr()).toContain(tokenFile);
+    expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
+    expect(existsSync(join(state, 'hub.db'))).toBe(true);
+    const adminToken = (await readFile(tokenFile, 'utf8')).trim();
+    expect(adminToken.length).toBeGreaterThanOrEqual(32);
+    await registerDevice({ url: first.url, adminToken }, 'kiosk-1');
+    await first.stop();
+
+    const second = await runHub([], { ESIK_HUB_STATE_DIR: state });
+    expect(second.stderr()).not.toContain('new admin token');
+    expect((await readFile(tokenFile, 'utf8')).trim()).toBe(adminToken);
+    const devices = await adminCall({ url: second.url, adminToken }, 'GET', '/v1/admin/devices');
+    expect(devices.json.devices).toEqual([expect.objectContaining({ id: 'kiosk-1' })]);
+    expect((await adminCall({ url: second.url, adminToken: 'wrong-token-0123456789' }, 'GET', '/v1/admin/devices')).status).toBe(401);
+    await second.stop();
+  });
+
+  it('runs on PostgreSQL from --database or ESIK_HUB_DATABASE_URL, with the admin token from the environment', async () => {
+    const adminToken = 'admin-token-for-main-test-0123456789';
+    const url = await postgres.createDatabase();
+    const byFlag = await runHub(['--database', url], { ESIK_HUB_ADMIN_TOKEN: adminToken, ESIK_HUB_STATE_DIR: join(tmp.dir, 'pg-state') });
+    await registerDevice({ url: byFlag.url, adminToken }, 'kiosk-pg');
+    await byFlag.stop();
+    const byEnv = await runHub([], { ESIK_HUB_ADMIN_TOKEN: adminToken, ESIK_HUB_DATABASE_URL: url, ESIK_HUB_STATE_DIR: join(tmp.dir, 'pg-state') });
+    const devices = await adminCall({ url: byEnv.url, adminToken }, 'GET', '/v1/admin/devices');
+    expect(devices.json.devices).toEqual([expect.objectContaining({ id: 'kiosk-pg' })]);
+    await byEnv.stop();
+    // No SQLite file was made on the side.
+    expect(existsSync(join(tmp.dir, 'pg-state', 'hub.db'))).toBe(false);
+  });
+
+  it('refuses an unknown database URL scheme', async () => {
+    await expect(runHub(['--database', 'mysql://localhost/esik'], { ESIK_HUB_ADMIN_TOKEN: 'admin-token-for-main-test-0123456789' })).rejects.toThrow(/unsupported database URL scheme/);
+  });
+});
