@@ -45,8 +45,18 @@ const typeParsers = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown => (oid === 20 ? parseInt8 : (pg.types.getTypeParser(oid, format) as unknown))) as typeof pg.types.getTypeParser,
 };
 
+/** A statement each connection parses and plans once (the hot paths of ingest and reads). */
+export interface NamedSql {
+  name: string;
+  text: string;
+}
+
 export interface PgQueryable {
-  query<T extends pg.QueryResultRow>(sql: string, params?: readonly PgValue[]): Promise<T[]>;
+  query<T extends pg.QueryResultRow>(sql: string | NamedSql, params?: readonly PgValue[]): Promise<T[]>;
+}
+
+function config(sql: string | NamedSql, params: readonly PgValue[]): pg.QueryConfig {
+  return typeof sql === 'string' ? { text: sql, values: params as unknown[] } : { name: sql.name, text: sql.text, values: params as unknown[] };
 }
 
 export class PgDb implements PgQueryable {
@@ -58,9 +68,9 @@ export class PgDb implements PgQueryable {
     return new PgDb(pool);
   }
 
-  async query<T extends pg.QueryResultRow>(sql: string, params: readonly PgValue[] = []): Promise<T[]> {
+  async query<T extends pg.QueryResultRow>(sql: string | NamedSql, params: readonly PgValue[] = []): Promise<T[]> {
     try {
-      return (await this.pool.query<T>(sql, params as unknown[])).rows;
+      return (await this.pool.query<T>(config(sql, params))).rows;
     } catch (error) {
       throw isConnectionError(error) ? new StorageUnavailableError(error) : error;
     }
@@ -85,7 +95,7 @@ export class PgDb implements PgQueryable {
     const client = await this.pool.connect();
     let broken = false;
     const tx: PgQueryable = {
-      query: async <R extends pg.QueryResultRow>(sql: string, params: readonly PgValue[] = []) => (await client.query<R>(sql, params as unknown[])).rows,
+      query: async <R extends pg.QueryResultRow>(sql: string | NamedSql, params: readonly PgValue[] = []) => (await client.query<R>(config(sql, params))).rows,
     };
     try {
       await client.query('BEGIN');

@@ -10,14 +10,48 @@
 //    hub seqs come from a counter row (hub_counters 'events') updated at the end of the ingest: its
 //    row lock is held until COMMIT, so the transaction holding numbers N..M commits before anyone is
 //    handed M+1. Numbers are contiguous and become visible in order; the price is that the last
-//    two statements and the commit of concurrent pushes run one at a time (the device lock and all
-//    classification run concurrently). Alarm ids use the same scheme ('alarms').
+//    statement (keys, bodies and the device's top seq, one round trip) and the commit of concurrent
+//    pushes run one at a time; the device lock and all classification run concurrently. Alarm ids
+//    use the same scheme ('alarms').
 // Lock order is always device row -> 'alarms' -> 'events', so two ingests cannot deadlock.
 import type { ClockAnchor, PushResponse, SeqSkip, WireEvent } from '../protocol/index.js';
-import type { PgDb, PgQueryable } from './pg-db.js';
+import type { NamedSql, PgDb, PgQueryable } from './pg-db.js';
 import { ensureMonthPartition, monthOf } from './pg-schema.js';
 import type { EventReadResult, IngestItem, SeqAlarm } from './storage.js';
 import { isoOrNull, readRow, type EventRow } from './stored-rows.js';
+
+// The hot statements, prepared once per connection.
+const LOCK_DEVICE: NamedSql = {
+  name: 'hub_lock_device',
+  text: 'INSERT INTO device_seqs (device_id) VALUES ($1) ON CONFLICT (device_id) DO UPDATE SET top_seq = device_seqs.top_seq RETURNING top_seq',
+};
+const STORED_MATCHES: NamedSql = {
+  name: 'hub_stored_matches',
+  text: 'SELECT id, device_id, seq FROM event_keys WHERE id = ANY($1::text[]) OR (device_id = $2 AND seq = ANY($3::bigint[]))',
+};
+const SAVE_ANCHORS: NamedSql = {
+  name: 'hub_save_anchors',
+  text: `WITH given AS (SELECT * FROM unnest($2::text[], $3::float8[], $4::bigint[]) AS a(boot_id, mono_ms, wall_ms)),
+    saved AS (INSERT INTO clock_anchors (device_id, boot_id, mono_ms, wall_ms) SELECT $1, boot_id, mono_ms, wall_ms FROM given
+      ON CONFLICT (device_id, boot_id) DO UPDATE SET mono_ms = excluded.mono_ms, wall_ms = excluded.wall_ms)
+    UPDATE events e SET true_ms = (a.wall_ms + (e.mono_ms - a.mono_ms))::bigint FROM given a
+    WHERE e.device_id = $1 AND e.boot_id = a.boot_id AND e.true_ms IS NULL`,
+};
+/**
+ * Takes a block of hub seqs from the counter row (whose lock is then held to COMMIT), and stores the
+ * keys, the bodies and the device's new top seq, in one round trip.
+ */
+const STORE_EVENTS: NamedSql = {
+  name: 'hub_store_events',
+  text: `WITH block AS (UPDATE hub_counters SET value = value + cardinality($4::text[]) WHERE name = 'events' RETURNING value - cardinality($4::text[]) AS base),
+    rows AS (SELECT block.base + r.ord AS hub_seq, r.id, r.seq, r.type, r.boot_id, r.mono_ms, r.time_trusted, r.true_ms, r.body FROM block,
+      unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::float8[], $9::smallint[], $10::bigint[], $11::text[])
+        WITH ORDINALITY AS r(id, seq, type, boot_id, mono_ms, time_trusted, true_ms, body, ord)),
+    keys AS (INSERT INTO event_keys (id, device_id, seq, hub_seq) SELECT id, $1, seq, hub_seq FROM rows),
+    top AS (UPDATE device_seqs SET top_seq = $3 WHERE device_id = $1)
+    INSERT INTO events (hub_seq, id, device_id, seq, type, boot_id, mono_ms, time_trusted, true_ms, received_ms, body)
+    SELECT hub_seq, id, $1, seq, type, boot_id, mono_ms, time_trusted, true_ms, $2, body FROM rows`,
+};
 
 interface Stored {
   byId: Map<string, { device_id: string; seq: number }>;
@@ -54,10 +88,7 @@ export class PgEventLog {
     const partition = monthOf(nowMs).name;
     if (!this.partitions.has(partition)) this.partitions.add(await ensureMonthPartition(this.db, nowMs));
     return this.db.transaction(async (tx) => {
-      const locked = await tx.query<{ top_seq: number }>(
-        'INSERT INTO device_seqs (device_id) VALUES ($1) ON CONFLICT (device_id) DO UPDATE SET top_seq = device_seqs.top_seq RETURNING top_seq',
-        [deviceId],
-      );
+      const locked = await tx.query<{ top_seq: number }>(LOCK_DEVICE, [deviceId]);
       const run = new IngestRun(tx, deviceId, nowMs, (locked[0]?.top_seq ?? 0) + 1);
       if (skip && skip.from === run.expected) {
         await this.recordGap(run, skip.from, skip.to, null, `skipped by the device: ${skip.reason}`);
@@ -68,8 +99,8 @@ export class PgEventLog {
       const anchors = await this.recordAnchors(tx, deviceId, events, anchor);
       const stored = await this.storedMatches(tx, deviceId, events);
       for (const item of items) await this.take(run, item, stored);
-      await this.insert(run, anchors);
-      await tx.query('UPDATE device_seqs SET top_seq = $2 WHERE device_id = $1', [deviceId, run.expected - 1]);
+      if (run.fresh.length > 0) await this.insert(run, anchors);
+      else await tx.query('UPDATE device_seqs SET top_seq = $2 WHERE device_id = $1', [deviceId, run.expected - 1]);
       run.response.accepted.push(...run.fresh.map((e) => e.id));
       return { ...run.response, expectedSeq: run.expected };
     });
@@ -172,15 +203,11 @@ export class PgEventLog {
     });
   }
 
-  /** Takes a block of hub seqs (see the top of this file) and inserts keys and bodies in one statement. */
+  /** Stores the fresh events under a block of hub seqs (see the top of this file). */
   private async insert(run: IngestRun, anchors: Map<string, ClockAnchor>): Promise<void> {
-    if (run.fresh.length === 0) return;
-    const counter = await run.tx.query<{ value: number }>("UPDATE hub_counters SET value = value + $1 WHERE name = 'events' RETURNING value", [run.fresh.length]);
-    const first = (counter[0]?.value ?? 0) - run.fresh.length + 1;
-    const columns = { hubSeq: [] as number[], id: [] as string[], seq: [] as number[], type: [] as string[], boot: [] as string[], mono: [] as number[], trusted: [] as number[], trueMs: [] as Array<number | null>, body: [] as string[] };
-    run.fresh.forEach((event, index) => {
+    const columns = { id: [] as string[], seq: [] as number[], type: [] as string[], boot: [] as string[], mono: [] as number[], trusted: [] as number[], trueMs: [] as Array<number | null>, body: [] as string[] };
+    for (const event of run.fresh) {
       const anchor = anchors.get(event.bootId) ?? null;
-      columns.hubSeq.push(first + index);
       columns.id.push(event.id);
       columns.seq.push(event.seq);
       columns.type.push(event.type);
@@ -189,25 +216,14 @@ export class PgEventLog {
       columns.trusted.push(event.timeTrusted ? 1 : 0);
       columns.trueMs.push(event.timeTrusted ? event.wallMs : anchor ? Math.round(anchor.wallMs + (event.monoMs - anchor.monoMs)) : null);
       columns.body.push(JSON.stringify(event));
-    });
-    await run.tx.query(
-      `WITH rows AS (
-         SELECT * FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::float8[], $9::smallint[], $10::bigint[], $11::text[])
-           AS r(hub_seq, id, seq, type, boot_id, mono_ms, time_trusted, true_ms, body)),
-       keys AS (INSERT INTO event_keys (id, device_id, seq, hub_seq) SELECT id, $1, seq, hub_seq FROM rows)
-       INSERT INTO events (hub_seq, id, device_id, seq, type, boot_id, mono_ms, time_trusted, true_ms, received_ms, body)
-       SELECT hub_seq, id, $1, seq, type, boot_id, mono_ms, time_trusted, true_ms, $2, body FROM rows`,
-      [run.deviceId, run.nowMs, columns.hubSeq, columns.id, columns.seq, columns.type, columns.boot, columns.mono, columns.trusted, columns.trueMs, columns.body],
-    );
+    }
+    await run.tx.query(STORE_EVENTS, [run.deviceId, run.nowMs, run.expected - 1, columns.id, columns.seq, columns.type, columns.boot, columns.mono, columns.trusted, columns.trueMs, columns.body]);
   }
 
   private async storedMatches(tx: PgQueryable, deviceId: string, events: WireEvent[]): Promise<Stored> {
     const stored: Stored = { byId: new Map(), seqs: new Map() };
     if (events.length === 0) return stored;
-    const rows = await tx.query<{ id: string; device_id: string; seq: number }>(
-      'SELECT id, device_id, seq FROM event_keys WHERE id = ANY($1::text[]) OR (device_id = $2 AND seq = ANY($3::bigint[]))',
-      [events.map((e) => e.id), deviceId, events.map((e) => e.seq)],
-    );
+    const rows = await tx.query<{ id: string; device_id: string; seq: number }>(STORED_MATCHES, [events.map((e) => e.id), deviceId, events.map((e) => e.seq)]);
     const offered = new Set(events.map((e) => e.id));
     for (const row of rows) {
       if (offered.has(row.id)) stored.byId.set(row.id, { device_id: row.device_id, seq: row.seq });
@@ -225,18 +241,7 @@ export class PgEventLog {
     if (anchor) latest.set(anchor.bootId, anchor);
     if (latest.size > 0) {
       const list = [...latest.values()];
-      const params = [deviceId, list.map((a) => a.bootId), list.map((a) => a.monoMs), list.map((a) => a.wallMs)];
-      const given = 'SELECT * FROM unnest($2::text[], $3::float8[], $4::bigint[]) AS a(boot_id, mono_ms, wall_ms)';
-      await tx.query(
-        `INSERT INTO clock_anchors (device_id, boot_id, mono_ms, wall_ms) SELECT $1, boot_id, mono_ms, wall_ms FROM (${given}) a
-         ON CONFLICT (device_id, boot_id) DO UPDATE SET mono_ms = excluded.mono_ms, wall_ms = excluded.wall_ms`,
-        params,
-      );
-      await tx.query(
-        `UPDATE events e SET true_ms = (a.wall_ms + (e.mono_ms - a.mono_ms))::bigint FROM (${given}) a
-         WHERE e.device_id = $1 AND e.boot_id = a.boot_id AND e.true_ms IS NULL`,
-        params,
-      );
+      await tx.query(SAVE_ANCHORS, [deviceId, list.map((a) => a.bootId), list.map((a) => a.monoMs), list.map((a) => a.wallMs)]);
     }
     const bootsWithout = [...new Set(events.filter((e) => !e.timeTrusted && !latest.has(e.bootId)).map((e) => e.bootId))];
     if (bootsWithout.length > 0) {
