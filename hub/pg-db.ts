@@ -22,13 +22,16 @@ export class StorageUnavailableError extends HubError {
 
 const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
 
-/** Connection-class failures: SQLSTATE class 08, admin/crash shutdown (57P01-57P03), or a socket error. */
+/**
+ * Connection-class failures: SQLSTATE class 08, admin/crash shutdown (57P01-57P03), a socket error,
+ * or no pooled connection free within the connect timeout (overload: 503 and retry, like an outage).
+ */
 export function isConnectionError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code) || CONNECTION_ERRNOS.has(code))) return true;
   const message = (error as { message?: unknown }).message;
-  return typeof message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+  return typeof message === 'string' && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
 }
 
 /** Serialisation failures and deadlocks: the transaction is safe to run again from the start. */
