@@ -27,10 +27,15 @@ export interface HubProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `hub/main.ts` as a real child process and waits for its "hub listening" line. */
+/**
+ * Starts `hub/main.ts` as a real child process and waits for its "hub listening" line. With
+ * ESIK_TEST_HUB_STORAGE=postgres it runs on a throwaway PostgreSQL instead of `dbFile`.
+ */
 export async function startHubProcess(dbFile: string, extraArgs: string[] = [], scheme: 'http' | 'https' = 'http'): Promise<HubProcess> {
   const adminToken = randomBytes(24).toString('base64url');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'hub/main.ts'), '--db', dbFile, '--port', '0', ...extraArgs], {
+  const postgres = process.env.ESIK_TEST_HUB_STORAGE === 'postgres' ? await (await import('../helpers/postgres.js')).startPostgres() : null;
+  const database = postgres ? ['--database', postgres.url] : ['--db', dbFile];
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'hub/main.ts'), ...database, '--port', '0', ...extraArgs], {
     env: { ...process.env, ESIK_HUB_ADMIN_TOKEN: adminToken, LOG_LEVEL: process.env.ESIK_TEST_HUB_LOG ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: repoRoot,
@@ -56,12 +61,14 @@ export async function startHubProcess(dbFile: string, extraArgs: string[] = [], 
     port,
     adminToken,
     child,
-    stop: () =>
-      new Promise<void>((done) => {
+    stop: async () => {
+      await new Promise<void>((done) => {
         if (child.exitCode !== null) return done();
         child.once('exit', () => done());
         child.kill('SIGTERM');
-      }),
+      });
+      await postgres?.stop();
+    },
   };
 }
 
@@ -156,7 +163,7 @@ export const TEST_ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 
 export interface InProcessHub {
   app: import('fastify').FastifyInstance;
-  storage: import('../../hub/index.js').SqliteHubStorage;
+  storage: import('../../hub/index.js').HubStorage;
   url: string;
   port: number;
   adminToken: string;
@@ -164,12 +171,16 @@ export interface InProcessHub {
   close(): Promise<void>;
 }
 
-/** The hub in this process on a real socket (port 0) over a real SQLite file. */
+/**
+ * A hub in this process on port 0. On SQLite by default; ESIK_TEST_HUB_STORAGE=postgres runs it on a
+ * throwaway PostgreSQL instead (tests/helpers/postgres.ts), so the HTTP-level hub tests check both.
+ */
 export async function startInProcessHub(options: Partial<import('../../hub/index.js').HubOptions> = {}): Promise<InProcessHub> {
-  const { buildHub, SqliteHubStorage } = await import('../../hub/index.js');
+  const { buildHub, PgHubStorage, SqliteHubStorage } = await import('../../hub/index.js');
   const tmp = await tempDir('esik-hub-');
   const dbFile = join(tmp.dir, 'hub.db');
-  const storage = await SqliteHubStorage.open(dbFile);
+  const postgres = process.env.ESIK_TEST_HUB_STORAGE === 'postgres' ? await (await import('../helpers/postgres.js')).startPostgres() : null;
+  const storage = postgres ? await PgHubStorage.open(postgres.url, silentLogger) : await SqliteHubStorage.open(dbFile);
   const app = await buildHub({ storage, logger: silentLogger, adminToken: TEST_ADMIN_TOKEN, ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
@@ -179,6 +190,7 @@ export async function startInProcessHub(options: Partial<import('../../hub/index
     close: async () => {
       await app.close();
       await storage.close();
+      await postgres?.stop();
       await tmp.cleanup();
     },
   };
