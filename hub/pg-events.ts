@@ -7,13 +7,14 @@
 //    the first one's events. The seq rule is checked against committed state only.
 // 2. Consumers page by hub_seq (`after=`). With a plain sequence a later number can commit before an
 //    earlier one, and a consumer that already read past it would skip the earlier row forever. So
-//    hub seqs come from a counter row (hub_counters 'events') updated at the end of the ingest: its
-//    row lock is held until COMMIT, so the transaction holding numbers N..M commits before anyone is
-//    handed M+1. Numbers are contiguous and become visible in order; the price is that the last
-//    statement (keys, bodies and the device's top seq, one round trip) and the commit of concurrent
-//    pushes run one at a time; the device lock and all classification run concurrently. Alarm ids
-//    use the same scheme ('alarms').
-// Lock order is always device row -> 'alarms' -> 'events', so two ingests cannot deadlock.
+//    a push takes its block of hub seqs with hub_take_events_block (pg-schema.ts, migration 2),
+//    which marks the block in flight with a transaction advisory lock, released at commit or abort;
+//    a reader first asks hub_events_visible_below() for the lowest block still in flight and reads
+//    only below it. Both run under a lock held for microseconds, never across a commit, so pushes
+//    commit concurrently (group commit). (Migration 1 held a counter row's lock to COMMIT instead:
+//    correct, but it ran every push's last statement and fsync one at a time, a third of the
+//    throughput.) Alarm ids, rare, still come from a counter row held to commit ('alarms').
+// Lock order is always device row -> 'alarms', so two ingests cannot deadlock.
 import type { ClockAnchor, PushResponse, SeqSkip, WireEvent } from '../protocol/index.js';
 import type { NamedSql, PgDb, PgQueryable } from './pg-db.js';
 import { ensureMonthPartition, monthOf } from './pg-schema.js';
@@ -37,13 +38,10 @@ const SAVE_ANCHORS: NamedSql = {
     UPDATE events e SET true_ms = (a.wall_ms + (e.mono_ms - a.mono_ms))::bigint FROM given a
     WHERE e.device_id = $1 AND e.boot_id = a.boot_id AND e.true_ms IS NULL`,
 };
-/**
- * Takes a block of hub seqs from the counter row (whose lock is then held to COMMIT), and stores the
- * keys, the bodies and the device's new top seq, in one round trip.
- */
+/** Takes a block of hub seqs (in flight until COMMIT) and stores the keys, the bodies and the device's new top seq, in one round trip. */
 const STORE_EVENTS: NamedSql = {
   name: 'hub_store_events',
-  text: `WITH block AS (UPDATE hub_counters SET value = value + cardinality($4::text[]) WHERE name = 'events' RETURNING value - cardinality($4::text[]) AS base),
+  text: `WITH block AS (SELECT hub_take_events_block(cardinality($4::text[])) - 1 AS base),
     rows AS (SELECT block.base + r.ord AS hub_seq, r.id, r.seq, r.type, r.boot_id, r.mono_ms, r.time_trusted, r.true_ms, r.body FROM block,
       unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::float8[], $9::smallint[], $10::bigint[], $11::text[])
         WITH ORDINALITY AS r(id, seq, type, boot_id, mono_ms, time_trusted, true_ms, body, ord)),
@@ -51,6 +49,13 @@ const STORE_EVENTS: NamedSql = {
     top AS (UPDATE device_seqs SET top_seq = $3 WHERE device_id = $1)
     INSERT INTO events (hub_seq, id, device_id, seq, type, boot_id, mono_ms, time_trusted, true_ms, received_ms, body)
     SELECT hub_seq, id, $1, seq, type, boot_id, mono_ms, time_trusted, true_ms, $2, body FROM rows`,
+};
+
+const VISIBLE_BELOW: NamedSql = { name: 'hub_visible_below', text: 'SELECT hub_events_visible_below() AS below' };
+const READ_EVENTS: NamedSql = {
+  name: 'hub_read_events',
+  text: `SELECT hub_seq, device_id, received_ms, true_ms, time_trusted, body FROM events
+    WHERE hub_seq > $1 AND hub_seq < $4 AND ($2::text IS NULL OR device_id = $2) ORDER BY hub_seq LIMIT $3`,
 };
 
 interface Stored {
@@ -256,11 +261,10 @@ export class PgEventLog {
 
   /** Events after `afterHubSeq`; a row that cannot be handed out is skipped and reported, and paging moves past it. */
   async read(afterHubSeq: number, limit: number, deviceId?: string): Promise<EventReadResult> {
-    const rows = await this.db.query<EventRow>(
-      `SELECT hub_seq, device_id, received_ms, true_ms, time_trusted, body FROM events
-       WHERE hub_seq > $1 AND ($2::text IS NULL OR device_id = $2) ORDER BY hub_seq LIMIT $3`,
-      [afterHubSeq, deviceId ?? null, limit],
-    );
+    // Two statements on purpose: the page's snapshot must be taken after the horizon is known, so
+    // every block below it has committed (or aborted) and is in the snapshot.
+    const horizon = await this.db.query<{ below: number }>(VISIBLE_BELOW);
+    const rows = await this.db.query<EventRow>(READ_EVENTS, [afterHubSeq, deviceId ?? null, limit, horizon[0]?.below ?? 0]);
     const result: EventReadResult = { events: [], skipped: [], lastHubSeq: rows.at(-1)?.hub_seq ?? null, more: rows.length === limit };
     for (const row of rows) {
       const read = readRow(row);

@@ -10,6 +10,8 @@
 import type { PgDb, PgQueryable } from './pg-db.js';
 
 const MIGRATION_LOCK = 0x65_73_69_6b; // "esik": pg_advisory_xact_lock key for migrations
+/** Session advisory lock held for microseconds around handing out (or reading the horizon of) hub seqs. */
+const HUB_SEQ_ALLOCATION_LOCK = 0x65_73_73_71; // "essq"
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the first schema.
@@ -54,6 +56,44 @@ export const MIGRATIONS: readonly string[] = [
     id text PRIMARY KEY, device_id text NOT NULL, kind text NOT NULL, args text NOT NULL, created_at text NOT NULL,
     expires_at text, expires_ms bigint, state text NOT NULL, ack text, acked_ms bigint);
   CREATE INDEX commands_pending ON commands (device_id, state);
+  `,
+  // 2: hub seqs no longer serialise commits (see hub/pg-events.ts). A writer takes a block from a
+  // sequence and marks it in flight with a transaction advisory lock (two int4 keys: the block's
+  // first seq split at bit 31), both under a short allocation lock; a reader hands out only seqs
+  // below the lowest block still in flight. The 'events' counter row is no longer used.
+  `
+  CREATE SEQUENCE events_hub_seq;
+  SELECT setval('events_hub_seq', (SELECT value FROM hub_counters WHERE name = 'events') + 1, false);
+  CREATE FUNCTION hub_take_events_block(n integer) RETURNS bigint LANGUAGE plpgsql AS $$
+  DECLARE first_seq bigint;
+  BEGIN
+    PERFORM pg_advisory_lock(${HUB_SEQ_ALLOCATION_LOCK});
+    BEGIN
+      first_seq := nextval('events_hub_seq');
+      IF n > 1 THEN PERFORM setval('events_hub_seq', first_seq + n - 1); END IF;
+      PERFORM pg_advisory_xact_lock((first_seq >> 31)::integer, (first_seq & 2147483647)::integer);
+    EXCEPTION WHEN OTHERS THEN
+      PERFORM pg_advisory_unlock(${HUB_SEQ_ALLOCATION_LOCK});
+      RAISE;
+    END;
+    PERFORM pg_advisory_unlock(${HUB_SEQ_ALLOCATION_LOCK});
+    RETURN first_seq;
+  END $$;
+  CREATE FUNCTION hub_events_visible_below() RETURNS bigint LANGUAGE plpgsql AS $$
+  DECLARE lowest bigint; top bigint;
+  BEGIN
+    PERFORM pg_advisory_lock(${HUB_SEQ_ALLOCATION_LOCK});
+    BEGIN
+      SELECT min((l.classid::bigint << 31) | l.objid::bigint) INTO lowest FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database());
+      SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END INTO top FROM events_hub_seq;
+    EXCEPTION WHEN OTHERS THEN
+      PERFORM pg_advisory_unlock(${HUB_SEQ_ALLOCATION_LOCK});
+      RAISE;
+    END;
+    PERFORM pg_advisory_unlock(${HUB_SEQ_ALLOCATION_LOCK});
+    RETURN coalesce(lowest, top + 1);
+  END $$;
   `,
 ];
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHub, PgHubStorage, type HubStorage } from '../../hub/index.js';
+import { MIGRATIONS } from '../../hub/pg-schema.js';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.js';
 import { pushEvents, registerDevice, silentLogger, TEST_ADMIN_TOKEN, wireEvent } from '../sync/helpers.js';
 import { event, items } from './backends.js';
@@ -32,9 +33,45 @@ describe('PostgreSQL hub storage', () => {
     for (const storage of both) await storage.close();
     const again = await PgHubStorage.open(url, silentLogger);
     await again.close();
-    expect(await sql(url, 'SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 1 }]);
+    expect(await sql(url, 'SELECT version FROM schema_migrations ORDER BY version')).toEqual(MIGRATIONS.map((_, i) => ({ version: i + 1 })));
     await sql(url, 'INSERT INTO schema_migrations (version, applied_ms) VALUES (99, 0)');
     await expect(PgHubStorage.open(url, silentLogger)).rejects.toThrow(/newer than this hub/);
+  });
+
+  it('upgrades forward: a database at schema 1 gets the later migrations and its hub seqs carry on', async () => {
+    const url = await server.createDatabase();
+    await sql(url, 'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_ms bigint NOT NULL)');
+    await sql(url, MIGRATIONS[0] ?? '');
+    await sql(url, "INSERT INTO schema_migrations VALUES (1, 0); UPDATE hub_counters SET value = 41 WHERE name = 'events'");
+    const storage = await PgHubStorage.open(url, silentLogger);
+    try {
+      await storage.ingest('kiosk-1', items(event(1), event(2)), null, null, Date.now());
+      expect((await storage.readEvents(0, 10)).events.map((e) => e.hubSeq)).toEqual([42, 43]);
+      expect((await sql<{ version: number }>(url, 'SELECT max(version) AS version FROM schema_migrations'))[0]?.version).toBe(MIGRATIONS.length);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('hands a consumer no hub seq while a lower block is still in flight, so paging by after= cannot skip it', async () => {
+    const url = await server.createDatabase();
+    const storage = await PgHubStorage.open(url, silentLogger);
+    const slow = new pg.Client(url);
+    await slow.connect();
+    try {
+      // A push on another process that has taken its block and not yet committed.
+      await slow.query('BEGIN');
+      const block = (await slow.query<{ first: string }>('SELECT hub_take_events_block(1) AS first')).rows[0];
+      const later = event(1);
+      await storage.ingest('kiosk-fast', items(later), null, null, Date.now()); // commits a higher block
+      expect(await storage.readEvents(0, 10)).toMatchObject({ events: [], lastHubSeq: null });
+      await slow.query('COMMIT');
+      const read = await storage.readEvents(0, 10);
+      expect(read.events.map((e) => [e.event.id, e.hubSeq])).toEqual([[later.id, Number(block?.first) + 1]]);
+    } finally {
+      await slow.end();
+      await storage.close();
+    }
   });
 
   it('keeps events in monthly partitions, made when a month is first needed', async () => {
