@@ -66,7 +66,16 @@ export class PgDb implements PgQueryable {
   private constructor(private readonly pool: pg.Pool) {}
 
   static open(url: string, logger: PgLogger, maxConnections = 10): PgDb {
-    const pool = new pg.Pool({ connectionString: url, max: maxConnections, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000, types: typeParsers });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: maxConnections,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      // A hub process frozen inside a transaction would hold its device's row and keep its hub-seq
+      // block in flight (readers wait below it): the server ends such a transaction after 30 s.
+      idle_in_transaction_session_timeout: 30_000,
+      types: typeParsers,
+    });
     pool.on('error', (error) => logger.warn({ err: error }, 'hub database connection lost; the next query reconnects'));
     return new PgDb(pool);
   }
