@@ -72,17 +72,17 @@ export async function firstContact(kiosks: readonly SimulatedKiosk[], route: Rou
 export interface PushStats {
   pushes: number;
   latencies: number[];
-  /** Answers other than 200 and network errors: a healthy hub under this load gives none. */
-  errors: number;
+  /** Pushes that did not settle, by cause: an HTTP status (503: the hub was busy and said when to retry), 'deferred' or 'network'. */
+  unsettled: Record<string, number>;
   errorSample: string[];
 }
 
 function newStats(): PushStats {
-  return { pushes: 0, latencies: [], errors: 0, errorSample: [] };
+  return { pushes: 0, latencies: [], unsettled: {}, errorSample: [] };
 }
 
-function noteError(stats: PushStats, what: string): void {
-  stats.errors += 1;
+function noteError(stats: PushStats, cause: string, what: string): void {
+  stats.unsettled[cause] = (stats.unsettled[cause] ?? 0) + 1;
   if (stats.errorSample.length < 5) stats.errorSample.push(what.slice(0, 200));
 }
 
@@ -103,11 +103,11 @@ async function pushAll(kiosk: SimulatedKiosk, url: string, batchSize: number, st
         continue;
       }
       failingSince ??= performance.now();
-      noteError(stats, `${kiosk.id}: status ${outcome.status}, deferred ${outcome.deferred}`);
+      noteError(stats, outcome.status === 200 ? 'deferred' : String(outcome.status), `${kiosk.id}: status ${outcome.status}, deferred ${outcome.deferred}`);
       await sleep(1000 * (outcome.retryAfterS ?? 0.2));
     } catch (error) {
       failingSince ??= performance.now();
-      noteError(stats, `${kiosk.id}: ${error instanceof Error ? error.message : String(error)}`);
+      noteError(stats, 'network', `${kiosk.id}: ${error instanceof Error ? error.message : String(error)}`);
       await sleep(200);
     }
   }
