@@ -63,7 +63,10 @@ function config(sql: string | NamedSql, params: readonly PgValue[]): pg.QueryCon
 }
 
 export class PgDb implements PgQueryable {
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly logger: PgLogger,
+  ) {}
 
   static open(url: string, logger: PgLogger, maxConnections = 10): PgDb {
     const pool = new pg.Pool({
@@ -77,7 +80,7 @@ export class PgDb implements PgQueryable {
       types: typeParsers,
     });
     pool.on('error', (error) => logger.warn({ err: error }, 'hub database connection lost; the next query reconnects'));
-    return new PgDb(pool);
+    return new PgDb(pool, logger);
   }
 
   async query<T extends pg.QueryResultRow>(sql: string | NamedSql, params: readonly PgValue[] = []): Promise<T[]> {
@@ -106,6 +109,13 @@ export class PgDb implements PgQueryable {
   private async transactionOnce<T>(work: (tx: PgQueryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // The pool listens for errors on idle clients only: a connection lost while this one is checked
+    // out (between two statements) would otherwise be an unhandled 'error' and end the process.
+    const onLost = (error: Error): void => {
+      broken = true;
+      this.logger.warn({ err: error }, 'hub database connection lost inside a transaction');
+    };
+    client.on('error', onLost);
     const tx: PgQueryable = {
       query: async <R extends pg.QueryResultRow>(sql: string | NamedSql, params: readonly PgValue[] = []) => (await client.query<R>(config(sql, params))).rows,
     };
@@ -115,12 +125,13 @@ export class PgDb implements PgQueryable {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      broken = isConnectionError(error);
+      broken ||= isConnectionError(error);
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       // A client whose connection broke is destroyed, not handed to the next request.
       client.release(broken ? true : undefined);
+      client.removeListener('error', onLost); // the pool's own listener is back on it now
     }
   }
 
