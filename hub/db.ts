@@ -59,6 +59,17 @@ export class HubDb {
     return next;
   }
 
+  /**
+   * Runs `read` after every earlier transaction has finished. A read on this one connection while a
+   * transaction is open would see its uncommitted rows; a consumer paging by hub seq or roster
+   * cursor must only ever see committed ones (a rolled-back seq is handed out again later).
+   */
+  committed<T>(read: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(read);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
   /** Copies the WAL into the database and truncates it, after any running transaction. */
   checkpoint(): Promise<void> {
     const next = this.queue.then(() => this.exec('PRAGMA wal_checkpoint(TRUNCATE)'));

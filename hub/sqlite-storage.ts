@@ -85,11 +85,11 @@ export class SqliteHubStorage implements HubStorage {
   }
 
   readEvents(afterHubSeq: number, limit: number, deviceId?: string): Promise<EventReadResult> {
-    return this.events.read(afterHubSeq, limit, deviceId);
+    return this.db.committed(() => this.events.read(afterHubSeq, limit, deviceId));
   }
 
   seqAlarms(afterId: number, limit: number, deviceId?: string): Promise<SeqAlarm[]> {
-    return this.events.alarms(afterId, limit, deviceId);
+    return this.db.committed(() => this.events.alarms(afterId, limit, deviceId));
   }
 
   async applyRoster(changes: readonly WireRosterChange[]): Promise<number> {
@@ -150,7 +150,7 @@ export class SqliteHubStorage implements HubStorage {
   }
 
   async rosterPage(since: number | null, limit: number, full: boolean): Promise<RosterPageResult | null> {
-    const rows = await this.db.all<RosterPageRow>(rosterPageSql(full, ['?', '?']), [since ?? 0, limit + 1]);
+    const rows = await this.db.committed(() => this.db.all<RosterPageRow>(rosterPageSql(full, ['?', '?']), [since ?? 0, limit + 1]));
     return rosterPageFrom(rows, since, limit, full);
   }
 

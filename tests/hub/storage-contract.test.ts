@@ -255,3 +255,25 @@ describe.each(backends)('hub storage contract: %s', (_name, makeBackend) => {
     expect(seen).toEqual(state);
   });
 });
+
+describe('SQLite hub storage: one connection', () => {
+  it('a consumer read issued while a push is being stored waits for its commit (inside the open transaction it would see rows a rollback could take back)', async () => {
+    const backend = backends[0]?.[1]();
+    if (!backend) throw new Error('no sqlite backend');
+    await backend.start();
+    const storage = await backend.open();
+    try {
+      await storage.ingest('kiosk-1', items(event(1)), null, null, NOW);
+      // Both start in the same tick: the read must not run inside the push's open transaction.
+      const [, read] = await Promise.all([storage.ingest('kiosk-1', items(event(2), event(3)), null, null, NOW), storage.readEvents(0, 10)]);
+      expect(read.events.map((e) => e.event.seq)).toEqual([1, 2, 3]);
+      const pushing = storage.ingest('kiosk-1', [], null, { from: 4, to: 9, reason: 'lost' }, NOW);
+      const alarms = await storage.seqAlarms(0, 10);
+      await pushing;
+      expect(alarms.map((a) => a.kind)).toEqual(['seq_skipped']);
+    } finally {
+      await storage.close();
+      await backend.stop();
+    }
+  });
+});
