@@ -1,6 +1,8 @@
-// What the hub needs from a database. The reference hub keeps it in SQLite (sqlite-storage.ts);
-// a district-wide hub implements the same interface on PostgreSQL, with the same uniqueness rules:
-// an event is stored once per id and once per (deviceId, seq), roster cursors only grow.
+// What the hub needs from a database, implemented twice: SQLite (sqlite-storage.ts, one school, the
+// default) and PostgreSQL (pg-storage.ts, a district, several hub processes on one database), chosen
+// by open-storage.ts. Both keep the same rules: an event is stored once per id and once per
+// (deviceId, seq), hub seqs and roster cursors only grow and never become visible out of order.
+// tests/hub/storage-contract.test.ts runs one suite against both.
 import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, SeqSkip, WireEvent, WireRosterChange } from '../protocol/index.js';
 
 export interface DeviceRecord {
