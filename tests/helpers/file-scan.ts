@@ -8,9 +8,18 @@ export interface Needle {
   bytes: Buffer;
 }
 
+// Each signature is long enough not to turn up by chance. The bare JPEG start-of-image (FF D8 FF)
+// did: three bytes match about once in 16.7 million positions, and a WAL of a few megabytes of
+// sealed templates and random ids holds one in a few runs (a CI run failed on exactly that). So a
+// JPEG is its start-of-image followed by the first segment encoders write: a JFIF header (cameras,
+// LFW), an Exif header, or a quantisation table of one or two tables (libjpeg and mozjpeg, as
+// sharp writes them). PNG is its whole 8-byte signature followed by the IHDR chunk's length and type.
 export const IMAGE_SIGNATURES: readonly Needle[] = [
-  { what: 'JPEG signature', bytes: Buffer.from([0xff, 0xd8, 0xff]) },
-  { what: 'PNG signature', bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47]) },
+  { what: 'JPEG signature (JFIF)', bytes: Buffer.from('ffd8ffe000104a46494600', 'hex') },
+  { what: 'JPEG signature (Exif)', bytes: Buffer.from('457869660000', 'hex') },
+  { what: 'JPEG signature (one quantisation table)', bytes: Buffer.from('ffd8ffdb004300', 'hex') },
+  { what: 'JPEG signature (two quantisation tables)', bytes: Buffer.from('ffd8ffdb008400', 'hex') },
+  { what: 'PNG signature', bytes: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex') },
 ];
 
 export async function filesUnder(root: string): Promise<string[]> {
