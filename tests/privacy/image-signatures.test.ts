@@ -30,7 +30,7 @@ async function scanEmbedded(name: string, image: Buffer): Promise<string[]> {
 }
 
 describe('image signatures', () => {
-  const canvas = (): sharp.Sharp => sharp({ create: { width: 16, height: 16, channels: 3, background: '#7a5' } });
+  const canvas = (): ReturnType<typeof sharp> => sharp({ create: { width: 16, height: 16, channels: 3, background: '#7a5' } });
 
   it('find the JPEGs sharp writes (libjpeg and mozjpeg, with and without chroma subsampling) and its PNGs', async () => {
     for (const options of [{}, { mozjpeg: true }, { chromaSubsampling: '4:4:4' }]) {
