@@ -13,6 +13,8 @@ export const SLOW_TESTS = [
   'tests/e2e/crash.test.ts', // kill -9 of a real kiosk after a decision, restarts
   'tests/device/cli.test.ts', // the esik CLI as child processes against a running daemon
   'tests/device/cli-read-only.test.ts', // the CLI as another user, after a clean stop and after kill -9
+  'tests/hub/multi-process*.test.ts', // several hub processes on one PostgreSQL, a hub and PostgreSQL SIGKILLed
+  'tests/ops/demo.test.ts', // `npm start` twice: a hub and a kiosk as real processes
 ];
 
 export default mergeConfig(

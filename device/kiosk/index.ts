@@ -5,4 +5,4 @@ export type { FailMode, KioskAlarm, KioskDecision, KioskDoor, KioskEventLog, Kio
 export { keyFileOf, openKioskStore, openKioskStoreAtBoot, openStoreWithKeyFile, quarantineFolder } from './open-store.js';
 export type { KeyedOpenOptions, KeyedStore, OpenedStore, OpenKioskStoreOptions } from './open-store.js';
 export { buildHardware } from './hardware.js';
-export { seedRosterIfEmpty } from './seed-roster.js';
+export { seedChanges, seedRosterIfEmpty } from './seed-roster.js';
