@@ -3,6 +3,7 @@
 //                         (else ESIK_HUB_DATABASE_URL, else $ESIK_HUB_STATE_DIR/hub.db, else ./var/hub.db)
 //   --db FILE             the same, kept for existing scripts
 //   --port N [--host H] [--tls-cert F --tls-key F]
+//   --pool-size N         PostgreSQL connections per hub process (default 10)
 // The admin token comes from --admin-token-file or ESIK_HUB_ADMIN_TOKEN, never from the command
 // line; with neither, one is made once in a 0600 file beside the database and its path printed.
 import { readFile } from 'node:fs/promises';
@@ -22,6 +23,7 @@ interface HubCliOptions {
   tlsKey?: string;
   adminTokenFile?: string;
   readerTokenFile?: string;
+  poolSize: string;
 }
 
 async function secret(file: string | undefined, envName: string): Promise<string | null> {
@@ -50,6 +52,7 @@ function parseOptions(): HubCliOptions {
     .option('--tls-key <file>', 'PEM private key')
     .option('--admin-token-file <file>', 'file holding the admin token (else ESIK_HUB_ADMIN_TOKEN, else one made beside the database)')
     .option('--reader-token-file <file>', 'file holding the read-only events token (else ESIK_HUB_READER_TOKEN)')
+    .option('--pool-size <n>', 'PostgreSQL connections per hub process', '10')
     .parse();
   return program.opts<HubCliOptions>();
 }
@@ -64,7 +67,9 @@ async function main(): Promise<void> {
   const location = databaseLocation(opts, process.env);
   const token = await adminToken(opts, location, logger);
 
-  const storage = await openHubStorage(location, logger.child({ ns: 'hub-db' }));
+  const poolSize = Number(opts.poolSize);
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) throw new Error(`invalid --pool-size ${opts.poolSize}`);
+  const storage = await openHubStorage(location, logger.child({ ns: 'hub-db' }), { poolSize });
   const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls });
   await app.listen({ port, host: opts.host });
   const address = app.server.address();

@@ -16,10 +16,15 @@ export function parseStorageLocation(location: string): StorageLocation {
   return { kind: 'sqlite', file: location };
 }
 
+export interface StorageOptions {
+  /** PostgreSQL connections per hub process (default 10); several processes share the server's max_connections. */
+  poolSize?: number;
+}
+
 /** Opens (and migrates) the storage `location` names. */
-export async function openHubStorage(location: string, logger: PgLogger): Promise<HubStorage> {
+export async function openHubStorage(location: string, logger: PgLogger, options: StorageOptions = {}): Promise<HubStorage> {
   const parsed = parseStorageLocation(location);
   if (parsed.kind === 'sqlite') return SqliteHubStorage.open(parsed.file);
   const { PgHubStorage } = await import('./pg-storage.js');
-  return PgHubStorage.open(parsed.url, logger);
+  return PgHubStorage.open(parsed.url, logger, options.poolSize);
 }

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.js';
 import { adminCall, registerDevice, repoRoot, tempDir } from '../sync/helpers.js';
@@ -98,6 +99,27 @@ describe('npm run hub', () => {
     await byEnv.stop();
     // No SQLite file was made on the side.
     expect(existsSync(join(tmp.dir, 'pg-state', 'hub.db'))).toBe(false);
+  });
+
+  it('holds at most --pool-size PostgreSQL connections, and refuses a pool size that is not a positive integer', async () => {
+    const adminToken = 'admin-token-for-main-test-0123456789';
+    const url = await postgres.createDatabase();
+    const hub = await runHub(['--database', url, '--pool-size', '2'], { ESIK_HUB_ADMIN_TOKEN: adminToken, ESIK_HUB_STATE_DIR: join(tmp.dir, 'pool-state') });
+    // Thirty requests at once would open up to ten connections with the default pool.
+    const answers = await Promise.all(Array.from({ length: 30 }, () => adminCall({ url: hub.url, adminToken }, 'GET', '/v1/admin/devices')));
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    const database = new URL(url).pathname.slice(1);
+    const observer = new pg.Client({ connectionString: url.replace(/\/[^/]+$/u, '/postgres') });
+    await observer.connect();
+    try {
+      const rows = await observer.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [database]);
+      expect(Number(rows.rows[0]?.n)).toBeGreaterThan(0);
+      expect(Number(rows.rows[0]?.n)).toBeLessThanOrEqual(2);
+    } finally {
+      await observer.end();
+    }
+    await hub.stop();
+    await expect(runHub(['--database', url, '--pool-size', '0'], { ESIK_HUB_ADMIN_TOKEN: adminToken })).rejects.toThrow(/invalid --pool-size 0/);
   });
 
   it('refuses an unknown database URL scheme', async () => {
