@@ -89,18 +89,36 @@ describe('systemd/esik.service', () => {
     expect(one(u, 'Service.Restart')).toBe('always');
   });
 
+  it('the hub takes its secrets as credentials, never on the command line, and runs as its own user', async () => {
+    const u = await unit('esik-hub.service');
+    const start = one(u, 'Service.ExecStart') ?? '';
+    expect(start).toMatch(/^\/usr\/bin\/node \/opt\/esik-hub\/current\/hub\/main\.js /);
+    expect(start).toContain('--admin-token-file ${CREDENTIALS_DIRECTORY}/admin-token');
+    expect(start).toContain('--tls-key ${CREDENTIALS_DIRECTORY}/tls-key');
+    expect(start).not.toMatch(/postgres(ql)?:\/\//);
+    expect(u.get('Service.LoadCredential')).toEqual(['admin-token:/etc/esik-hub/admin.token', 'tls-key:/etc/esik-hub/hub.key']);
+    expect(one(u, 'Service.EnvironmentFile')).toBe('-/etc/esik-hub/hub.env');
+    expect(one(u, 'Service.User')).toBe('esik-hub');
+    expect(one(u, 'Service.StateDirectoryMode')).toBe('0700');
+    expect(one(u, 'Service.Restart')).toBe('on-failure');
+    expect(one(u, 'Service.PrivateDevices')).toBe('yes');
+    expect(one(u, 'Service.CapabilityBoundingSet')).toBe('');
+  });
+
   it.skipIf(analyzeMissing !== null)('passes systemd-analyze verify', async () => {
-    for (const name of ['esik.service', 'esik-update-recover.service']) {
+    for (const name of ['esik.service', 'esik-update-recover.service', 'esik-hub.service']) {
       const { stdout, stderr } = await run('systemd-analyze', ['verify', join(UNITS, name)]);
       expect(`${stdout}${stderr}`, name).toBe('');
     }
   });
 
   it.skipIf(analyzeMissing !== null)('scores OK or better in systemd-analyze security (offline)', async () => {
-    const result = await run('systemd-analyze', ['security', '--offline=yes', join(UNITS, 'esik.service')]).catch((error: { stdout: string; stderr: string }) => error);
-    const score = /Overall exposure level for esik\.service: ([\d.]+)/.exec(`${result.stdout}${result.stderr}`);
-    expect(score, 'no score printed').not.toBeNull();
-    console.log(`systemd-analyze security: ${score?.[1] ?? '?'}`);
-    expect(Number(score?.[1])).toBeLessThanOrEqual(3.0);
+    for (const name of ['esik.service', 'esik-hub.service']) {
+      const result = await run('systemd-analyze', ['security', '--offline=yes', join(UNITS, name)]).catch((error: { stdout: string; stderr: string }) => error);
+      const score = new RegExp(`Overall exposure level for ${name.replace('.', '\\.')}: ([\\d.]+)`).exec(`${result.stdout}${result.stderr}`);
+      expect(score, `no score printed for ${name}`).not.toBeNull();
+      console.log(`systemd-analyze security ${name}: ${score?.[1] ?? '?'}`);
+      expect(Number(score?.[1]), name).toBeLessThanOrEqual(3.0);
+    }
   });
 });
