@@ -93,8 +93,8 @@ describe('systemd/esik.service', () => {
     const u = await unit('esik-hub.service');
     const start = one(u, 'Service.ExecStart') ?? '';
     expect(start).toMatch(/^\/usr\/bin\/node \/opt\/esik-hub\/current\/hub\/main\.js /);
-    expect(start).toContain('--admin-token-file ${CREDENTIALS_DIRECTORY}/admin-token');
-    expect(start).toContain('--tls-key ${CREDENTIALS_DIRECTORY}/tls-key');
+    expect(start).toContain('--admin-token-file %d/admin-token');
+    expect(start).toContain('--tls-key %d/tls-key');
     expect(start).not.toMatch(/postgres(ql)?:\/\//);
     expect(u.get('Service.LoadCredential')).toEqual(['admin-token:/etc/esik-hub/admin.token', 'tls-key:/etc/esik-hub/hub.key']);
     expect(one(u, 'Service.EnvironmentFile')).toBe('-/etc/esik-hub/hub.env');
