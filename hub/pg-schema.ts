@@ -95,6 +95,44 @@ export const MIGRATIONS: readonly string[] = [
     RETURN coalesce(lowest, top + 1);
   END $$;
   `,
+  // 3: the school console (hub/console): accounts, server-side sessions, the console's own settings
+  // (the session-signing secret, shared by every hub process), and the audit log, which refuses
+  // UPDATE, DELETE and TRUNCATE by trigger: audit records are evidence and cannot be edited.
+  `
+  CREATE TABLE console_accounts (
+    id text PRIMARY KEY, username text NOT NULL UNIQUE, display_name text NOT NULL, role text NOT NULL, class_name text,
+    password_hash text NOT NULL, failed_attempts integer NOT NULL DEFAULT 0, locked_at_ms bigint, created_ms bigint NOT NULL);
+  CREATE TABLE console_sessions (id text PRIMARY KEY, account_id text, data text NOT NULL, expires_ms bigint NOT NULL);
+  CREATE INDEX console_sessions_account ON console_sessions (account_id);
+  CREATE TABLE console_meta (key text PRIMARY KEY, value text NOT NULL);
+  CREATE TABLE console_audit (
+    id bigserial PRIMARY KEY, at_ms bigint NOT NULL, account_id text, username text NOT NULL, action text NOT NULL,
+    address text NOT NULL, subject text, detail text NOT NULL);
+  CREATE INDEX console_audit_account ON console_audit (account_id, at_ms);
+  CREATE FUNCTION console_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN RAISE EXCEPTION 'console_audit is append-only'; END $$;
+  CREATE TRIGGER console_audit_no_change BEFORE UPDATE OR DELETE ON console_audit
+    FOR EACH ROW EXECUTE FUNCTION console_audit_append_only();
+  CREATE TRIGGER console_audit_no_truncate BEFORE TRUNCATE ON console_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION console_audit_append_only();
+  `,
+  // 4: the parents' notifier (hub/notify): guardians, one-time codes (hashed), its cursor over hub
+  // seqs, and the outbox, one row per (event, guardian, channel), claimed with FOR UPDATE SKIP LOCKED.
+  `
+  CREATE TABLE notify_guardians (
+    id text PRIMARY KEY, person_id text NOT NULL, language text NOT NULL, telegram_chat text,
+    webhook_url text, webhook_secret text, created_ms bigint NOT NULL, unlinked_ms bigint);
+  CREATE INDEX notify_guardians_person ON notify_guardians (person_id);
+  CREATE INDEX notify_guardians_chat ON notify_guardians (telegram_chat);
+  CREATE TABLE notify_codes (hash text PRIMARY KEY, guardian_id text NOT NULL, expires_ms bigint NOT NULL, used_ms bigint);
+  CREATE TABLE notify_cursor (name text PRIMARY KEY, hub_seq bigint NOT NULL);
+  INSERT INTO notify_cursor (name, hub_seq) VALUES ('events', 0);
+  CREATE TABLE notify_outbox (
+    key text PRIMARY KEY, event_id text NOT NULL, guardian_id text NOT NULL, channel text NOT NULL, payload text NOT NULL,
+    state text NOT NULL, attempts integer NOT NULL DEFAULT 0, due_ms bigint NOT NULL, lease_ms bigint,
+    last_error text, created_ms bigint NOT NULL, sent_ms bigint);
+  CREATE INDEX notify_outbox_due ON notify_outbox (state, due_ms);
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */

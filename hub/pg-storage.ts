@@ -24,6 +24,11 @@ export class PgHubStorage implements HubStorage {
     this.events = new PgEventLog(db);
   }
 
+  /** The hub's database, for the console's tables beside the hub's own (hub/console). */
+  get database(): PgDb {
+    return this.db;
+  }
+
   /** Connects, applies missing migrations, and makes this month's and next month's event partitions. */
   static async open(url: string, logger: PgLogger, maxConnections?: number): Promise<PgHubStorage> {
     const storage = new PgHubStorage(PgDb.open(url, logger, maxConnections));

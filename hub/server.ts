@@ -2,10 +2,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerConsole, type ConsoleOptions } from './console/index.js';
 import { registerDeviceRoutes } from './device-routes.js';
 import { HubError, hubErrorHandler } from './errors.js';
 import { HubAuth, ScryptTokenVerifier, type AuthLimits, type TokenVerifier } from './hub-auth.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { registerNotifyRoutes, type Notifier } from './notify/index.js';
 import type { HubStorage } from './storage.js';
 import { limitConnections, shortenHeadersTimeout } from '../lib/index.js';
 
@@ -20,6 +22,10 @@ export interface HubOptions {
   /** Default: scrypt on a dedicated worker thread. */
   tokenVerifier?: TokenVerifier;
   authLimits?: Partial<AuthLimits>;
+  /** The parents' notifier (hub/notify): its admin routes are served when given; it is started by its owner. */
+  notify?: { notifier: Notifier; allowLoopbackHttpWebhooks?: boolean };
+  /** Serve the school console under /console (hub/console); off unless given. */
+  console?: ConsoleOptions;
 }
 
 export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
@@ -44,12 +50,15 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
     void reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
   });
   const now = options.now ?? Date.now;
-  const auth = new HubAuth({ storage: options.storage, verifier: options.tokenVerifier ?? new ScryptTokenVerifier(), now, limits: options.authLimits });
+  const verifier = options.tokenVerifier ?? new ScryptTokenVerifier();
+  const auth = new HubAuth({ storage: options.storage, verifier, now, limits: options.authLimits });
   await auth.start();
   app.addHook('onClose', () => auth.stop());
   registerDeviceRoutes(app, { storage: options.storage, auth, now });
   registerAdminRoutes(app, { storage: options.storage, auth, adminToken: options.adminToken, readerToken: options.readerToken ?? null, now });
   app.get('/v1/health', () => ({ ok: true }));
+  if (options.notify) registerNotifyRoutes(app, { ...options.notify, allowLoopbackHttpWebhooks: options.notify.allowLoopbackHttpWebhooks ?? false, auth, adminToken: options.adminToken });
+  if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls) });
   await app.ready();
   return app;
 }

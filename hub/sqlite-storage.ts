@@ -47,6 +47,11 @@ export class SqliteHubStorage implements HubStorage {
     this.events = new SqliteEventLog(db);
   }
 
+  /** The hub's database, for the console's tables beside the hub's own (hub/console). */
+  get database(): HubDb {
+    return this.db;
+  }
+
   static async open(file: string): Promise<SqliteHubStorage> {
     const storage = new SqliteHubStorage(await HubDb.open(file));
     await storage.migrate();

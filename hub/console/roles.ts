@@ -1,0 +1,39 @@
+// Who may see what in the console. One table, read by every route: a route names the capability it
+// needs, never a list of roles, so adding a role is one line here.
+export const ROLES = ['director', 'class_teacher', 'canteen', 'librarian', 'technician', 'district'] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export type Capability =
+  /** Today's attendance of every class, with names (class pages). */
+  | 'attendance.all'
+  /** One class's attendance, with names: the account's own class only. */
+  | 'attendance.own_class'
+  /** Per-class counts without names (a district officer's aggregates). */
+  | 'attendance.counts'
+  /** Devices and their health: ids, labels, last contact; never a person. */
+  | 'devices'
+  | 'accounts.manage'
+  | 'audit.export';
+
+const GRANTS: Record<Role, readonly Capability[]> = {
+  director: ['attendance.all', 'attendance.counts', 'devices', 'accounts.manage', 'audit.export'],
+  class_teacher: ['attendance.own_class'],
+  canteen: [],
+  librarian: [],
+  technician: ['devices'],
+  district: ['attendance.counts'],
+};
+
+export function can(role: Role, capability: Capability): boolean {
+  return GRANTS[role].includes(capability);
+}
+
+/** May this account open class `group`'s page (names of its pupils)? */
+export function canSeeClass(account: { role: Role; className: string | null }, group: string): boolean {
+  if (can(account.role, 'attendance.all')) return true;
+  return can(account.role, 'attendance.own_class') && account.className !== null && account.className === group;
+}

@@ -1,0 +1,15 @@
+// The console's tables live in the hub's own database, whichever storage it runs on: one
+// transaction log, one backup, one place where erasure has to happen. PostgreSQL's module is
+// loaded only for a hub that runs on it (as in open-storage.ts).
+import { SqliteHubStorage } from '../sqlite-storage.js';
+import type { HubStorage } from '../storage.js';
+import { SqliteConsoleStore } from './sqlite-store.js';
+import type { ConsoleStore } from './store.js';
+
+export async function consoleStoreFor(storage: HubStorage): Promise<ConsoleStore> {
+  if (storage instanceof SqliteHubStorage) return new SqliteConsoleStore(storage.database);
+  const { PgHubStorage } = await import('../pg-storage.js');
+  const { PgConsoleStore } = await import('./pg-store.js');
+  if (storage instanceof PgHubStorage) return new PgConsoleStore(storage.database);
+  throw new Error('the console needs the hub on SQLite or PostgreSQL');
+}
