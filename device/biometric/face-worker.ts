@@ -19,6 +19,8 @@ export interface WorkerFaceEngineOptions {
   logger: Logger;
   /** Back-off between restarts after unexpected exits (lib/backoff.ts; default 1 s doubling to 30 s). */
   restartBackoff?: BackoffPolicy;
+  /** A worker that stayed up this long before it died starts the back-off afresh (default 10 min). */
+  stableAfterMs?: number;
   /** The worker script speaking FaceWorkerRequest/Reply; defaults to face-worker-thread (tests pass a fake). */
   script?: URL;
 }
@@ -30,6 +32,11 @@ interface Pending {
 
 /** The first restart after a second, then doubling up to every 30 s for a worker that keeps dying. */
 const DEFAULT_RESTART_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 30_000 };
+/**
+ * Without a reset, one crash a day would walk the delay up to the cap within a week, and a single
+ * crash after months of service would pause face identification for 30 s instead of 1 s.
+ */
+const DEFAULT_STABLE_AFTER_MS = 10 * 60_000;
 
 /**
  * A small young generation for the worker's V8 heap. Loading the models makes ~40 MB of short-lived
@@ -48,6 +55,8 @@ export class WorkerFaceEngine implements FaceEngine {
   private closing = false;
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | null = null;
+  /** performance.now() when the current worker said it was ready. */
+  private readyAt = 0;
   private readonly log: Logger;
 
   private constructor(private readonly options: WorkerFaceEngineOptions) {
@@ -103,6 +112,7 @@ export class WorkerFaceEngine implements FaceEngine {
       worker.on('message', (reply: FaceWorkerReply) => {
         if (reply.kind === 'ready') {
           ready = true;
+          this.readyAt = performance.now();
           this.worker = worker;
           this.backend = reply.backend;
           this.algo = reply.algo;
@@ -138,6 +148,7 @@ export class WorkerFaceEngine implements FaceEngine {
     for (const pending of this.pending.values()) pending.reject(new Error(`face worker exited (code ${code})`));
     this.pending.clear();
     if (this.closing) return;
+    if (code !== -1 && performance.now() - this.readyAt >= (this.options.stableAfterMs ?? DEFAULT_STABLE_AFTER_MS)) this.restarts = 0;
     const delay = exponentialDelay(this.restarts, this.options.restartBackoff ?? DEFAULT_RESTART_BACKOFF);
     this.restarts += 1;
     this.log.error({ code, restartInMs: delay }, 'face worker exited; face identification paused until it is back');

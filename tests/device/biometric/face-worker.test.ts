@@ -120,6 +120,33 @@ describe('WorkerFaceEngine life cycle', () => {
     }
   });
 
+  it('starts the back-off afresh after a worker stayed up long enough', async () => {
+    const restartsInMs: number[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => {
+      const record = JSON.parse(line) as { restartInMs?: number };
+      if (record.restartInMs !== undefined) restartsInMs.push(record.restartInMs);
+    } });
+    const engine = await WorkerFaceEngine.start({ backend: 'wasm', logger, script: FAKE_WORKER, restartBackoff: { baseMs: 20, capMs: 80 }, stableAfterMs: 1500 });
+    const crashAndReturn = async (): Promise<void> => {
+      const thread = engine.algo;
+      await expect(engine.extract(Buffer.from('crash'))).rejects.toThrow(/face worker exited/);
+      const deadline = Date.now() + 5000;
+      while (engine.algo === thread && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(engine.algo).not.toBe(thread);
+    };
+    try {
+      await crashAndReturn();
+      await crashAndReturn();
+      await crashAndReturn();
+      // Up for longer than stableAfterMs: the next crash is treated as the first one.
+      await new Promise((r) => setTimeout(r, 1700));
+      await crashAndReturn();
+      expect(restartsInMs).toEqual([20, 40, 80, 20]);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('passes a copy of the bytes: the caller keeps its buffer', async () => {
     const engine = await WorkerFaceEngine.start({ backend: 'wasm', logger: silent, script: FAKE_WORKER });
     try {
