@@ -1,0 +1,64 @@
+// What the bot says, in the guardian's language. A notice carries a first name, a time and a door,
+// nothing else; replies to a chat that is not linked name no child.
+import type { Language, NoticePayload } from './model.js';
+
+interface Catalog {
+  arrival(name: string, time: string, door: string | null): string;
+  departure(name: string, time: string, door: string | null): string;
+  linked(name: string): string;
+  badCode: string;
+  tooManyTries(minutes: number): string;
+  help: string;
+  stopped: string;
+  notLinked: string;
+}
+
+const doorSuffix = (door: string | null, word: string): string => (door ? ` (${word}: ${door})` : '');
+
+const CATALOGS: Record<Language, Catalog> = {
+  kk: {
+    arrival: (name, time, door) => `${name} мектепке ${time} келді${doorSuffix(door, 'есік')}.`,
+    departure: (name, time, door) => `${name} мектептен ${time} шықты${doorSuffix(door, 'есік')}.`,
+    linked: (name) => `Дайын: ${name} туралы хабарламалар осы чатқа келеді. Тоқтату үшін /stop.`,
+    badCode: 'Код жарамсыз немесе мерзімі өткен. Мектептен жаңа код сұраңыз.',
+    tooManyTries: (minutes) => `Әрекеттер тым көп. ${minutes} минуттан кейін қайталаңыз.`,
+    help: 'Мектеп берген кодты жіберіңіз: /start КОД',
+    stopped: 'Хабарламалар тоқтатылды.',
+    notLinked: 'Бұл чат ешбір оқушыға байланыстырылмаған.',
+  },
+  ru: {
+    arrival: (name, time, door) => `${name} пришёл(-ла) в школу в ${time}${doorSuffix(door, 'дверь')}.`,
+    departure: (name, time, door) => `${name} ушёл(-ла) из школы в ${time}${doorSuffix(door, 'дверь')}.`,
+    linked: (name) => `Готово: уведомления о ${name} будут приходить в этот чат. Отключить: /stop.`,
+    badCode: 'Код недействителен или истёк. Попросите в школе новый код.',
+    tooManyTries: (minutes) => `Слишком много попыток. Повторите через ${minutes} мин.`,
+    help: 'Отправьте код, выданный школой: /start КОД',
+    stopped: 'Уведомления отключены.',
+    notLinked: 'Этот чат не привязан ни к одному ученику.',
+  },
+  en: {
+    arrival: (name, time, door) => `${name} arrived at school at ${time}${doorSuffix(door, 'door')}.`,
+    departure: (name, time, door) => `${name} left school at ${time}${doorSuffix(door, 'door')}.`,
+    linked: (name) => `Done: notices about ${name} will come to this chat. To stop them: /stop.`,
+    badCode: 'This code is not valid or has expired. Ask the school for a new one.',
+    tooManyTries: (minutes) => `Too many attempts. Try again in ${minutes} min.`,
+    help: 'Send the code the school gave you: /start CODE',
+    stopped: 'Notices stopped.',
+    notLinked: 'This chat is not linked to any pupil.',
+  },
+};
+
+export function catalog(language: Language): Catalog {
+  return CATALOGS[language];
+}
+
+/** HH:MM in the school's time zone. */
+export function localTime(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+}
+
+export function noticeText(payload: NoticePayload, language: Language, timeZone: string): string {
+  const words = catalog(language);
+  const time = localTime(payload.at, timeZone);
+  return payload.kind === 'arrival' ? words.arrival(payload.firstName, time, payload.door) : words.departure(payload.firstName, time, payload.door);
+}

@@ -1,0 +1,89 @@
+// Delivers outbox rows. A row is claimed (state 'sending', a lease, the attempt counted) and committed
+// before anything leaves the hub, so after a crash the database knows which rows may have gone out:
+// - a webhook whose claim outlived its process is sent again (at least once; the receiver dedups by
+//   webhook-id, which is the row's key);
+// - a Telegram message in that state is NOT sent again: the Bot API has no idempotency key, so the
+//   row is recorded 'in_doubt' for the operator. The outbox thereby never sends one key twice.
+// Failures retry with exponential back-off (or the server's retry_after / Retry-After) and are given
+// up after maxAttempts, recorded 'failed' with the last error.
+import { exponentialDelay, type BackoffPolicy } from '../../lib/index.js';
+import type { Channel, ClaimedRow, GuardianRecord, NotifyStore, OutboxRow } from './model.js';
+
+export type SendOutcome = { ok: true } | { ok: false; retry: boolean; retryAfterMs?: number; error: string };
+
+export interface NoticeChannel {
+  readonly name: Channel;
+  send(row: OutboxRow, guardian: GuardianRecord): Promise<SendOutcome>;
+}
+
+export interface DispatcherOptions {
+  batch: number;
+  /** How long a claim holds a row; longer than any send's timeout. */
+  leaseMs: number;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+}
+
+export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = { batch: 20, leaseMs: 60_000, maxAttempts: 8, backoff: { baseMs: 2_000, capMs: 10 * 60_000 } };
+
+interface DispatchLogger {
+  info(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
+}
+
+export class OutboxDispatcher {
+  private readonly channels: Map<Channel, NoticeChannel>;
+
+  constructor(
+    private readonly store: NotifyStore,
+    channels: readonly NoticeChannel[],
+    private readonly logger: DispatchLogger,
+    private readonly now: () => number = Date.now,
+    private readonly options: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
+  ) {
+    this.channels = new Map(channels.map((c) => [c.name, c]));
+  }
+
+  /** Claims and delivers due rows until none is due. Returns how many rows were handled. */
+  async drain(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const rows = await this.store.claim(this.now(), this.options.leaseMs, this.options.batch);
+      if (rows.length === 0) return handled;
+      // Rows of one batch go out concurrently; each has its own claim and outcome.
+      await Promise.all(rows.map((row) => this.deliver(row)));
+      handled += rows.length;
+    }
+  }
+
+  private async deliver(row: ClaimedRow): Promise<void> {
+    const guardian = await this.store.guardian(row.guardianId);
+    const channel = this.channels.get(row.channel);
+    if (!guardian || guardian.unlinkedMs !== null || (row.channel === 'telegram' ? guardian.telegramChat === null : guardian.webhookUrl === null)) {
+      await this.store.markFinal(row.key, 'cancelled', 'guardian unlinked or channel removed');
+      return;
+    }
+    if (!channel) {
+      await this.store.markRetry(row.key, this.now() + this.options.backoff.capMs, `channel ${row.channel} not configured in this process`);
+      return;
+    }
+    if (row.wasSending && row.channel === 'telegram') {
+      this.logger.warn({ key: row.key }, 'a Telegram notice may have been sent by a process that died; not sent again');
+      await this.store.markFinal(row.key, 'in_doubt', 'the sending process stopped before recording the outcome');
+      return;
+    }
+    const outcome = await channel.send(row, guardian);
+    if (outcome.ok) {
+      await this.store.markSent(row.key, this.now());
+      return;
+    }
+    if (!outcome.retry || row.attempts >= this.options.maxAttempts) {
+      this.logger.warn({ key: row.key, channel: row.channel, attempts: row.attempts, error: outcome.error }, 'notice given up');
+      await this.store.markFinal(row.key, 'failed', outcome.error);
+      return;
+    }
+    const delay = Math.max(outcome.retryAfterMs ?? 0, exponentialDelay(row.attempts - 1, this.options.backoff));
+    this.logger.info({ key: row.key, channel: row.channel, attempts: row.attempts, delayMs: delay, error: outcome.error }, 'notice will be retried');
+    await this.store.markRetry(row.key, this.now() + delay, outcome.error);
+  }
+}

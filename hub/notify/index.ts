@@ -1,0 +1,12 @@
+// The parents' notifier (issue 18): guardians linked by one-time codes, a durable outbox planned from
+// the hub's events, Telegram (grammY) and Standard Webhooks channels. See docs/notify.md.
+export { Notifier, DEFAULT_NOTIFIER_CONFIG, type NotifierConfig, type NotifierLogger } from './notifier.js';
+export { GuardianLinks, hashCode, normaliseCode, DEFAULT_LINK_OPTIONS, type LinkOptions, type RedeemResult } from './linking.js';
+export { SqliteNotifyStore } from './sqlite-store.js';
+export { PgNotifyStore } from './pg-store.js';
+export { registerNotifyRoutes, type NotifyRouteOptions } from './routes.js';
+export { validateWebhookUrl, webhookOutcome, newWebhookSecret } from './webhook.js';
+export { noticeText, localTime } from './catalog.js';
+export type { NoticeChannel, SendOutcome, DispatcherOptions } from './dispatcher.js';
+export { outboxKey, LANGUAGES } from './model.js';
+export type { NotifyStore, GuardianRecord, OutboxRow, OutboxState, NoticePayload, Language, Channel } from './model.js';

@@ -1,0 +1,140 @@
+// The parents' notifier's words and what it needs from a database, implemented twice
+// (sqlite-store.ts, pg-store.ts) like the hub's own storage. Every guarantee lives in the database:
+// a code is redeemed once, an outbox row exists once per key, one process delivers a row at a time.
+
+export type Language = 'kk' | 'ru' | 'en';
+export const LANGUAGES: readonly Language[] = ['kk', 'ru', 'en'];
+export type Channel = 'telegram' | 'webhook';
+export type NoticeKind = 'arrival' | 'departure';
+
+/** One guardian of one child. A grandparent of two children is two rows: each link is confirmed on its own. */
+export interface GuardianRecord {
+  id: string;
+  personId: string;
+  language: Language;
+  /** Set only once a one-time code was redeemed from this chat; null after /stop. */
+  telegramChat: string | null;
+  webhookUrl: string | null;
+  /** Standard Webhooks secret (whsec_...). Kept in clear: it is needed to sign. Never logged. */
+  webhookSecret: string | null;
+  createdMs: number;
+  /** The school unlinked this guardian: nothing more is sent on any channel. */
+  unlinkedMs: number | null;
+}
+
+/** What a notice says: a first name, a time, a door and a direction; never a photo, an ИИН or a class. */
+export interface NoticePayload {
+  kind: NoticeKind;
+  eventId: string;
+  personId: string;
+  firstName: string;
+  /** ISO time of the passage (the event's true time, else its receipt). */
+  at: string;
+  door: string | null;
+}
+
+export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'in_doubt' | 'cancelled';
+
+export interface NewOutboxRow {
+  /** eventId:guardianId:channel — the idempotency key, also the webhook-id the receiver dedups by. */
+  key: string;
+  guardianId: string;
+  channel: Channel;
+  payload: NoticePayload;
+}
+
+export interface OutboxRow extends NewOutboxRow {
+  state: OutboxState;
+  attempts: number;
+  dueMs: number;
+  lastError: string | null;
+  sentMs: number | null;
+}
+
+/** A row claimed for delivery; `wasSending` when an earlier claim's process died before recording the outcome. */
+export interface ClaimedRow extends OutboxRow {
+  wasSending: boolean;
+}
+
+export function outboxKey(eventId: string, guardianId: string, channel: Channel): string {
+  return `${eventId}:${guardianId}:${channel}`;
+}
+
+export interface NotifyStore {
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  addGuardian(guardian: { id: string; personId: string; language: Language; createdMs: number }): Promise<void>;
+  guardian(id: string): Promise<GuardianRecord | null>;
+  guardiansOf(personId: string): Promise<GuardianRecord[]>;
+  /** Guardians not unlinked that have at least one channel, for these children. */
+  activeGuardians(personIds: readonly string[]): Promise<GuardianRecord[]>;
+  addCode(hash: string, guardianId: string, expiresMs: number): Promise<void>;
+  /**
+   * Atomically: the code exists, is unused, unexpired and its guardian not unlinked; marks it used and
+   * binds the chat. Null otherwise (nothing changes).
+   */
+  redeemCode(hash: string, chat: string, nowMs: number): Promise<GuardianRecord | null>;
+  /** /stop: every guardian bound to the chat loses its Telegram channel. Returns how many. */
+  stopChat(chat: string): Promise<number>;
+  unlinkGuardian(id: string, nowMs: number): Promise<boolean>;
+  setWebhook(id: string, url: string | null, secret: string | null): Promise<boolean>;
+
+  cursor(): Promise<number>;
+  /**
+   * Inserts the rows (a key already there is left alone) and moves the cursor from `from` to `to`,
+   * in one transaction. False, with nothing written, when the cursor is no longer at `from` (another
+   * hub process planned the page first).
+   */
+  plan(from: number, to: number, rows: readonly NewOutboxRow[], nowMs: number): Promise<boolean>;
+  /**
+   * Takes up to `limit` rows that are pending and due, or were being sent by a process whose lease
+   * ran out; marks them sending until `nowMs + leaseMs` and counts the attempt. Two processes never
+   * claim the same row at once.
+   */
+  claim(nowMs: number, leaseMs: number, limit: number): Promise<ClaimedRow[]>;
+  markSent(key: string, nowMs: number): Promise<void>;
+  markRetry(key: string, dueMs: number, error: string): Promise<void>;
+  markFinal(key: string, state: 'failed' | 'in_doubt' | 'cancelled', error: string): Promise<void>;
+  outbox(state?: OutboxState): Promise<OutboxRow[]>;
+}
+
+/** The database row both stores read (snake_case columns). */
+export interface GuardianDbRow {
+  id: string;
+  person_id: string;
+  language: string;
+  telegram_chat: string | null;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  created_ms: number;
+  unlinked_ms: number | null;
+}
+
+export interface OutboxDbRow {
+  key: string;
+  guardian_id: string;
+  channel: string;
+  payload: string;
+  state: string;
+  attempts: number;
+  due_ms: number;
+  last_error: string | null;
+  sent_ms: number | null;
+}
+
+export function toGuardian(row: GuardianDbRow): GuardianRecord {
+  const language = LANGUAGES.find((l) => l === row.language) ?? 'ru';
+  return {
+    id: row.id, personId: row.person_id, language, telegramChat: row.telegram_chat, webhookUrl: row.webhook_url,
+    webhookSecret: row.webhook_secret, createdMs: Number(row.created_ms), unlinkedMs: row.unlinked_ms === null ? null : Number(row.unlinked_ms),
+  };
+}
+
+export function toOutboxRow(row: OutboxDbRow): OutboxRow {
+  return {
+    key: row.key, guardianId: row.guardian_id, channel: row.channel === 'webhook' ? 'webhook' : 'telegram',
+    payload: JSON.parse(row.payload) as NoticePayload, state: row.state as OutboxState, attempts: Number(row.attempts),
+    dueMs: Number(row.due_ms), lastError: row.last_error, sentMs: row.sent_ms === null ? null : Number(row.sent_ms),
+  };
+}

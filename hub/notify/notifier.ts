@@ -1,0 +1,109 @@
+// The notifier as one subsystem with a start/stop lifecycle: a loop that plans new events into the
+// outbox and drains it, and (when a bot token is configured) the Telegram link bot. Every piece comes
+// in through the constructor; nothing here is global.
+import type { HubStorage } from '../storage.js';
+import { DEFAULT_DISPATCHER_OPTIONS, OutboxDispatcher, type DispatcherOptions, type NoticeChannel } from './dispatcher.js';
+import { DEFAULT_LINK_OPTIONS, GuardianLinks, type LinkOptions } from './linking.js';
+import type { Language, NotifyStore } from './model.js';
+import { DEFAULT_PLANNER_OPTIONS, NoticePlanner, type PlannerOptions } from './planner.js';
+import { TelegramChannel, TelegramLinkBot, telegramApi } from './telegram.js';
+import { WebhookChannel } from './webhook.js';
+
+export interface NotifierLogger {
+  info(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
+}
+
+export interface NotifierConfig {
+  /** Null: no Telegram (webhooks only). The token is never logged. */
+  telegram: { token: string; apiRoot?: string } | null;
+  timeZone: string;
+  defaultLanguage: Language;
+  allowLoopbackHttpWebhooks: boolean;
+  /** How often the loop looks for new events and due rows when idle. */
+  pollMs: number;
+  planner?: Partial<PlannerOptions>;
+  dispatcher?: Partial<DispatcherOptions>;
+  links?: Partial<LinkOptions>;
+}
+
+export const DEFAULT_NOTIFIER_CONFIG: NotifierConfig = {
+  telegram: null, timeZone: 'Asia/Almaty', defaultLanguage: 'ru', allowLoopbackHttpWebhooks: false, pollMs: 250,
+};
+
+export class Notifier {
+  readonly links: GuardianLinks;
+  private readonly planner: NoticePlanner;
+  private readonly dispatcher: OutboxDispatcher;
+  private readonly bot: TelegramLinkBot | null;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    storage: HubStorage,
+    readonly store: NotifyStore,
+    private readonly logger: NotifierLogger,
+    config: NotifierConfig,
+    now: () => number = Date.now,
+  ) {
+    this.links = new GuardianLinks(store, storage, now, { ...DEFAULT_LINK_OPTIONS, ...config.links });
+    this.planner = new NoticePlanner(storage, store, logger, now, { ...DEFAULT_PLANNER_OPTIONS, ...config.planner });
+    const channels: NoticeChannel[] = [new WebhookChannel({ allowLoopbackHttp: config.allowLoopbackHttpWebhooks, timeoutMs: 10_000 }, now)];
+    if (config.telegram) {
+      const api = telegramApi({ ...config.telegram, timeZone: config.timeZone, defaultLanguage: config.defaultLanguage });
+      channels.push(new TelegramChannel(api, config.timeZone));
+      this.bot = new TelegramLinkBot(api, this.links, logger, config.defaultLanguage);
+    } else {
+      this.bot = null;
+    }
+    this.dispatcher = new OutboxDispatcher(store, channels, logger, now, { ...DEFAULT_DISPATCHER_OPTIONS, ...config.dispatcher });
+    this.pollMs = config.pollMs;
+  }
+
+  private readonly pollMs: number;
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.bot?.start();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await Promise.all([this.loop, this.bot?.stop()]);
+  }
+
+  /** Plans and drains now rather than at the next tick (a push just arrived, a test). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  /** One round: new events into the outbox, then every due row out. */
+  async runOnce(): Promise<void> {
+    await this.planner.catchUp();
+    await this.dispatcher.drain();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.runOnce();
+      } catch (error) {
+        // The database may be away (503 for the hub's other routes); the next round tries again.
+        this.logger.warn({ error: error instanceof Error ? error.message : 'unknown' }, 'notifier round failed');
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+}

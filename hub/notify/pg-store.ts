@@ -1,0 +1,134 @@
+// NotifyStore on PostgreSQL, where several hub processes share the outbox: a claim takes rows with
+// FOR UPDATE SKIP LOCKED inside one UPDATE, so two processes never hold the same row; the cursor
+// moves only from the value a planner read (compare-and-set), so a page planned twice by two
+// processes writes its rows once (keys are unique) and moves the cursor once. The tables are
+// created by the hub's numbered migrations (hub/pg-schema.ts), which the hub storage applies.
+import { PgDb, type PgLogger } from '../pg-db.js';
+import {
+  toGuardian, toOutboxRow, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
+  type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState,
+} from './model.js';
+
+const GUARDIAN_COLUMNS = 'id, person_id, language, telegram_chat, webhook_url, webhook_secret, created_ms, unlinked_ms';
+const OUTBOX_COLUMNS = 'key, guardian_id, channel, payload, state, attempts, due_ms, last_error, sent_ms';
+
+export class PgNotifyStore implements NotifyStore {
+  private constructor(private readonly db: PgDb) {}
+
+  /** Opens its own small pool; the hub storage on the same URL must have migrated the schema. */
+  static open(url: string, logger: PgLogger, maxConnections = 3): PgNotifyStore {
+    return new PgNotifyStore(PgDb.open(url, logger, maxConnections));
+  }
+
+  async migrate(): Promise<void> {
+    const rows = await this.db.query<{ t: string | null }>("SELECT to_regclass('notify_outbox')::text AS t");
+    if (!rows[0]?.t) throw new Error('the notifier tables are missing: open the hub storage (it applies the migrations) first');
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async addGuardian(g: { id: string; personId: string; language: Language; createdMs: number }): Promise<void> {
+    await this.db.query('INSERT INTO notify_guardians (id, person_id, language, created_ms) VALUES ($1, $2, $3, $4)', [g.id, g.personId, g.language, g.createdMs]);
+  }
+
+  async guardian(id: string): Promise<GuardianRecord | null> {
+    const row = (await this.db.query<GuardianDbRow>(`SELECT ${GUARDIAN_COLUMNS} FROM notify_guardians WHERE id = $1`, [id]))[0];
+    return row ? toGuardian(row) : null;
+  }
+
+  async guardiansOf(personId: string): Promise<GuardianRecord[]> {
+    return (await this.db.query<GuardianDbRow>(`SELECT ${GUARDIAN_COLUMNS} FROM notify_guardians WHERE person_id = $1 ORDER BY created_ms, id`, [personId])).map(toGuardian);
+  }
+
+  async activeGuardians(personIds: readonly string[]): Promise<GuardianRecord[]> {
+    if (personIds.length === 0) return [];
+    const rows = await this.db.query<GuardianDbRow>(
+      `SELECT ${GUARDIAN_COLUMNS} FROM notify_guardians WHERE person_id = ANY($1) AND unlinked_ms IS NULL
+       AND (telegram_chat IS NOT NULL OR webhook_url IS NOT NULL) ORDER BY id`, [personIds]);
+    return rows.map(toGuardian);
+  }
+
+  async addCode(hash: string, guardianId: string, expiresMs: number): Promise<void> {
+    await this.db.query('INSERT INTO notify_codes (hash, guardian_id, expires_ms) VALUES ($1, $2, $3)', [hash, guardianId, expiresMs]);
+  }
+
+  redeemCode(hash: string, chat: string, nowMs: number): Promise<GuardianRecord | null> {
+    return this.db.transaction(async (tx) => {
+      // The row lock makes two chats racing with one code take turns; the second finds it used.
+      const code = (await tx.query<{ guardian_id: string }>(
+        `SELECT c.guardian_id FROM notify_codes c JOIN notify_guardians g ON g.id = c.guardian_id
+         WHERE c.hash = $1 AND c.used_ms IS NULL AND c.expires_ms > $2 AND g.unlinked_ms IS NULL FOR UPDATE OF c`, [hash, nowMs]))[0];
+      if (!code) return null;
+      await tx.query('UPDATE notify_codes SET used_ms = $1 WHERE hash = $2', [nowMs, hash]);
+      const rows = await tx.query<GuardianDbRow>(`UPDATE notify_guardians SET telegram_chat = $1 WHERE id = $2 RETURNING ${GUARDIAN_COLUMNS}`, [chat, code.guardian_id]);
+      return rows[0] ? toGuardian(rows[0]) : null;
+    });
+  }
+
+  async stopChat(chat: string): Promise<number> {
+    return (await this.db.query<{ id: string }>('UPDATE notify_guardians SET telegram_chat = NULL WHERE telegram_chat = $1 RETURNING id', [chat])).length;
+  }
+
+  async unlinkGuardian(id: string, nowMs: number): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>('UPDATE notify_guardians SET unlinked_ms = $1, telegram_chat = NULL WHERE id = $2 AND unlinked_ms IS NULL RETURNING id', [nowMs, id]);
+    return rows.length > 0;
+  }
+
+  async setWebhook(id: string, url: string | null, secret: string | null): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>('UPDATE notify_guardians SET webhook_url = $1, webhook_secret = $2 WHERE id = $3 AND unlinked_ms IS NULL RETURNING id', [url, secret, id]);
+    return rows.length > 0;
+  }
+
+  async cursor(): Promise<number> {
+    const rows = await this.db.query<{ hub_seq: number }>("SELECT hub_seq FROM notify_cursor WHERE name = 'events'");
+    return rows[0]?.hub_seq ?? 0;
+  }
+
+  plan(from: number, to: number, rows: readonly NewOutboxRow[], nowMs: number): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const moved = await tx.query<{ hub_seq: number }>("UPDATE notify_cursor SET hub_seq = $1 WHERE name = 'events' AND hub_seq = $2 RETURNING hub_seq", [to, from]);
+      if (moved.length === 0) return false;
+      for (const row of rows) {
+        await tx.query(
+          `INSERT INTO notify_outbox (key, event_id, guardian_id, channel, payload, state, due_ms, created_ms)
+           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT (key) DO NOTHING`,
+          [row.key, row.payload.eventId, row.guardianId, row.channel, JSON.stringify(row.payload), nowMs]);
+      }
+      return true;
+    });
+  }
+
+  async claim(nowMs: number, leaseMs: number, limit: number): Promise<ClaimedRow[]> {
+    const rows = await this.db.query<OutboxDbRow & { was: string }>(
+      `UPDATE notify_outbox o SET state = 'sending', lease_ms = $2, attempts = o.attempts + 1
+       FROM (SELECT key, state AS was FROM notify_outbox
+             WHERE (state = 'pending' AND due_ms <= $1) OR (state = 'sending' AND lease_ms <= $1)
+             ORDER BY due_ms, key LIMIT $3 FOR UPDATE SKIP LOCKED) s
+       WHERE o.key = s.key
+       RETURNING o.key, o.guardian_id, o.channel, o.payload, o.state, o.attempts, o.due_ms, o.last_error, o.sent_ms, s.was`,
+      [nowMs, nowMs + leaseMs, limit]);
+    return rows.map((row) => ({ ...toOutboxRow(row), wasSending: row.was === 'sending' }));
+  }
+
+  async markSent(key: string, nowMs: number): Promise<void> {
+    await this.db.query("UPDATE notify_outbox SET state = 'sent', sent_ms = $1, lease_ms = NULL, last_error = NULL WHERE key = $2", [nowMs, key]);
+  }
+
+  async markRetry(key: string, dueMs: number, error: string): Promise<void> {
+    await this.db.query("UPDATE notify_outbox SET state = 'pending', due_ms = $1, lease_ms = NULL, last_error = $2 WHERE key = $3", [dueMs, error, key]);
+  }
+
+  async markFinal(key: string, state: 'failed' | 'in_doubt' | 'cancelled', error: string): Promise<void> {
+    await this.db.query('UPDATE notify_outbox SET state = $1, lease_ms = NULL, last_error = $2 WHERE key = $3', [state, error, key]);
+  }
+
+  async outbox(state?: OutboxState): Promise<OutboxRow[]> {
+    const rows = state === undefined
+      ? await this.db.query<OutboxDbRow>(`SELECT ${OUTBOX_COLUMNS} FROM notify_outbox ORDER BY created_ms, key`)
+      : await this.db.query<OutboxDbRow>(`SELECT ${OUTBOX_COLUMNS} FROM notify_outbox WHERE state = $1 ORDER BY created_ms, key`, [state]);
+    return rows.map(toOutboxRow);
+  }
+}
+
