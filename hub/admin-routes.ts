@@ -63,7 +63,7 @@ const entityRoutes: Record<string, { type: RosterEntityType; schema: z.ZodType; 
 const entityParams = z.object({ kind: z.enum(Object.keys(entityRoutes) as [string, ...string[]]), id: wireId });
 
 /** onRequest hooks: the admin (or reader) token is checked before the body is read. */
-function tokenGuard(auth: HubAuth, accepted: Array<string | null>): (request: FastifyRequest) => Promise<void> {
+export function tokenGuard(auth: HubAuth, accepted: Array<string | null>): (request: FastifyRequest) => Promise<void> {
   return (request) => {
     auth.secret(bearerToken(request.headers.authorization), accepted, request.ip);
     return Promise.resolve();

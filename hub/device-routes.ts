@@ -14,6 +14,7 @@ import {
   wireEventSchema,
   wireId,
   type ClockAnchor,
+  type PushResponse,
 } from '../protocol/index.js';
 import { bearerToken } from './auth.js';
 import { HubError, describeZod } from './errors.js';
@@ -24,6 +25,8 @@ export interface DeviceRouteOptions {
   storage: HubStorage;
   auth: HubAuth;
   now: () => number;
+  /** Told what became of each push's events (the hub's metrics). */
+  onPush?: (response: PushResponse) => void;
 }
 
 declare module 'fastify' {
@@ -99,6 +102,7 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRouteO
     const nowMs = now();
     const items = validateEvents(deviceId, envelope.events, nowMs);
     const response = await storage.ingest(deviceId, items, usableAnchor(envelope.anchor, nowMs, request), envelope.skip ?? null, nowMs);
+    options.onPush?.(response);
     const conflicts = response.rejected.filter((r) => r.error.startsWith('conflict:'));
     if (conflicts.length > 0) request.log.warn({ deviceId, conflicts: conflicts.slice(0, 5) }, 'seq or id conflict: another event already holds it (see GET /v1/admin/alarms)');
     if (envelope.skip) request.log.warn({ deviceId, skip: envelope.skip }, 'device declared seqs it will never send');

@@ -1,12 +1,13 @@
 // The reference hub: a fastify server over a HubStorage. HTTPS when given a certificate and key.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { registerAdminRoutes } from './admin-routes.js';
+import { registerAdminRoutes, tokenGuard } from './admin-routes.js';
 import { registerConsole, type ConsoleOptions } from './console/index.js';
 import { registerDeviceRoutes } from './device-routes.js';
 import { HubError, hubErrorHandler } from './errors.js';
 import { HubAuth, ScryptTokenVerifier, type AuthLimits, type TokenVerifier } from './hub-auth.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { HubMetrics } from './metrics.js';
 import { registerNotifyRoutes, type Notifier } from './notify/index.js';
 import type { HubStorage } from './storage.js';
 import { limitConnections, shortenHeadersTimeout } from '../lib/index.js';
@@ -54,7 +55,9 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
   const auth = new HubAuth({ storage: options.storage, verifier, now, limits: options.authLimits });
   await auth.start();
   app.addHook('onClose', () => auth.stop());
-  registerDeviceRoutes(app, { storage: options.storage, auth, now });
+  const metrics = new HubMetrics(options.storage);
+  metrics.register(app, tokenGuard(auth, [options.adminToken, options.readerToken ?? null]));
+  registerDeviceRoutes(app, { storage: options.storage, auth, now, onPush: (response) => metrics.countPush(response) });
   registerAdminRoutes(app, { storage: options.storage, auth, adminToken: options.adminToken, readerToken: options.readerToken ?? null, now });
   app.get('/v1/health', () => ({ ok: true }));
   if (options.notify) registerNotifyRoutes(app, { ...options.notify, allowLoopbackHttpWebhooks: options.notify.allowLoopbackHttpWebhooks ?? false, auth, adminToken: options.adminToken });
