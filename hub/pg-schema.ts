@@ -133,6 +133,32 @@ export const MIGRATIONS: readonly string[] = [
     last_error text, created_ms bigint NOT NULL, sent_ms bigint);
   CREATE INDEX notify_outbox_due ON notify_outbox (state, due_ms);
   `,
+  // 5: the canteen ledger (hub/canteen): accounts carry only posted totals, written in the same
+  // transaction as the transfer that explains them; transfers are unique by their client-chosen id
+  // and append-only by trigger (a correction is a new transfer).
+  `
+  CREATE TABLE ledger_accounts (
+    id text PRIMARY KEY, kind text NOT NULL, person_id text, floor_tiyn bigint,
+    debits_posted bigint NOT NULL DEFAULT 0 CHECK (debits_posted >= 0),
+    credits_posted bigint NOT NULL DEFAULT 0 CHECK (credits_posted >= 0),
+    created_ms bigint NOT NULL);
+  CREATE TABLE ledger_transfers (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id text NOT NULL UNIQUE,
+    debit_account_id text NOT NULL REFERENCES ledger_accounts (id), credit_account_id text NOT NULL REFERENCES ledger_accounts (id),
+    amount_tiyn bigint NOT NULL CHECK (amount_tiyn > 0), kind text NOT NULL, offline_charge smallint NOT NULL,
+    reference text, note text, created_ms bigint NOT NULL, debit_balance_after bigint NOT NULL, credit_balance_after bigint NOT NULL,
+    CHECK (debit_account_id <> credit_account_id));
+  CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account_id, seq);
+  CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account_id, seq);
+  CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN RAISE EXCEPTION 'the canteen ledger is append-only: a correction is a new transfer'; END $$;
+  CREATE TRIGGER ledger_transfers_no_change BEFORE UPDATE OR DELETE ON ledger_transfers
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+  CREATE TRIGGER ledger_transfers_no_truncate BEFORE TRUNCATE ON ledger_transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
+  CREATE TRIGGER ledger_accounts_no_delete BEFORE DELETE ON ledger_accounts
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */

@@ -1,0 +1,20 @@
+// The canteen's money on the hub: a double-entry ledger (TigerBeetle's model) on SQLite or
+// PostgreSQL behind one interface, and its admin HTTP routes.
+export { openSqliteLedger } from './sqlite-ledger.js';
+export { openPgLedger } from './pg-ledger.js';
+export { LedgerError, type LedgerErrorCode } from './ledger-rules.js';
+export {
+  ACCOUNT_KINDS,
+  TRANSFER_KINDS,
+  type AccountBalance,
+  type AccountInput,
+  type AccountKind,
+  type CanteenLedger,
+  type LedgerConfig,
+  type StatementEntry,
+  type StatementPage,
+  type StoredTransfer,
+  type TransferInput,
+  type TransferKind,
+  type TransferResult,
+} from './ledger-types.js';
