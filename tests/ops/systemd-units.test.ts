@@ -54,6 +54,8 @@ describe('systemd/esik.service', () => {
     expect(Number(one(u, 'Service.TimeoutStopSec'))).toBeGreaterThan(10); // runKiosk's hard deadline is 10 s
     expect(one(u, 'Service.ExecStart')).toMatch(/^\/usr\/bin\/node (--[a-z-]+=\S+ )*\/opt\/esik\/current\/bin\/esik\.js run /);
     expect(one(u, 'Service.LoadCredential')).toMatch(/^upstream-token:\/etc\/esik\//);
+    // The door's process before the board's Chromium and anything else on the Pi.
+    expect(Number(one(u, 'Service.Nice'))).toBeLessThan(0);
   });
 
   it('is hardened, reaches hardware only through its groups, and leaves the V8 JIT alone', async () => {
