@@ -75,15 +75,18 @@ export const ledgerBackends: ReadonlyArray<[string, () => LedgerBackend]> = [
   ['postgres', postgresBackend],
 ];
 
-/** The accounts every test starts from: a cashier's till, the canteen's revenue, the state subsidy, children. */
-export async function openSchool(ledger: CanteenLedger, children: number, floorTiyn = 0): Promise<string[]> {
-  await ledger.openAccount({ id: 'cash', kind: 'cash', personId: null, floorTiyn: null }, 0);
-  await ledger.openAccount({ id: 'revenue', kind: 'revenue', personId: null, floorTiyn: null }, 0);
-  await ledger.openAccount({ id: 'subsidy', kind: 'subsidy', personId: null, floorTiyn: null }, 0);
+/**
+ * The accounts every test starts from: a cashier's till, the canteen's revenue, the state subsidy,
+ * children. `prefix` keeps several schools (property runs) apart in one database.
+ */
+export async function openSchool(ledger: CanteenLedger, children: number, floorTiyn = 0, prefix = ''): Promise<string[]> {
+  await ledger.openAccount({ id: `${prefix}cash`, kind: 'cash', personId: null, floorTiyn: null }, 0);
+  await ledger.openAccount({ id: `${prefix}revenue`, kind: 'revenue', personId: null, floorTiyn: null }, 0);
+  await ledger.openAccount({ id: `${prefix}subsidy`, kind: 'subsidy', personId: null, floorTiyn: null }, 0);
   const ids: string[] = [];
   for (let i = 0; i < children; i++) {
-    const id = `child-${i}`;
-    await ledger.openAccount({ id, kind: 'person', personId: `p-${i}`, floorTiyn }, 0);
+    const id = `${prefix}child-${i}`;
+    await ledger.openAccount({ id, kind: 'person', personId: `${prefix}p-${i}`, floorTiyn }, 0);
     ids.push(id);
   }
   return ids;
