@@ -87,6 +87,9 @@ async function registerPlugins(scope: FastifyInstance, options: ConsolePluginOpt
   await scope.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"], objectSrc: ["'none'"], scriptSrc: ["'none'"] } },
     strictTransportSecurity: options.secureCookies,
+    // helmet's default, no-referrer, makes Chromium send `Origin: null` on a same-origin form POST,
+    // which the Origin check would refuse.
+    referrerPolicy: { policy: 'same-origin' },
   });
   await scope.register(cookie);
   await scope.register(session, {
