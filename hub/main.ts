@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { adminTokenFromFile, databaseLocation, defaultAdminTokenFile } from './hub-config.js';
 import { openHubStorage } from './open-storage.js';
+import { notifierFromEnv } from './notify/index.js';
 import { buildHub } from './server.js';
 import { closeWithin } from '../lib/index.js';
 
@@ -70,15 +71,20 @@ async function main(): Promise<void> {
   const poolSize = Number(opts.poolSize);
   if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) throw new Error(`invalid --pool-size ${opts.poolSize}`);
   const storage = await openHubStorage(location, logger.child({ ns: 'hub-db' }), { poolSize });
-  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls });
+  // The parents' notifier (hub/notify), when the environment configures it (ESIK_HUB_NOTIFY, a bot token).
+  const notifier = await notifierFromEnv(storage, location, logger.child({ ns: 'notify' }), process.env);
+  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
   await app.listen({ port, host: opts.host });
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
   // Printed whatever the log level: scripts and tests started with --port 0 read the port from it.
   process.stdout.write(`${JSON.stringify({ port: bound, tls: Boolean(tls), msg: 'hub listening' })}\n`);
+  notifier?.start();
 
   const shutdown = (): void => {
     closeWithin(app.server, () => app.close())
+      .then(() => notifier?.stop())
+      .then(() => notifier?.store.close())
       .then(() => storage.close())
       .then(() => process.exit(0))
       .catch((error: unknown) => {

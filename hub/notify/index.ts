@@ -10,3 +10,4 @@ export { noticeText, localTime } from './catalog.js';
 export type { NoticeChannel, SendOutcome, DispatcherOptions } from './dispatcher.js';
 export { outboxKey, LANGUAGES } from './model.js';
 export type { NotifyStore, GuardianRecord, OutboxRow, OutboxState, NoticePayload, Language, Channel } from './model.js';
+export { notifierFromEnv, notifierConfigFromEnv, openNotifyStore } from './from-env.js';

@@ -1,0 +1,62 @@
+// The notifier as hub/main.ts starts it, configured from the environment (secrets from files or the
+// environment, never the command line, like the admin token):
+//   ESIK_HUB_NOTIFY=1                      run the notifier (webhooks; Telegram too with a token)
+//   ESIK_HUB_TELEGRAM_TOKEN_FILE / _TOKEN  the bot token (implies ESIK_HUB_NOTIFY)
+//   ESIK_HUB_TELEGRAM_API_ROOT             another Bot API server (a local one, the emulator in tests)
+//   ESIK_HUB_TIME_ZONE                     the school's time zone for notice times (Asia/Almaty)
+//   ESIK_HUB_NOTIFY_LANGUAGE               kk | ru | en: replies to chats not linked yet (ru)
+//   ESIK_HUB_NOTIFY_LOOPBACK_HTTP=1        allow http:// webhooks to loopback (tests only)
+//   ESIK_HUB_NOTIFY_LEASE_MS               how long a claim holds an outbox row (60000; tests shorten it)
+import { readFile } from 'node:fs/promises';
+import { parseStorageLocation } from '../open-storage.js';
+import type { PgLogger } from '../pg-db.js';
+import type { HubStorage } from '../storage.js';
+import { LANGUAGES, type NotifyStore } from './model.js';
+import { DEFAULT_NOTIFIER_CONFIG, Notifier, type NotifierConfig, type NotifierLogger } from './notifier.js';
+import { PgNotifyStore } from './pg-store.js';
+import { SqliteNotifyStore } from './sqlite-store.js';
+
+/** The notifier's store over the same database as the hub's storage (which has applied the migrations). */
+export async function openNotifyStore(location: string, logger: PgLogger): Promise<NotifyStore> {
+  const parsed = parseStorageLocation(location);
+  if (parsed.kind === 'sqlite') return SqliteNotifyStore.open(parsed.file);
+  const store = PgNotifyStore.open(parsed.url, logger);
+  await store.migrate();
+  return store;
+}
+
+async function telegramToken(env: NodeJS.ProcessEnv): Promise<string | null> {
+  const file = env.ESIK_HUB_TELEGRAM_TOKEN_FILE;
+  if (file) return (await readFile(file, 'utf8')).trim() || null;
+  return env.ESIK_HUB_TELEGRAM_TOKEN?.trim() || null;
+}
+
+function positiveInteger(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`invalid ${name}: ${text}`);
+  return value;
+}
+
+export async function notifierConfigFromEnv(env: NodeJS.ProcessEnv): Promise<NotifierConfig | null> {
+  const token = await telegramToken(env);
+  if (!token && env.ESIK_HUB_NOTIFY !== '1') return null;
+  const language = LANGUAGES.find((l) => l === env.ESIK_HUB_NOTIFY_LANGUAGE) ?? DEFAULT_NOTIFIER_CONFIG.defaultLanguage;
+  const timeZone = env.ESIK_HUB_TIME_ZONE ?? DEFAULT_NOTIFIER_CONFIG.timeZone;
+  // Refuse to start on a zone Intl does not know rather than send wrong times.
+  new Intl.DateTimeFormat('en', { timeZone }).format(0);
+  return {
+    ...DEFAULT_NOTIFIER_CONFIG,
+    telegram: token ? { token, apiRoot: env.ESIK_HUB_TELEGRAM_API_ROOT || undefined } : null,
+    timeZone,
+    defaultLanguage: language,
+    allowLoopbackHttpWebhooks: env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1',
+    ...(env.ESIK_HUB_NOTIFY_LEASE_MS ? { dispatcher: { leaseMs: positiveInteger(env.ESIK_HUB_NOTIFY_LEASE_MS, 'ESIK_HUB_NOTIFY_LEASE_MS') } } : {}),
+  };
+}
+
+/** Null when the environment does not ask for a notifier. Not started: the caller starts and stops it. */
+export async function notifierFromEnv(storage: HubStorage, location: string, logger: NotifierLogger & PgLogger, env: NodeJS.ProcessEnv): Promise<Notifier | null> {
+  const config = await notifierConfigFromEnv(env);
+  if (!config) return null;
+  return new Notifier(storage, await openNotifyStore(location, logger), logger, config);
+}
