@@ -6,6 +6,7 @@ import { buildHub, type HubStorage } from '../../hub/index.js';
 import { createAccount, DEFAULT_SCHOOL_DAY, type AccountRecord, type Role } from '../../hub/console/index.js';
 import { dayBounds } from '../../hub/console/attendance.js';
 import { hashToken } from '../../hub/auth.js';
+import { closeWithin } from '../../lib/index.js';
 import { silentLogger } from '../sync/helpers.js';
 import { event, items, person, type StorageBackend } from './backends.js';
 
@@ -61,7 +62,7 @@ export class ConsoleHarness {
 
   /** Stops the server and starts another on the same database (a hub restart). */
   async restart(): Promise<void> {
-    await this.app.close();
+    await closeWithin(this.app.server, () => this.app.close());
     this.app = await ConsoleHarness.listen(this.storage, this.options);
   }
 
@@ -88,7 +89,7 @@ export class ConsoleHarness {
   }
 
   async stop(): Promise<void> {
-    await this.app.close();
+    await closeWithin(this.app.server, () => this.app.close());
     await this.storage.close();
   }
 }
