@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAdminRoutes, tokenGuard } from './admin-routes.js';
+import { registerLedgerRoutes, type CanteenLedger } from './canteen/index.js';
 import { registerConsole, type ConsoleOptions } from './console/index.js';
 import { registerDeviceRoutes } from './device-routes.js';
 import { HubError, hubErrorHandler } from './errors.js';
@@ -27,6 +28,8 @@ export interface HubOptions {
   notify?: { notifier: Notifier; allowLoopbackHttpWebhooks?: boolean };
   /** Serve the school console under /console (hub/console); off unless given. */
   console?: ConsoleOptions;
+  /** The canteen ledger (hub/canteen): its admin routes are served when given. */
+  canteen?: { ledger: CanteenLedger };
 }
 
 export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
@@ -61,6 +64,7 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
   registerAdminRoutes(app, { storage: options.storage, auth, adminToken: options.adminToken, readerToken: options.readerToken ?? null, now });
   app.get('/v1/health', () => ({ ok: true }));
   if (options.notify) registerNotifyRoutes(app, { ...options.notify, allowLoopbackHttpWebhooks: options.notify.allowLoopbackHttpWebhooks ?? false, auth, adminToken: options.adminToken });
+  if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, auth, adminToken: options.adminToken, now });
   if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls) });
   await app.ready();
   return app;

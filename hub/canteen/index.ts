@@ -18,3 +18,4 @@ export {
   type TransferKind,
   type TransferResult,
 } from './ledger-types.js';
+export { registerLedgerRoutes, type LedgerRouteOptions } from './ledger-routes.js';
