@@ -27,6 +27,11 @@ export interface DeviceRouteOptions {
   now: () => number;
   /** Told what became of each push's events (the hub's metrics). */
   onPush?: (response: PushResponse) => void;
+  /**
+   * Told the cursor a device pulls after (`since=c:N`): it has applied the roster up to N, its
+   * acknowledgement of every change at or below N (hub/privacy closes block and destroy requests on it).
+   */
+  onRosterPull?: (deviceId: string, appliedCursor: number) => Promise<void>;
 }
 
 declare module 'fastify' {
@@ -115,6 +120,8 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRouteO
     const since = query.since === undefined ? null : Number(query.since.slice(2));
     // "r:N" continues a pull from the start; its last page hands out an ordinary "c:N".
     const full = query.since === undefined || query.since.startsWith('r:');
+    // An "r:N" is mid-way through a pull from the start: the device has not replaced its roster yet.
+    if (since !== null && !full) await options.onRosterPull?.(deviceId, since);
     const page = await storage.rosterPage(since, query.limit, full);
     if (!page) return reply.code(410).send({ error: 'cursor_expired', message: 'cursor is older than the compaction horizon; pull from the start' });
     const commands = await storage.pendingCommands(deviceId, now());

@@ -159,6 +159,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER ledger_accounts_no_delete BEFORE DELETE ON ledger_accounts
     FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
   `,
+  // 6: data-subject requests (hub/privacy): the register with deadlines and outcomes, and each
+  // device's last acknowledged roster cursor (the since= of its pulls).
+  `
+  CREATE TABLE privacy_requests (
+    id text PRIMARY KEY, kind text NOT NULL, person_id text NOT NULL, requester text NOT NULL, channel text NOT NULL,
+    received_on text NOT NULL, note text NOT NULL, deadline text NOT NULL, status text NOT NULL, created_ms bigint NOT NULL,
+    target_cursor bigint, executed_ms bigint, closed_ms bigint, record text);
+  CREATE INDEX privacy_requests_status ON privacy_requests (status, deadline);
+  CREATE TABLE device_roster_acks (device_id text PRIMARY KEY, cursor bigint NOT NULL, at_ms bigint NOT NULL);
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */

@@ -10,6 +10,7 @@ import { HubAuth, ScryptTokenVerifier, type AuthLimits, type TokenVerifier } fro
 import { registerJsonBodyParser } from './json-body.js';
 import { HubMetrics } from './metrics.js';
 import { registerNotifyRoutes, type Notifier } from './notify/index.js';
+import { privacyServiceFor, registerPrivacyRoutes, type PrivacyServiceOptions } from './privacy/index.js';
 import type { HubStorage } from './storage.js';
 import { limitConnections, shortenHeadersTimeout } from '../lib/index.js';
 
@@ -28,6 +29,8 @@ export interface HubOptions {
   notify?: { notifier: Notifier; allowLoopbackHttpWebhooks?: boolean };
   /** Serve the school console under /console (hub/console); off unless given. */
   console?: ConsoleOptions;
+  /** Data-subject requests (hub/privacy): deadlines and the school's time zone; always served. */
+  privacy?: Pick<PrivacyServiceOptions, 'deadlines' | 'timeZone'>;
   /** The canteen ledger (hub/canteen): its admin routes are served when given. */
   canteen?: { ledger: CanteenLedger };
 }
@@ -60,7 +63,12 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
   app.addHook('onClose', () => auth.stop());
   const metrics = new HubMetrics(options.storage);
   metrics.register(app, tokenGuard(auth, [options.adminToken, options.readerToken ?? null]));
-  registerDeviceRoutes(app, { storage: options.storage, auth, now, onPush: (response) => metrics.countPush(response) });
+  const privacy = await privacyServiceFor(options.storage, { ...options.privacy, now });
+  registerDeviceRoutes(app, {
+    storage: options.storage, auth, now, onPush: (response) => metrics.countPush(response),
+    ...(privacy ? { onRosterPull: (deviceId: string, cursor: number) => privacy.rosterPulled(deviceId, cursor) } : {}),
+  });
+  if (privacy) registerPrivacyRoutes(app, { service: privacy, auth, adminToken: options.adminToken });
   registerAdminRoutes(app, { storage: options.storage, auth, adminToken: options.adminToken, readerToken: options.readerToken ?? null, now });
   app.get('/v1/health', () => ({ ok: true }));
   if (options.notify) registerNotifyRoutes(app, { ...options.notify, allowLoopbackHttpWebhooks: options.notify.allowLoopbackHttpWebhooks ?? false, auth, adminToken: options.adminToken });
