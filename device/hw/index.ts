@@ -32,6 +32,7 @@ export { HidWedgeReader, normaliseCardUid } from './hid/wedge-reader.js';
 export { HidPalmReader } from './hid/palm-reader.js';
 export { selectHidDevice, type HidSelector } from './hid/hid-reader-base.js';
 export { KeyboardReportDecoder, validateReport, type DecoderOutput } from './hid/keyboard-decoder.js';
+export { BookScanDecoder, DEFAULT_BOOK_SCAN_OPTIONS, type BookScanDecoderOptions, type BookScanOutput, type ScanRefusal } from './hid/book-scan-decoder.js';
 export { PalmFrameDecoder, encodePalmReports, crc16, type PalmOutput } from './hid/palm-frame.js';
 export { loadNodeHidBackend } from './hid/node-hid-backend.js';
 export * from './camera/index.js';

@@ -1,0 +1,17 @@
+// The library desk's rule: whether a presented borrower may take, renew or return a scanned copy,
+// and until when; and the decoding of a book scanner's lines into barcodes.
+export { loanDecision, ruleFor } from './loan-rule.js';
+export { addDays, daysBetween, dueDateFrom, isOpen, isOverdue } from './calendar.js';
+export {
+  LIBRARY_ACTIONS,
+  LIBRARY_REFUSALS,
+  type ActiveLoan,
+  type Borrower,
+  type LibraryAction,
+  type LibraryContext,
+  type LibraryCopy,
+  type LibraryDecision,
+  type LibraryRefusal,
+  type LibraryRequest,
+  type LoanRule,
+} from './types.js';
