@@ -15,6 +15,7 @@ export const SLOW_TESTS = [
   'tests/device/cli-read-only.test.ts', // the CLI as another user, after a clean stop and after kill -9
   'tests/hub/multi-process*.test.ts', // several hub processes on one PostgreSQL, a hub and PostgreSQL SIGKILLed
   'tests/ops/demo.test.ts', // `npm start` twice: a hub and a kiosk as real processes
+  'tests/ops/release-contents.test.ts', // builds the kiosk and the hub, packs, signs and unpacks a hub release
 ];
 
 export default mergeConfig(

@@ -4,3 +4,4 @@ export { PgHubStorage } from './pg-storage.js';
 export { openHubStorage, parseStorageLocation, type StorageLocation } from './open-storage.js';
 export type { HubStorage, HubEvent, DeviceRecord, CommandRecord, RosterPageResult, IngestItem, EventReadResult, SeqAlarm } from './storage.js';
 export { generateToken, hashToken, verifyToken } from './auth.js';
+export { MIGRATIONS } from './pg-schema.js';

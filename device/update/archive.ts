@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import * as tar from 'tar';
 import { fsyncDirectory } from '../util/safe-write.js';
 import { fsyncPath } from '../../lib/index.js';
-import { MANIFEST_FILE, PAYLOAD_FILE, SIGNATURE_FILE, parseManifest, type ReleaseManifest } from './manifest.js';
+import { MANIFEST_FILE, PAYLOAD_FILE, SIGNATURE_FILE, parseManifest, type ReleaseManifest, type ReleaseProgram } from './manifest.js';
 import { checkPayload } from './payload.js';
 import { signBytes } from './signing.js';
 
@@ -27,6 +27,8 @@ export interface PackReleaseOptions {
   privateKey: KeyObject;
   outFile: string;
   arch?: string;
+  /** Which program the archive holds (default the kiosk). */
+  name?: ReleaseProgram;
 }
 
 export async function packRelease(options: PackReleaseOptions): Promise<ReleaseManifest> {
@@ -39,7 +41,7 @@ export async function packRelease(options: PackReleaseOptions): Promise<ReleaseM
     const unpackedBytes = await checkPayload(payloadPath, Number.POSITIVE_INFINITY);
     const manifest: ReleaseManifest = {
       format: 1,
-      name: 'esik',
+      name: options.name ?? 'esik',
       version: options.version,
       schemaVersion: options.schemaVersion,
       minReadableSchema: options.minReadableSchema,

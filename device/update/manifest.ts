@@ -5,10 +5,17 @@ import { z } from 'zod';
 /** Versions become folder names: keep them to a safe alphabet, never a path. */
 export const RELEASE_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
 
+/**
+ * The programs released with the same key: the kiosk (`esik`) and the hub (`esik-hub`). The name is
+ * signed, so a kiosk refuses a hub archive (and the other way round) before reading its payload.
+ */
+export const RELEASE_PROGRAMS = ['esik', 'esik-hub'] as const;
+export type ReleaseProgram = (typeof RELEASE_PROGRAMS)[number];
+
 export const ReleaseManifestSchema = z
   .object({
     format: z.literal(1),
-    name: z.literal('esik'),
+    name: z.enum(RELEASE_PROGRAMS),
     version: z.string().regex(RELEASE_VERSION),
     /** The store schema this release migrates the database to (the store's SCHEMA_VERSION). */
     schemaVersion: z.number().int().nonnegative(),

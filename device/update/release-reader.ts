@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type * as tar from 'tar';
 import { ReleaseRejectedError } from './errors.js';
-import { MANIFEST_FILE, PAYLOAD_FILE, SIGNATURE_FILE, parseManifest, type ReleaseManifest } from './manifest.js';
+import { MANIFEST_FILE, PAYLOAD_FILE, SIGNATURE_FILE, parseManifest, type ReleaseManifest, type ReleaseProgram } from './manifest.js';
 import { verifyBytes } from './signing.js';
 import { collectEntry, entryToFile, readEntries } from './tar-entries.js';
 
@@ -59,6 +59,8 @@ export async function openRelease(
   stagingDir: string,
   /** Decides from the verified manifest whether to go on (throws to refuse), before the payload is read. */
   accept: (manifest: ReleaseManifest) => Promise<void> = () => Promise.resolve(),
+  /** The program the caller installs: an archive of another program is refused before its payload. */
+  program: ReleaseProgram = 'esik',
 ): Promise<VerifiedRelease> {
   const payloadPath = join(stagingDir, PAYLOAD_FILE);
   let manifestBytes: Buffer | undefined;
@@ -77,6 +79,7 @@ export async function openRelease(
       checkHeader(entry, position, SIGNATURE_BYTES);
       signature = await collectEntry(entry, SIGNATURE_BYTES, signal);
       manifest = verifiedManifest(manifestBytes ?? Buffer.alloc(0), signature, publicKey);
+      if (manifest.name !== program) throw new ReleaseRejectedError(`this is a release of ${manifest.name}, not of ${program}`);
       await accept(manifest);
       return 'more';
     }

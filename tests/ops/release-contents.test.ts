@@ -6,14 +6,15 @@
 // under test is which files each build takes in, not their types.
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packRelease } from '../../device/update/archive.js';
 import { PAYLOAD_FILE } from '../../device/update/manifest.js';
-import { generateReleaseKeyPair, loadPrivateKey } from '../../device/update/signing.js';
+import { openRelease } from '../../device/update/release-reader.js';
+import { generateReleaseKeyPair, loadPrivateKey, loadPublicKey } from '../../device/update/signing.js';
 import { repoRoot } from '../sync/helpers.js';
 import { tempRoot } from './helpers/releases.js';
 
@@ -118,4 +119,77 @@ describe('program builds', () => {
       await exited;
     }
   }, 180_000);
+});
+
+describe('a hub release', () => {
+  let work: string;
+
+  beforeAll(async () => {
+    work = await tempRoot('esik-hub-release-');
+  });
+
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('is signed as esik-hub, holds the hub and only the packages it imports, is refused by a kiosk, and serves once verified and unpacked', async () => {
+    // A checkout with the hub built into it, sharing this one's installed packages.
+    const checkout = join(work, 'checkout');
+    await compile('tsconfig.hub.json', join(checkout, 'dist-hub'));
+    // Files are copied (a release refuses links that point outside it); the packages are read in place.
+    for (const file of ['package.json', 'package-lock.json', 'systemd/esik-hub.service', 'docs/hub.md']) {
+      await mkdir(dirname(join(checkout, file)), { recursive: true });
+      await copyFile(join(repoRoot, file), join(checkout, file));
+    }
+    await symlink(join(repoRoot, 'node_modules'), join(checkout, 'node_modules'), 'dir');
+    const keys = generateReleaseKeyPair();
+    await writeFile(join(work, 'release.key'), keys.privateKeyPem, { mode: 0o600 });
+    await writeFile(join(work, 'release.pub'), keys.publicKeyPem);
+    const archive = join(work, 'esik-hub.tgz');
+    const tsx = ['--import', 'tsx', join(repoRoot, 'scripts/release-hub/main.ts')];
+    await run(process.execPath, [...tsx, '--root', checkout, '--no-build', '--key', join(work, 'release.key'), '--out', archive], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
+
+    // A kiosk's reader refuses it before the payload, by the signed name.
+    const staging = await tempRoot('esik-hub-release-kiosk-');
+    try {
+      await expect(openRelease(archive, loadPublicKey(keys.publicKeyPem), staging)).rejects.toThrow(/release of esik-hub, not of esik/);
+      expect(await readdir(staging)).toEqual([]);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+
+    const installed = join(work, 'installed');
+    await run(process.execPath, [...tsx, 'verify', archive, '--pub', join(work, 'release.pub'), '--into', installed], { cwd: repoRoot });
+    const files = await filesUnder(installed);
+    expect(files).toContain('dist-hub/hub/main.js');
+    expect(files).toContain('systemd/esik-hub.service');
+    expect(files.filter((file) => /^dist-hub\/(device|sync|biometric|display)\//.test(file))).toEqual([]);
+    const packages = new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(1, f.split('/')[1]?.startsWith('@') ? 3 : 2).join('/')));
+    for (const needed of ['fastify', 'pg', 'sqlite3', 'zod', 'pino']) expect(packages, needed).toContain(needed);
+    for (const kioskOnly of ['sharp', '@tensorflow/tfjs-core', 'johnny-five', 'node-hid', 'onoff', 'socket.io', 'vitest', 'typescript']) expect(packages, kioskOnly).not.toContain(kioskOnly);
+
+    const child = spawn(process.execPath, [join(installed, 'dist-hub', 'hub', 'main.js'), '--db', join(work, 'hub.db'), '--port', '0'], {
+      cwd: installed,
+      env: { ...process.env, ESIK_HUB_ADMIN_TOKEN: 'hub-release-test-admin-token', LOG_LEVEL: 'warn', NODE_PATH: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(child, 'exit');
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const port = await new Promise<number>((resolvePort, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const match = /"port":(\d+)[^\n]*"msg":"hub listening"/.exec(stdout);
+          if (match) resolvePort(Number(match[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`installed hub exited with ${String(code)}: ${stderr}`)));
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/v1/health`)).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 240_000);
 });
