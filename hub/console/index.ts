@@ -17,7 +17,7 @@ export { PasswordPolicy, MIN_PASSWORD_LENGTH } from './passwords.js';
 export { ROLES, type Role } from './roles.js';
 export type { AccountRecord, AuditRecord, ConsoleStore } from './store.js';
 export { consoleStoreFor } from './store-for.js';
-export { seedDemoAccounts, createAccount, type DemoAccount } from './seed.js';
+export { seedDemoAccounts, createAccount, createDirector, unlockByName, type DemoAccount } from './seed.js';
 
 
 export interface ConsoleOptions {

@@ -71,3 +71,29 @@ export async function seedDemoAccounts(storage: HubStorage, options: { className
   }
   return made;
 }
+
+/** What the operator's own tools do is on the record too, under no account, from the machine itself. */
+async function auditLocal(storage: HubStorage, action: string, account: AccountRecord): Promise<void> {
+  const store = await consoleStoreFor(storage);
+  await store.appendAudit({ atMs: Date.now(), accountId: null, username: 'hub-cli', action, address: 'local', subject: `account:${account.id}`, detail: { username: account.username } });
+}
+
+/** The first director, or a new one when every director is locked out; the password is made here and shown once. */
+export async function createDirector(storage: HubStorage, username: string, displayName: string): Promise<{ account: AccountRecord; password: string }> {
+  const password = demoPassword();
+  const account = await createAccount(storage, { username, displayName, role: 'director', className: null, password });
+  await auditLocal(storage, 'account.create', account);
+  return { account, password };
+}
+
+/** Unlocks an account from the hub's machine: the way back in for the last director. */
+export async function unlockByName(storage: HubStorage, username: string): Promise<AccountRecord> {
+  const store = await consoleStoreFor(storage);
+  await store.migrate();
+  const account = await store.accountByName(username.trim().toLowerCase());
+  if (!account) throw new Error(`no console account ${username}`);
+  await store.unlock(account.id);
+  await store.deleteSessionsOf(account.id);
+  await auditLocal(storage, 'account.unlock', account);
+  return account;
+}
