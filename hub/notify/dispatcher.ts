@@ -1,9 +1,13 @@
-// Delivers outbox rows. A row is claimed (state 'sending', a lease, the attempt counted) and committed
-// before anything leaves the hub, so after a crash the database knows which rows may have gone out:
+// Delivers outbox rows. A row is claimed (state 'claimed', a lease, the attempt counted) and committed
+// before anything leaves the hub; a Telegram row is marked 'sending' (committed) right before it is
+// handed to the Bot API, after any pacing wait. So after a crash the database knows which rows may
+// have gone out:
+// - a row still 'claimed' never left: it is sent when its lease runs out;
 // - a webhook whose claim outlived its process is sent again (at least once; the receiver dedups by
 //   webhook-id, which is the row's key);
-// - a Telegram message in that state is NOT sent again: the Bot API has no idempotency key, so the
-//   row is recorded 'in_doubt' for the operator. The outbox thereby never sends one key twice.
+// - a Telegram row left 'sending' is NOT sent again: the Bot API has no idempotency key, so the row is
+//   recorded 'in_doubt' for the operator. The outbox thereby never sends one key to Telegram twice,
+//   and only rows actually being handed over when the process died can be in doubt.
 // Failures retry with exponential back-off (or the server's retry_after / Retry-After) and are given
 // up after maxAttempts, recorded 'failed' with the last error.
 import { exponentialDelay, type BackoffPolicy } from '../../lib/index.js';
@@ -13,6 +17,10 @@ export type SendOutcome = { ok: true } | { ok: false; retry: boolean; retryAfter
 
 export interface NoticeChannel {
   readonly name: Channel;
+  /** False when the receiver cannot dedup a repeat (Telegram): the row is marked 'sending' first. */
+  readonly idempotent: boolean;
+  /** Waits for the channel's rate limits before the row is handed over. */
+  ready(guardian: GuardianRecord): Promise<void>;
   send(row: OutboxRow, guardian: GuardianRecord): Promise<SendOutcome>;
 }
 
@@ -72,6 +80,8 @@ export class OutboxDispatcher {
       await this.store.markFinal(row.key, 'in_doubt', 'the sending process stopped before recording the outcome');
       return;
     }
+    await channel.ready(guardian);
+    if (!channel.idempotent) await this.store.markSending(row.key);
     const outcome = await channel.send(row, guardian);
     if (outcome.ok) {
       await this.store.markSent(row.key, this.now());

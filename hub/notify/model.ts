@@ -33,7 +33,8 @@ export interface NoticePayload {
   door: string | null;
 }
 
-export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'in_doubt' | 'cancelled';
+/** claimed: taken by a process, not yet handed to the channel; sending: being handed over (may have gone out). */
+export type OutboxState = 'pending' | 'claimed' | 'sending' | 'sent' | 'failed' | 'in_doubt' | 'cancelled';
 
 export interface NewOutboxRow {
   /** eventId:guardianId:channel — the idempotency key, also the webhook-id the receiver dedups by. */
@@ -51,7 +52,7 @@ export interface OutboxRow extends NewOutboxRow {
   sentMs: number | null;
 }
 
-/** A row claimed for delivery; `wasSending` when an earlier claim's process died before recording the outcome. */
+/** A row claimed for delivery; `wasSending` when an earlier claim's process died while handing it to the channel. */
 export interface ClaimedRow extends OutboxRow {
   wasSending: boolean;
 }
@@ -88,11 +89,13 @@ export interface NotifyStore {
    */
   plan(from: number, to: number, rows: readonly NewOutboxRow[], nowMs: number): Promise<boolean>;
   /**
-   * Takes up to `limit` rows that are pending and due, or were being sent by a process whose lease
-   * ran out; marks them sending until `nowMs + leaseMs` and counts the attempt. Two processes never
+   * Takes up to `limit` rows that are pending and due, or were claimed by a process whose lease ran
+   * out; marks them claimed until `nowMs + leaseMs` and counts the attempt. Two processes never
    * claim the same row at once.
    */
   claim(nowMs: number, leaseMs: number, limit: number): Promise<ClaimedRow[]>;
+  /** Committed right before the row is handed to a channel that cannot dedup (Telegram). */
+  markSending(key: string): Promise<void>;
   markSent(key: string, nowMs: number): Promise<void>;
   markRetry(key: string, dueMs: number, error: string): Promise<void>;
   markFinal(key: string, state: 'failed' | 'in_doubt' | 'cancelled', error: string): Promise<void>;

@@ -102,14 +102,18 @@ export class PgNotifyStore implements NotifyStore {
 
   async claim(nowMs: number, leaseMs: number, limit: number): Promise<ClaimedRow[]> {
     const rows = await this.db.query<OutboxDbRow & { was: string }>(
-      `UPDATE notify_outbox o SET state = 'sending', lease_ms = $2, attempts = o.attempts + 1
+      `UPDATE notify_outbox o SET state = 'claimed', lease_ms = $2, attempts = o.attempts + 1
        FROM (SELECT key, state AS was FROM notify_outbox
-             WHERE (state = 'pending' AND due_ms <= $1) OR (state = 'sending' AND lease_ms <= $1)
+             WHERE (state = 'pending' AND due_ms <= $1) OR (state IN ('claimed', 'sending') AND lease_ms <= $1)
              ORDER BY due_ms, key LIMIT $3 FOR UPDATE SKIP LOCKED) s
        WHERE o.key = s.key
        RETURNING o.key, o.guardian_id, o.channel, o.payload, o.state, o.attempts, o.due_ms, o.last_error, o.sent_ms, s.was`,
       [nowMs, nowMs + leaseMs, limit]);
     return rows.map((row) => ({ ...toOutboxRow(row), wasSending: row.was === 'sending' }));
+  }
+
+  async markSending(key: string): Promise<void> {
+    await this.db.query("UPDATE notify_outbox SET state = 'sending' WHERE key = $1", [key]);
   }
 
   async markSent(key: string, nowMs: number): Promise<void> {

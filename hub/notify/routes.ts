@@ -21,7 +21,7 @@ export interface NotifyRouteOptions {
 const guardianInput = z.object({ personId: wireId, language: z.enum(LANGUAGES as [Language, ...Language[]]).default('ru') });
 const guardianParams = z.object({ id: z.uuid() });
 const webhookInput = z.object({ url: z.string().max(2048).nullable() });
-const outboxQuery = z.object({ state: z.enum(['pending', 'sending', 'sent', 'failed', 'in_doubt', 'cancelled']).optional() });
+const outboxQuery = z.object({ state: z.enum(['pending', 'claimed', 'sending', 'sent', 'failed', 'in_doubt', 'cancelled']).optional() });
 
 export function registerNotifyRoutes(app: FastifyInstance, options: NotifyRouteOptions): void {
   const { notifier } = options;

@@ -119,12 +119,16 @@ export class SqliteNotifyStore implements NotifyStore {
     return this.db.transaction(async () => {
       const rows = await this.db.all<OutboxDbRow>(
         `SELECT ${OUTBOX_COLUMNS} FROM notify_outbox
-         WHERE (state = 'pending' AND due_ms <= ?) OR (state = 'sending' AND lease_ms <= ?) ORDER BY due_ms, key LIMIT ?`, [nowMs, nowMs, limit]);
+         WHERE (state = 'pending' AND due_ms <= ?) OR (state IN ('claimed', 'sending') AND lease_ms <= ?) ORDER BY due_ms, key LIMIT ?`, [nowMs, nowMs, limit]);
       for (const row of rows) {
-        await this.db.run("UPDATE notify_outbox SET state = 'sending', lease_ms = ?, attempts = attempts + 1 WHERE key = ?", [nowMs + leaseMs, row.key]);
+        await this.db.run("UPDATE notify_outbox SET state = 'claimed', lease_ms = ?, attempts = attempts + 1 WHERE key = ?", [nowMs + leaseMs, row.key]);
       }
-      return rows.map((row) => ({ ...toOutboxRow(row), attempts: Number(row.attempts) + 1, state: 'sending' as const, wasSending: row.state === 'sending' }));
+      return rows.map((row) => ({ ...toOutboxRow(row), attempts: Number(row.attempts) + 1, state: 'claimed' as const, wasSending: row.state === 'sending' }));
     });
+  }
+
+  async markSending(key: string): Promise<void> {
+    await this.db.run("UPDATE notify_outbox SET state = 'sending' WHERE key = ?", [key]);
   }
 
   async markSent(key: string, nowMs: number): Promise<void> {

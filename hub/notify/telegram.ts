@@ -38,12 +38,47 @@ export function telegramOutcome(error: unknown): SendOutcome {
   return { ok: false, retry: true, error: 'telegram: unexpected error' };
 }
 
+/**
+ * Telegram's limits for a bot: about 30 messages a second overall and one a second to a chat; a 429
+ * beyond them. Sends reserve a slot (spaced 1/perSecond apart overall, 1 s apart per chat) and wait
+ * for it, so a burst of arrivals is paced rather than refused. Per process: several hub processes on
+ * one bot share the limit only through Telegram's 429s, which are honoured.
+ */
+export class TelegramPacer {
+  private nextSlotMs = 0;
+  private readonly chatNext = new Map<string, number>();
+
+  constructor(
+    private readonly perSecond = 25,
+    private readonly perChatMs = 1_000,
+    private readonly now: () => number = Date.now,
+    private readonly wait: (ms: number) => Promise<void> = sleep,
+  ) {}
+
+  async slot(chat: string): Promise<void> {
+    const now = this.now();
+    const at = Math.max(now, this.nextSlotMs, this.chatNext.get(chat) ?? 0);
+    this.nextSlotMs = at + 1000 / this.perSecond;
+    this.chatNext.set(chat, at + this.perChatMs);
+    if (this.chatNext.size > 10_000) {
+      for (const [key, next] of this.chatNext) if (next <= now) this.chatNext.delete(key);
+    }
+    if (at > now) await this.wait(at - now);
+  }
+}
+
 export class TelegramChannel implements NoticeChannel {
   readonly name = 'telegram' as const;
+  readonly idempotent = false;
   constructor(
     private readonly api: Api,
     private readonly timeZone: string,
+    private readonly pacer: TelegramPacer = new TelegramPacer(),
   ) {}
+
+  async ready(guardian: GuardianRecord): Promise<void> {
+    if (guardian.telegramChat !== null) await this.pacer.slot(guardian.telegramChat);
+  }
 
   async send(row: OutboxRow, guardian: GuardianRecord): Promise<SendOutcome> {
     if (guardian.telegramChat === null) return { ok: false, retry: false, error: 'no chat' };

@@ -48,10 +48,16 @@ export function webhookBody(row: OutboxRow, guardian: GuardianRecord): string {
 
 export class WebhookChannel implements NoticeChannel {
   readonly name = 'webhook' as const;
+  /** The receiver dedups by webhook-id, the row's key: a repeat after a crash is harmless. */
+  readonly idempotent = true;
   constructor(
     private readonly options: WebhookOptions,
     private readonly now: () => number = Date.now,
   ) {}
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
 
   async send(row: OutboxRow, guardian: GuardianRecord): Promise<SendOutcome> {
     if (guardian.webhookUrl === null || guardian.webhookSecret === null) return { ok: false, retry: false, error: 'no webhook' };

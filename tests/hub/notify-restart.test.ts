@@ -97,7 +97,7 @@ describe('notifier restarted mid-delivery (SIGKILL of a real hub process, SQLite
 
     const second = await startHub(file, tg.apiRoot);
     try {
-      await until(async () => (await store.outbox()).every((r) => r.state !== 'pending' && r.state !== 'sending'), 30_000, 'the outbox to settle');
+      await until(async () => (await store.outbox()).every((r) => r.state !== 'pending' && r.state !== 'claimed' && r.state !== 'sending'), 30_000, 'the outbox to settle');
     } finally {
       second.kill('SIGTERM');
       await new Promise((resolve) => second.once('exit', resolve));
