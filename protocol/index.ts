@@ -19,3 +19,4 @@ export {
   CredentialKindSchema, DirectionSchema, DisplayConsentSchema, ModalitySchema, PersonRoleSchema, PersonStatusSchema, TokenKindSchema,
   type CredentialKind, type Direction, type DisplayConsent, type Modality, type PersonRole, type PersonStatus, type TokenKind,
 } from './vocabulary.js';
+export { LIBRARY_EVENT_TYPES, isLibraryEventType, libraryEventDataSchema, type LibraryEventData, type LibraryEventType } from './library.js';

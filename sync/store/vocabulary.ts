@@ -27,6 +27,10 @@ export const EventTypeSchema = z.enum([
   'device.stopped',
   'device.health',
   'reader.status',
+  // The library desk (issue 20; data: protocol/library.ts).
+  'library.loan',
+  'library.return',
+  'library.renew',
 ]);
 export type EventType = z.infer<typeof EventTypeSchema>;
 
