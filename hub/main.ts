@@ -12,6 +12,7 @@ import { pino, type Logger } from 'pino';
 import { adminTokenFromFile, databaseLocation, defaultAdminTokenFile } from './hub-config.js';
 import { openHubStorage } from './open-storage.js';
 import { notifierFromEnv } from './notify/index.js';
+import { ledgerConfigFromEnv, openCanteenLedger } from './canteen/index.js';
 import { buildHub } from './server.js';
 import { closeWithin } from '../lib/index.js';
 
@@ -73,7 +74,9 @@ async function main(): Promise<void> {
   const storage = await openHubStorage(location, logger.child({ ns: 'hub-db' }), { poolSize });
   // The parents' notifier (hub/notify), when the environment configures it (ESIK_HUB_NOTIFY, a bot token).
   const notifier = await notifierFromEnv(storage, location, logger.child({ ns: 'notify' }), process.env);
-  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
+  // The canteen ledger (hub/canteen), on its own connection to the same database.
+  const canteen = await openCanteenLedger(location, logger.child({ ns: 'canteen' }), ledgerConfigFromEnv(process.env));
+  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger }, console: {}, ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
   await app.listen({ port, host: opts.host });
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
     closeWithin(app.server, () => app.close())
       .then(() => notifier?.stop())
       .then(() => notifier?.store.close())
+      .then(() => canteen.close())
       .then(() => storage.close())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
