@@ -57,8 +57,12 @@ export class TelegramPacer {
 
   async slot(chat: string): Promise<void> {
     const now = this.now();
-    const at = Math.max(now, this.nextSlotMs, this.chatNext.get(chat) ?? 0);
-    this.nextSlotMs = at + 1000 / this.perSecond;
+    const botAt = Math.max(now, this.nextSlotMs);
+    const chatAt = this.chatNext.get(chat) ?? 0;
+    const at = Math.max(botAt, chatAt);
+    // A send held back by its chat does not push every other chat's slots a second ahead; it goes
+    // without a bot slot of its own, within the headroom between perSecond and Telegram's ~30.
+    if (chatAt <= botAt) this.nextSlotMs = botAt + 1000 / this.perSecond;
     this.chatNext.set(chat, at + this.perChatMs);
     if (this.chatNext.size > 10_000) {
       for (const [key, next] of this.chatNext) if (next <= now) this.chatNext.delete(key);
