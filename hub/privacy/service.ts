@@ -21,6 +21,11 @@ export interface PrivacyServiceOptions {
 
 const MAX_EXPORT_EVENTS = 100_000;
 
+/** A random stand-in for an erased person's id in their events: nothing maps it back. */
+function newPseudonym(): string {
+  return `erased-${randomBytes(12).toString('hex')}`;
+}
+
 export class PrivacyService {
   private readonly deadlines: DeadlineSettings;
   /** Last acknowledged cursor per device, to skip writes that would change nothing (every pull asks). */
@@ -125,8 +130,7 @@ export class PrivacyService {
     const cursor = await this.options.storage.applyRoster(changes);
     // Events keep their place in each device's seq and the attendance counts, but under a random
     // pseudonym no table maps back to the child; credential refs and free data are dropped.
-    const pseudonym = `erased-${randomBytes(12).toString('hex')}`;
-    const erased = await this.options.store.eraseHubCopies(personId, pseudonym);
+    const erased = await this.options.store.eraseHubCopies(personId, newPseudonym());
     return {
       cursor,
       record: { destroyed: new Date(this.options.now()).toISOString(), credentials: dependants.filter((r) => r.type === 'credential').length, templates: dependants.filter((r) => r.type === 'template').length, ...erased },
@@ -149,7 +153,12 @@ export class PrivacyService {
     if (request.status !== 'awaiting_devices' || request.targetCursor === null) return request;
     const acks = await this.ackRecord(request.targetCursor);
     if (!acks.devices.every((device) => device.done)) return { ...request, record: { ...request.record, acknowledgements: acks } };
-    const closed: StoredRequest = { ...request, status: 'closed', closedMs: this.options.now(), record: { ...request.record, acknowledgements: acks } };
+    // Events a kiosk recorded before it applied the delete may have been pushed since the
+    // destruction: every device has now pulled past it, so they are in; pseudonymise them too (under
+    // a new pseudonym: the first one is kept nowhere, deliberately).
+    const late = request.kind === 'destroy' ? await this.options.store.eraseHubCopies(request.personId, newPseudonym()) : null;
+    const record = { ...request.record, ...(late ? { lateEventsPseudonymised: late.eventsPseudonymised } : {}), acknowledgements: acks };
+    const closed: StoredRequest = { ...request, status: 'closed', closedMs: this.options.now(), record };
     await this.options.store.updateRequest(closed);
     return closed;
   }

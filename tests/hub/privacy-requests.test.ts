@@ -108,6 +108,8 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
   it('destroys through the roster, leaves nothing readable on the hub, and closes with each device\'s acknowledgement', async () => {
     const request = await newRequest(hub, 'destroy', '2026-09-01');
     expect((await adminCall(hub, 'POST', `/v1/admin/privacy/requests/${request.id}/execute`)).json.request.status).toBe('awaiting_devices');
+    // Recorded on kiosk-a before it applied the delete, pushed after the destruction.
+    expect(await kioskA.push([arrival(4, CHILD.id, 'c-aliya')])).toBe(200);
     await kioskA.sync();
     await kioskB.sync();
     const tombstones = kioskB.received.filter((c) => c.op === 'delete').map((c) => `${c.type}/${c.op === 'delete' ? c.id : ''}`);
@@ -117,7 +119,7 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
     await kioskB.sync();
     const closed = (await adminCall(hub, 'GET', `/v1/admin/privacy/requests/${request.id}`)).json;
     expect(closed.status).toBe('closed');
-    expect(closed.record).toMatchObject({ eventsPseudonymised: 2 });
+    expect(closed.record).toMatchObject({ eventsPseudonymised: 2, lateEventsPseudonymised: 1 });
     expect(closed.record.acknowledgements.devices.map((d: { deviceId: string; done: boolean }) => [d.deviceId, d.done])).toEqual([['kiosk-a', true], ['kiosk-b', true]]);
 
     expect(await hub.storage.rosterEntity('person', CHILD.id)).toMatchObject({ op: 'delete' });
@@ -125,7 +127,7 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
     expect(await hub.storage.rosterEntity('person', 'p-other')).toMatchObject({ op: 'upsert' });
     const events = (await hub.storage.readEvents(0, 100)).events.map((e) => e.event);
     expect(events.filter((e) => e.personId === CHILD.id)).toEqual([]);
-    expect(events.filter((e) => e.personId?.startsWith('erased-'))).toHaveLength(2);
+    expect(events.filter((e) => e.personId?.startsWith('erased-'))).toHaveLength(3);
     expect(JSON.stringify(events)).not.toContain(CHILD.name);
     expect(events.find((e) => e.personId === 'p-other')?.credential).toMatchObject({ ref: 'c-other' });
     if (hub.dbDir) expect(await scanFiles([hub.dbDir], childNeedles())).toEqual([]);
