@@ -63,7 +63,7 @@ async function devicesPage(ctx: ConsoleContext, request: FastifyRequest, reply: 
   const body = devices
     .map((d) => `<tr data-device="${esc(d.id)}"><td>${esc(d.id)}</td><td>${esc(d.name ?? '')}</td><td>${esc(d.disabled ? t.disabled : t.active)}</td><td>${d.lastReceivedMs === null ? esc(t.never) : esc(new Date(d.lastReceivedMs).toISOString().slice(0, 16).replace('T', ' '))}</td><td class="num">${d.eventsSince}</td></tr>`)
     .join('');
-  const table = `<table id="devices"><thead><tr><th scope="col">${esc(t.device)}</th><th scope="col"></th><th scope="col">${esc(t.status)}</th><th scope="col">${esc(t.lastContact)} (UTC)</th><th scope="col" class="num">${esc(t.eventsToday)}</th></tr></thead><tbody>${body}</tbody></table>`;
+  const table = `<table id="devices"><thead><tr><th scope="col">${esc(t.device)}</th><th scope="col">${esc(t.label)}</th><th scope="col">${esc(t.status)}</th><th scope="col">${esc(t.lastContact)} (UTC)</th><th scope="col" class="num">${esc(t.eventsToday)}</th></tr></thead><tbody>${body}</tbody></table>`;
   return sendPage(request, reply, t.devices, raw(table));
 }
 
