@@ -95,6 +95,18 @@ describe.each(backends)('console accounts on %s', (_name, makeBackend) => {
     expect(records.map((r) => r.action)).toEqual(['login.failed', 'login.failed']);
   });
 
+  it('authenticates before reading a body: an anonymous 1 MB POST gets 401, not 413', async () => {
+    const body = `username=x&password=${'a'.repeat(1024 * 1024)}`;
+    const headers = { origin: harness.url, 'content-type': 'application/x-www-form-urlencoded' };
+    const anonymous = await fetch(`${harness.url}/console/accounts`, { method: 'POST', headers, body });
+    expect(anonymous.status).toBe(401);
+    const noOrigin = await fetch(`${harness.url}/console/accounts`, { method: 'POST', headers: { 'content-type': headers['content-type'] }, body: 'username=x' });
+    expect(noOrigin.status).toBe(403);
+    // The login route, which has no session to check, still refuses a form bigger than a form.
+    const login = await fetch(`${harness.url}/console/login`, { method: 'POST', headers, body });
+    expect(login.status).toBe(413);
+  });
+
   it('signs out an idle session', async () => {
     const fresh = await ConsoleHarness.start(backend, { idleTimeoutMs: 1500 });
     try {

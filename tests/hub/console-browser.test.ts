@@ -78,6 +78,9 @@ describe.each(backends)('console in Chromium on %s', (backendName, makeBackend) 
     await page.click('a[href^="/console/classes/"]');
     expect(await page.$$eval('#class tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.mark))).toEqual(['present', 'late', 'absent']);
     await screenshot('class');
+    await page.setViewportSize({ width: 390, height: 844 }); // a teacher's phone
+    await screenshot('class-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.click('a[lang=kk]');
   });
 
