@@ -51,7 +51,7 @@ function checkOrigin(request: FastifyRequest): void {
   const origin = request.headers.origin;
   const expected = `${request.protocol}://${request.headers.host ?? ''}`;
   if (request.headers['sec-fetch-site'] === 'cross-site' || origin === undefined || origin !== expected) {
-    throw new HubError(403, 'cross_site', 'cross-site request refused');
+    throw new HubError(403, 'cross_site', 'cross-site request refused', { connection: 'close' });
   }
 }
 
@@ -68,7 +68,8 @@ async function authenticate(ctx: ConsoleContext, request: FastifyRequest, reply:
       await reply.redirect('/console/login');
       return;
     }
-    throw new HubError(401, 'unauthorized', 'sign in first');
+    // Refused before the body is read; closing the connection spares reading whatever was sent.
+    throw new HubError(401, 'unauthorized', 'sign in first', { connection: 'close' });
   }
   request.consoleAccount = account;
 }
