@@ -8,6 +8,7 @@ import { registerDeviceRoutes } from './device-routes.js';
 import { HubError, hubErrorHandler } from './errors.js';
 import { HubAuth, ScryptTokenVerifier, type AuthLimits, type TokenVerifier } from './hub-auth.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { registerLibraryRoutes, type LibraryStore, type LoanFolder } from './library/index.js';
 import { HubMetrics } from './metrics.js';
 import { registerNotifyRoutes, type Notifier } from './notify/index.js';
 import { privacyServiceFor, registerPrivacyRoutes, type PrivacyServiceOptions } from './privacy/index.js';
@@ -33,6 +34,8 @@ export interface HubOptions {
   privacy?: Pick<PrivacyServiceOptions, 'deadlines' | 'timeZone'>;
   /** The canteen ledger (hub/canteen): its admin routes are served when given. */
   canteen?: { ledger: CanteenLedger };
+  /** The school library (hub/library): catalogue and loan routes when given; the folder is started by its owner. */
+  library?: { store: LibraryStore; folder: LoanFolder };
 }
 
 export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
@@ -73,6 +76,7 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
   app.get('/v1/health', () => ({ ok: true }));
   if (options.notify) registerNotifyRoutes(app, { ...options.notify, allowLoopbackHttpWebhooks: options.notify.allowLoopbackHttpWebhooks ?? false, auth, adminToken: options.adminToken });
   if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, auth, adminToken: options.adminToken, now });
+  if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now });
   if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls) });
   await app.ready();
   return app;
