@@ -169,6 +169,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX privacy_requests_status ON privacy_requests (status, deadline);
   CREATE TABLE device_roster_acks (device_id text PRIMARY KEY, cursor bigint NOT NULL, at_ms bigint NOT NULL);
   `,
+  // 7: the notifier's record of each child's first arrival of a school day (local date), for late
+  // notices and the mid-morning absent check.
+  `
+  CREATE TABLE notify_presence (person_id text NOT NULL, day text NOT NULL, first_in_ms bigint NOT NULL, PRIMARY KEY (person_id, day));
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */

@@ -5,6 +5,8 @@ import type { Language, NoticePayload } from './model.js';
 interface Catalog {
   arrival(name: string, time: string, door: string | null): string;
   departure(name: string, time: string, door: string | null): string;
+  late(name: string, time: string, door: string | null): string;
+  absent(name: string, time: string): string;
   linked(name: string): string;
   badCode: string;
   tooManyTries(minutes: number): string;
@@ -19,6 +21,8 @@ const CATALOGS: Record<Language, Catalog> = {
   kk: {
     arrival: (name, time, door) => `${name} мектепке ${time} келді${doorSuffix(door, 'есік')}.`,
     departure: (name, time, door) => `${name} мектептен ${time} шықты${doorSuffix(door, 'есік')}.`,
+    late: (name, time, door) => `${name} мектепке ${time} кешігіп келді${doorSuffix(door, 'есік')}.`,
+    absent: (name, time) => `${name} сағат ${time} дейін мектепке келген жоқ.`,
     linked: (name) => `Дайын: ${name} туралы хабарламалар осы чатқа келеді. Тоқтату үшін /stop.`,
     badCode: 'Код жарамсыз немесе мерзімі өткен. Мектептен жаңа код сұраңыз.',
     tooManyTries: (minutes) => `Әрекеттер тым көп. ${minutes} минуттан кейін қайталаңыз.`,
@@ -29,6 +33,8 @@ const CATALOGS: Record<Language, Catalog> = {
   ru: {
     arrival: (name, time, door) => `${name} пришёл(-ла) в школу в ${time}${doorSuffix(door, 'дверь')}.`,
     departure: (name, time, door) => `${name} ушёл(-ла) из школы в ${time}${doorSuffix(door, 'дверь')}.`,
+    late: (name, time, door) => `${name} опоздал(-а): пришёл(-ла) в школу в ${time}${doorSuffix(door, 'дверь')}.`,
+    absent: (name, time) => `${name} не пришёл(-ла) в школу к ${time}.`,
     linked: (name) => `Готово: уведомления о ${name} будут приходить в этот чат. Отключить: /stop.`,
     badCode: 'Код недействителен или истёк. Попросите в школе новый код.',
     tooManyTries: (minutes) => `Слишком много попыток. Повторите через ${minutes} мин.`,
@@ -39,6 +45,8 @@ const CATALOGS: Record<Language, Catalog> = {
   en: {
     arrival: (name, time, door) => `${name} arrived at school at ${time}${doorSuffix(door, 'door')}.`,
     departure: (name, time, door) => `${name} left school at ${time}${doorSuffix(door, 'door')}.`,
+    late: (name, time, door) => `${name} arrived late at school at ${time}${doorSuffix(door, 'door')}.`,
+    absent: (name, time) => `${name} has not arrived at school by ${time}.`,
     linked: (name) => `Done: notices about ${name} will come to this chat. To stop them: /stop.`,
     badCode: 'This code is not valid or has expired. Ask the school for a new one.',
     tooManyTries: (minutes) => `Too many attempts. Try again in ${minutes} min.`,
@@ -60,5 +68,14 @@ export function localTime(iso: string, timeZone: string): string {
 export function noticeText(payload: NoticePayload, language: Language, timeZone: string): string {
   const words = catalog(language);
   const time = localTime(payload.at, timeZone);
-  return payload.kind === 'arrival' ? words.arrival(payload.firstName, time, payload.door) : words.departure(payload.firstName, time, payload.door);
+  switch (payload.kind) {
+    case 'arrival':
+      return words.arrival(payload.firstName, time, payload.door);
+    case 'departure':
+      return words.departure(payload.firstName, time, payload.door);
+    case 'late':
+      return words.late(payload.firstName, time, payload.door);
+    case 'absent':
+      return words.absent(payload.firstName, time);
+  }
 }

@@ -7,10 +7,14 @@
 //   ESIK_HUB_NOTIFY_LANGUAGE               kk | ru | en: replies to chats not linked yet (ru)
 //   ESIK_HUB_NOTIFY_LOOPBACK_HTTP=1        allow http:// webhooks to loopback (tests only)
 //   ESIK_HUB_NOTIFY_LEASE_MS               how long a claim holds an outbox row (60000; tests shorten it)
+//   ESIK_HUB_SCHOOL_BELL=08:30             a first arrival after it is announced as late
+//   ESIK_HUB_ABSENT_AT=10:00               not arrived by then on a school day: an absent notice
+//   ESIK_HUB_SCHOOL_DAYS=1,2,3,4,5         ISO weekdays the school works (1 = Monday)
 import { readFile } from 'node:fs/promises';
 import { parseStorageLocation } from '../open-storage.js';
 import type { PgLogger } from '../pg-db.js';
 import type { HubStorage } from '../storage.js';
+import { parseHhMm, type AttendanceRules } from './attendance.js';
 import { LANGUAGES, type NotifyStore } from './model.js';
 import { DEFAULT_NOTIFIER_CONFIG, Notifier, type NotifierConfig, type NotifierLogger } from './notifier.js';
 import { PgNotifyStore } from './pg-store.js';
@@ -37,6 +41,19 @@ function positiveInteger(text: string, name: string): number {
   return value;
 }
 
+function attendanceFromEnv(env: NodeJS.ProcessEnv): Partial<AttendanceRules> {
+  const rules: Partial<AttendanceRules> = { bell: env.ESIK_HUB_SCHOOL_BELL || null, absentAt: env.ESIK_HUB_ABSENT_AT || null };
+  // Malformed times refuse the start here rather than being ignored.
+  parseHhMm(rules.bell ?? null);
+  parseHhMm(rules.absentAt ?? null);
+  if (env.ESIK_HUB_SCHOOL_DAYS) {
+    const days = env.ESIK_HUB_SCHOOL_DAYS.split(',').map((d) => Number(d.trim()));
+    if (days.some((d) => !Number.isInteger(d) || d < 1 || d > 7)) throw new Error(`invalid ESIK_HUB_SCHOOL_DAYS: ${env.ESIK_HUB_SCHOOL_DAYS}`);
+    rules.schoolDays = days;
+  }
+  return rules;
+}
+
 export async function notifierConfigFromEnv(env: NodeJS.ProcessEnv): Promise<NotifierConfig | null> {
   const token = await telegramToken(env);
   if (!token && env.ESIK_HUB_NOTIFY !== '1') return null;
@@ -50,6 +67,7 @@ export async function notifierConfigFromEnv(env: NodeJS.ProcessEnv): Promise<Not
     timeZone,
     defaultLanguage: language,
     allowLoopbackHttpWebhooks: env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1',
+    attendance: attendanceFromEnv(env),
     ...(env.ESIK_HUB_NOTIFY_LEASE_MS ? { dispatcher: { leaseMs: positiveInteger(env.ESIK_HUB_NOTIFY_LEASE_MS, 'ESIK_HUB_NOTIFY_LEASE_MS') } } : {}),
   };
 }

@@ -5,7 +5,7 @@
 export type Language = 'kk' | 'ru' | 'en';
 export const LANGUAGES: readonly Language[] = ['kk', 'ru', 'en'];
 export type Channel = 'telegram' | 'webhook';
-export type NoticeKind = 'arrival' | 'departure';
+export type NoticeKind = 'arrival' | 'departure' | 'late' | 'absent';
 
 /** One guardian of one child. A grandparent of two children is two rows: each link is confirmed on its own. */
 export interface GuardianRecord {
@@ -57,6 +57,13 @@ export interface ClaimedRow extends OutboxRow {
   wasSending: boolean;
 }
 
+/** A child's first arrival of a school day (local date), recorded by the planner with its page. */
+export interface Presence {
+  personId: string;
+  day: string;
+  atMs: number;
+}
+
 export function outboxKey(eventId: string, guardianId: string, channel: Channel): string {
   return `${eventId}:${guardianId}:${channel}`;
 }
@@ -70,6 +77,7 @@ export interface NotifyStore {
   guardiansOf(personId: string): Promise<GuardianRecord[]>;
   /** Guardians not unlinked that have at least one channel, for these children. */
   activeGuardians(personIds: readonly string[]): Promise<GuardianRecord[]>;
+  allActiveGuardians(): Promise<GuardianRecord[]>;
   addCode(hash: string, guardianId: string, expiresMs: number): Promise<void>;
   /**
    * Atomically: the code exists, is unused, unexpired and its guardian not unlinked; marks it used and
@@ -87,7 +95,11 @@ export interface NotifyStore {
    * in one transaction. False, with nothing written, when the cursor is no longer at `from` (another
    * hub process planned the page first).
    */
-  plan(from: number, to: number, rows: readonly NewOutboxRow[], nowMs: number): Promise<boolean>;
+  plan(from: number, to: number, rows: readonly NewOutboxRow[], presence: readonly Presence[], nowMs: number): Promise<boolean>;
+  /** Rows not tied to the cursor (absent notices); a key already there is left alone. */
+  addRows(rows: readonly NewOutboxRow[], nowMs: number): Promise<void>;
+  /** Which (child, school day) pairs have a recorded first arrival, as 'personId|day'. */
+  present(pairs: ReadonlyArray<{ personId: string; day: string }>): Promise<Set<string>>;
   /**
    * Takes up to `limit` rows that are pending and due, or were claimed by a process whose lease ran
    * out; marks them claimed until `nowMs + leaseMs` and counts the attempt. Two processes never

@@ -2,6 +2,7 @@
 // outbox and drains it, and (when a bot token is configured) the Telegram link bot. Every piece comes
 // in through the constructor; nothing here is global.
 import type { HubStorage } from '../storage.js';
+import { AbsenceCheck, DEFAULT_ATTENDANCE, type AttendanceRules } from './attendance.js';
 import { DEFAULT_DISPATCHER_OPTIONS, OutboxDispatcher, type DispatcherOptions, type NoticeChannel } from './dispatcher.js';
 import { DEFAULT_LINK_OPTIONS, GuardianLinks, type LinkOptions } from './linking.js';
 import type { Language, NotifyStore } from './model.js';
@@ -25,6 +26,8 @@ export interface NotifierConfig {
   planner?: Partial<PlannerOptions>;
   dispatcher?: Partial<DispatcherOptions>;
   links?: Partial<LinkOptions>;
+  /** Late (after the bell) and absent (not arrived by absentAt on a school day) notices; off by default. */
+  attendance?: Partial<AttendanceRules>;
 }
 
 export const DEFAULT_NOTIFIER_CONFIG: NotifierConfig = {
@@ -34,6 +37,7 @@ export const DEFAULT_NOTIFIER_CONFIG: NotifierConfig = {
 export class Notifier {
   readonly links: GuardianLinks;
   private readonly planner: NoticePlanner;
+  private readonly absence: AbsenceCheck;
   private readonly dispatcher: OutboxDispatcher;
   private readonly bot: TelegramLinkBot | null;
   private running = false;
@@ -48,7 +52,9 @@ export class Notifier {
     now: () => number = Date.now,
   ) {
     this.links = new GuardianLinks(store, storage, now, { ...DEFAULT_LINK_OPTIONS, ...config.links });
-    this.planner = new NoticePlanner(storage, store, logger, now, { ...DEFAULT_PLANNER_OPTIONS, ...config.planner });
+    const attendance = { ...DEFAULT_ATTENDANCE, ...config.attendance };
+    this.planner = new NoticePlanner(storage, store, logger, now, { ...DEFAULT_PLANNER_OPTIONS, timeZone: config.timeZone, bell: attendance.bell, ...config.planner });
+    this.absence = new AbsenceCheck(storage, store, attendance, config.timeZone, now);
     const channels: NoticeChannel[] = [new WebhookChannel({ allowLoopbackHttp: config.allowLoopbackHttpWebhooks, timeoutMs: 10_000 }, now)];
     if (config.telegram) {
       const api = telegramApi({ ...config.telegram, timeZone: config.timeZone, defaultLanguage: config.defaultLanguage });
@@ -81,9 +87,10 @@ export class Notifier {
     this.wake?.();
   }
 
-  /** One round: new events into the outbox, then every due row out. */
+  /** One round: new events (and, once a school day, absences) into the outbox, then every due row out. */
   async runOnce(): Promise<void> {
     await this.planner.catchUp();
+    await this.absence.run();
     await this.dispatcher.drain();
   }
 

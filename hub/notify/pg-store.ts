@@ -3,14 +3,23 @@
 // moves only from the value a planner read (compare-and-set), so a page planned twice by two
 // processes writes its rows once (keys are unique) and moves the cursor once. The tables are
 // created by the hub's numbered migrations (hub/pg-schema.ts), which the hub storage applies.
-import { PgDb, type PgLogger } from '../pg-db.js';
+import { PgDb, type PgLogger, type PgQueryable } from '../pg-db.js';
 import {
   toGuardian, toOutboxRow, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
-  type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState,
+  type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState, type Presence,
 } from './model.js';
 
 const GUARDIAN_COLUMNS = 'id, person_id, language, telegram_chat, webhook_url, webhook_secret, created_ms, unlinked_ms';
 const OUTBOX_COLUMNS = 'key, guardian_id, channel, payload, state, attempts, due_ms, last_error, sent_ms';
+
+async function insertRows(tx: PgQueryable, rows: readonly NewOutboxRow[], nowMs: number): Promise<void> {
+  for (const row of rows) {
+    await tx.query(
+      `INSERT INTO notify_outbox (key, event_id, guardian_id, channel, payload, state, due_ms, created_ms)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT (key) DO NOTHING`,
+      [row.key, row.payload.eventId, row.guardianId, row.channel, JSON.stringify(row.payload), nowMs]);
+  }
+}
 
 export class PgNotifyStore implements NotifyStore {
   private constructor(private readonly db: PgDb) {}
@@ -50,6 +59,12 @@ export class PgNotifyStore implements NotifyStore {
     return rows.map(toGuardian);
   }
 
+  async allActiveGuardians(): Promise<GuardianRecord[]> {
+    const rows = await this.db.query<GuardianDbRow>(
+      `SELECT ${GUARDIAN_COLUMNS} FROM notify_guardians WHERE unlinked_ms IS NULL AND (telegram_chat IS NOT NULL OR webhook_url IS NOT NULL) ORDER BY person_id, id`);
+    return rows.map(toGuardian);
+  }
+
   async addCode(hash: string, guardianId: string, expiresMs: number): Promise<void> {
     await this.db.query('INSERT INTO notify_codes (hash, guardian_id, expires_ms) VALUES ($1, $2, $3)', [hash, guardianId, expiresMs]);
   }
@@ -86,18 +101,28 @@ export class PgNotifyStore implements NotifyStore {
     return rows[0]?.hub_seq ?? 0;
   }
 
-  plan(from: number, to: number, rows: readonly NewOutboxRow[], nowMs: number): Promise<boolean> {
+  plan(from: number, to: number, rows: readonly NewOutboxRow[], presence: readonly Presence[], nowMs: number): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const moved = await tx.query<{ hub_seq: number }>("UPDATE notify_cursor SET hub_seq = $1 WHERE name = 'events' AND hub_seq = $2 RETURNING hub_seq", [to, from]);
       if (moved.length === 0) return false;
-      for (const row of rows) {
-        await tx.query(
-          `INSERT INTO notify_outbox (key, event_id, guardian_id, channel, payload, state, due_ms, created_ms)
-           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT (key) DO NOTHING`,
-          [row.key, row.payload.eventId, row.guardianId, row.channel, JSON.stringify(row.payload), nowMs]);
+      for (const p of presence) {
+        await tx.query('INSERT INTO notify_presence (person_id, day, first_in_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [p.personId, p.day, p.atMs]);
       }
+      await insertRows(tx, rows, nowMs);
       return true;
     });
+  }
+
+  addRows(rows: readonly NewOutboxRow[], nowMs: number): Promise<void> {
+    return this.db.transaction((tx) => insertRows(tx, rows, nowMs));
+  }
+
+  async present(pairs: ReadonlyArray<{ personId: string; day: string }>): Promise<Set<string>> {
+    if (pairs.length === 0) return new Set();
+    const rows = await this.db.query<{ person_id: string; day: string }>(
+      'SELECT person_id, day FROM notify_presence WHERE (person_id, day) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+      [pairs.map((p) => p.personId), pairs.map((p) => p.day)]);
+    return new Set(rows.map((r) => `${r.person_id}|${r.day}`));
   }
 
   async claim(nowMs: number, leaseMs: number, limit: number): Promise<ClaimedRow[]> {

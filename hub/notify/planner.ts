@@ -2,35 +2,50 @@
 // (event, guardian, channel), written together with the new cursor in one transaction: a crash
 // before the commit re-reads the page, after it the rows are there; a key written twice is kept once.
 import type { HubEvent, HubStorage } from '../storage.js';
-import { outboxKey, type GuardianRecord, type NewOutboxRow, type NoticeKind, type NoticePayload, type NotifyStore } from './model.js';
+import { parseHhMm, rowsForGuardians, schoolClock } from './attendance.js';
+import type { GuardianRecord, NewOutboxRow, NoticeKind, NoticePayload, NotifyStore, Presence } from './model.js';
 
 export interface PlannerOptions {
   pageSize: number;
   /** A passage older than this when first read is not announced (a notifier back after a day's outage). */
   maxAgeMs: number;
+  /** The school's zone: its days (first arrival, late) and times. */
+  timeZone: string;
+  /** HH:MM: a first arrival of the day after it is announced as late; null: never. */
+  bell: string | null;
 }
 
-export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = { pageSize: 200, maxAgeMs: 3600_000 };
+export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = { pageSize: 200, maxAgeMs: 3600_000, timeZone: 'Asia/Almaty', bell: null };
 
 interface PlannerLogger {
   warn(object: Record<string, unknown>, message: string): void;
 }
 
-function noticeKind(event: HubEvent): NoticeKind | null {
-  if (event.event.type !== 'access.granted' || event.event.personId === null) return null;
-  if (event.event.direction === 'in') return 'arrival';
-  if (event.event.direction === 'out') return 'departure';
-  return null;
+interface Passage {
+  event: HubEvent;
+  kind: NoticeKind;
+  at: string;
+  personId: string;
+}
+
+function passageOf(event: HubEvent): Passage | null {
+  const { type, personId, direction } = event.event;
+  if (type !== 'access.granted' || personId === null || (direction !== 'in' && direction !== 'out')) return null;
+  return { event, kind: direction === 'in' ? 'arrival' : 'departure', at: event.trueAt ?? event.receivedAt, personId };
 }
 
 export class NoticePlanner {
+  private readonly bellMinutes: number | null;
+
   constructor(
     private readonly storage: HubStorage,
     private readonly store: NotifyStore,
     private readonly logger: PlannerLogger,
     private readonly now: () => number = Date.now,
     private readonly options: PlannerOptions = DEFAULT_PLANNER_OPTIONS,
-  ) {}
+  ) {
+    this.bellMinutes = parseHhMm(options.bell);
+  }
 
   /** Plans pages until the reader is caught up. Returns how many rows were written. */
   async catchUp(): Promise<number> {
@@ -40,21 +55,37 @@ export class NoticePlanner {
       const page = await this.storage.readEvents(from, this.options.pageSize);
       for (const bad of page.skipped) this.logger.warn({ hubSeq: bad.hubSeq, deviceId: bad.deviceId, error: bad.error }, 'notifier skipped an unreadable event');
       if (page.lastHubSeq === null || page.lastHubSeq <= from) return written;
-      const rows = await this.rowsFor(page.events);
+      const passages = page.events.map(passageOf).filter((p): p is Passage => p !== null);
+      const presence = await this.firstArrivals(passages);
+      const rows = await this.rowsFor(passages);
       // Another hub process moved the cursor first: its rows are the same keys; read on from there.
-      if (await this.store.plan(from, page.lastHubSeq, rows, this.now())) written += rows.length;
+      if (await this.store.plan(from, page.lastHubSeq, rows, presence, this.now())) written += rows.length;
       if (!page.more) return written;
     }
   }
 
-  private async rowsFor(events: readonly HubEvent[]): Promise<NewOutboxRow[]> {
+  /**
+   * Each child's first arrival of a school day not recorded before; a first arrival after the bell
+   * becomes a late notice (its passage's kind is changed here).
+   */
+  private async firstArrivals(passages: Passage[]): Promise<Presence[]> {
+    const arrivals = passages.filter((p) => p.kind === 'arrival').map((p) => ({ passage: p, personId: p.personId, ...schoolClock(Date.parse(p.at), this.options.timeZone) }));
+    if (arrivals.length === 0) return [];
+    const known = await this.store.present(arrivals);
+    const presence: Presence[] = [];
+    for (const arrival of arrivals) {
+      const id = `${arrival.personId}|${arrival.day}`;
+      if (known.has(id)) continue;
+      known.add(id);
+      presence.push({ personId: arrival.personId, day: arrival.day, atMs: Date.parse(arrival.passage.at) });
+      if (this.bellMinutes !== null && arrival.minutes > this.bellMinutes) arrival.passage.kind = 'late';
+    }
+    return presence;
+  }
+
+  private async rowsFor(all: readonly Passage[]): Promise<NewOutboxRow[]> {
     const now = this.now();
-    const passages = events.flatMap((event) => {
-      const kind = noticeKind(event);
-      const at = event.trueAt ?? event.receivedAt;
-      if (kind === null || now - Date.parse(at) > this.options.maxAgeMs) return [];
-      return [{ event, kind, at, personId: event.event.personId ?? '' }];
-    });
+    const passages = all.filter((p) => now - Date.parse(p.at) <= this.options.maxAgeMs);
     if (passages.length === 0) return [];
     const guardians = await this.store.activeGuardians([...new Set(passages.map((p) => p.personId))]);
     const byPerson = new Map<string, GuardianRecord[]>();
@@ -68,10 +99,7 @@ export class NoticePlanner {
       // A child deleted or blocked on the hub (consent withdrawn, left school) is not announced.
       if (firstName === null) continue;
       const payload: NoticePayload = { kind: passage.kind, eventId: passage.event.event.id, personId: passage.personId, firstName, at: passage.at, door: passage.event.event.door };
-      for (const guardian of forChild) {
-        if (guardian.telegramChat !== null) rows.push({ key: outboxKey(payload.eventId, guardian.id, 'telegram'), guardianId: guardian.id, channel: 'telegram', payload });
-        if (guardian.webhookUrl !== null) rows.push({ key: outboxKey(payload.eventId, guardian.id, 'webhook'), guardianId: guardian.id, channel: 'webhook', payload });
-      }
+      rows.push(...rowsForGuardians(payload, forChild, payload.eventId));
     }
     return rows;
   }

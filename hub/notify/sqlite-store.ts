@@ -4,7 +4,7 @@
 import { HubDb } from '../db.js';
 import {
   toGuardian, toOutboxRow, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
-  type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState,
+  type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState, type Presence,
 } from './model.js';
 
 const SCHEMA = `
@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS notify_outbox (
   state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due_ms INTEGER NOT NULL, lease_ms INTEGER,
   last_error TEXT, created_ms INTEGER NOT NULL, sent_ms INTEGER);
 CREATE INDEX IF NOT EXISTS notify_outbox_due ON notify_outbox (state, due_ms);
+CREATE TABLE IF NOT EXISTS notify_presence (person_id TEXT NOT NULL, day TEXT NOT NULL, first_in_ms INTEGER NOT NULL, PRIMARY KEY (person_id, day));
 `;
 
 const GUARDIAN_COLUMNS = 'id, person_id, language, telegram_chat, webhook_url, webhook_secret, created_ms, unlinked_ms';
@@ -66,6 +67,12 @@ export class SqliteNotifyStore implements NotifyStore {
     return rows.map(toGuardian);
   }
 
+  async allActiveGuardians(): Promise<GuardianRecord[]> {
+    const rows = await this.db.all<GuardianDbRow>(
+      `SELECT ${GUARDIAN_COLUMNS} FROM notify_guardians WHERE unlinked_ms IS NULL AND (telegram_chat IS NOT NULL OR webhook_url IS NOT NULL) ORDER BY person_id, id`);
+    return rows.map(toGuardian);
+  }
+
   async addCode(hash: string, guardianId: string, expiresMs: number): Promise<void> {
     await this.db.run('INSERT INTO notify_codes (hash, guardian_id, expires_ms) VALUES (?, ?, ?)', [hash, guardianId, expiresMs]);
   }
@@ -101,18 +108,43 @@ export class SqliteNotifyStore implements NotifyStore {
     return row?.hub_seq ?? 0;
   }
 
-  plan(from: number, to: number, rows: readonly NewOutboxRow[], nowMs: number): Promise<boolean> {
+  plan(from: number, to: number, rows: readonly NewOutboxRow[], presence: readonly Presence[], nowMs: number): Promise<boolean> {
     return this.db.transaction(async () => {
       const moved = await this.db.run("UPDATE notify_cursor SET hub_seq = ? WHERE name = 'events' AND hub_seq = ?", [to, from]);
       if (moved.changes === 0) return false;
-      for (const row of rows) {
-        await this.db.run(
-          `INSERT INTO notify_outbox (key, event_id, guardian_id, channel, payload, state, due_ms, created_ms)
-           VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING`,
-          [row.key, row.payload.eventId, row.guardianId, row.channel, JSON.stringify(row.payload), nowMs, nowMs]);
+      for (const p of presence) {
+        await this.db.run('INSERT INTO notify_presence (person_id, day, first_in_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [p.personId, p.day, p.atMs]);
       }
+      await this.insertRows(rows, nowMs);
       return true;
     });
+  }
+
+  addRows(rows: readonly NewOutboxRow[], nowMs: number): Promise<void> {
+    return this.db.transaction(() => this.insertRows(rows, nowMs));
+  }
+
+  private async insertRows(rows: readonly NewOutboxRow[], nowMs: number): Promise<void> {
+    for (const row of rows) {
+      await this.db.run(
+        `INSERT INTO notify_outbox (key, event_id, guardian_id, channel, payload, state, due_ms, created_ms)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING`,
+        [row.key, row.payload.eventId, row.guardianId, row.channel, JSON.stringify(row.payload), nowMs, nowMs]);
+    }
+  }
+
+  async present(pairs: ReadonlyArray<{ personId: string; day: string }>): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const day of new Set(pairs.map((p) => p.day))) {
+      const people = [...new Set(pairs.filter((p) => p.day === day).map((p) => p.personId))];
+      for (let i = 0; i < people.length; i += 500) {
+        const chunk = people.slice(i, i + 500);
+        const rows = await this.db.all<{ person_id: string }>(
+          `SELECT person_id FROM notify_presence WHERE day = ? AND person_id IN (${chunk.map(() => '?').join(', ')})`, [day, ...chunk]);
+        for (const row of rows) found.add(`${row.person_id}|${day}`);
+      }
+    }
+    return found;
   }
 
   claim(nowMs: number, leaseMs: number, limit: number): Promise<ClaimedRow[]> {
