@@ -174,6 +174,31 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE notify_presence (person_id text NOT NULL, day text NOT NULL, first_in_ms bigint NOT NULL, PRIMARY KEY (person_id, day));
   `,
+  // 8: the school library (hub/library): titles and copies (each copy its own barcode), loans folded
+  // from the desks' library.* events by event id, the flags the fold raises (a double loan is one
+  // row per pair), and the fold's cursor over hub seqs.
+  `
+  CREATE TABLE library_titles (
+    id text PRIMARY KEY, isbn13 text, title text NOT NULL, author text, year integer, updated_ms bigint NOT NULL);
+  CREATE INDEX library_titles_isbn ON library_titles (isbn13);
+  CREATE TABLE library_copies (
+    barcode text PRIMARY KEY, title_id text NOT NULL REFERENCES library_titles (id),
+    reading_room_only smallint NOT NULL CHECK (reading_room_only IN (0, 1)),
+    status text NOT NULL CHECK (status IN ('available', 'withdrawn', 'lost')), updated_ms bigint NOT NULL);
+  CREATE INDEX library_copies_title ON library_copies (title_id);
+  CREATE TABLE library_loans (
+    event_id text PRIMARY KEY, copy_id text NOT NULL, borrower_id text, device_id text NOT NULL, hub_seq bigint NOT NULL,
+    loaned_ms bigint NOT NULL, due_date text, renewals integer NOT NULL DEFAULT 0, returned_ms bigint, return_event_id text,
+    conflict smallint NOT NULL DEFAULT 0);
+  CREATE INDEX library_loans_copy ON library_loans (copy_id, loaned_ms);
+  CREATE INDEX library_loans_open ON library_loans (borrower_id) WHERE returned_ms IS NULL;
+  CREATE TABLE library_flags (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind text NOT NULL, copy_id text NOT NULL, event_id text NOT NULL,
+    other_event_id text NOT NULL, detail text NOT NULL, created_ms bigint NOT NULL,
+    UNIQUE (kind, event_id, other_event_id));
+  CREATE TABLE library_cursor (name text PRIMARY KEY, hub_seq bigint NOT NULL);
+  INSERT INTO library_cursor (name, hub_seq) VALUES ('loans', 0);
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */
