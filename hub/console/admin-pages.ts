@@ -7,6 +7,7 @@ import { audit, sendPage, textsOf, type ConsoleContext } from './context.js';
 import { esc, raw } from './html.js';
 import { requireCapability } from './pages.js';
 import { ROLES } from './roles.js';
+import type { AuditRecord } from './store.js';
 
 const createForm = z.object({
   username: z.string().max(64),
@@ -16,7 +17,7 @@ const createForm = z.object({
   password: z.string().max(1024),
 });
 
-const exportQuery = z.object({ account: z.string().max(64), from: z.string().max(40), to: z.string().max(40), format: z.enum(['csv', 'json']).default('csv') });
+const exportQuery = z.object({ account: z.string().max(64), from: z.string().max(40), to: z.string().max(40), format: z.enum(['html', 'csv', 'json']).default('html') });
 
 async function accountsPage(ctx: ConsoleContext, request: FastifyRequest, reply: FastifyReply, notice: string | null = null, status = 200): Promise<FastifyReply> {
   const t = textsOf(request);
@@ -68,24 +69,35 @@ async function auditPage(ctx: ConsoleContext, request: FastifyRequest, reply: Fa
   const t = textsOf(request);
   const accounts = await ctx.store.listAccounts();
   const options = accounts.map((a) => `<option value="${esc(a.username)}">${esc(a.username)} (${esc(a.role)})</option>`).join('');
-  const today = new Date(ctx.now()).toISOString().slice(0, 10);
+  const today = new Date(ctx.now() + ctx.day.utcOffsetMinutes * 60_000).toISOString().slice(0, 10); // the school's date
   const body =
     `<form method="get" action="/console/audit/export" class="card"><label>${esc(t.username)}<select name="account">${options}</select></label>` +
     `<label>${esc(t.from)}<input type="date" name="from" value="${today}" required></label><label>${esc(t.to)}<input type="date" name="to" value="${today}" required></label>` +
-    `<label>${esc(t.format)}<select name="format"><option value="csv">CSV</option><option value="json">JSON</option></select></label><button type="submit">${esc(t.download)}</button></form>`;
+    `<label>${esc(t.format)}<select name="format"><option value="html">${esc(t.onScreen)}</option><option value="csv">CSV</option><option value="json">JSON</option></select></label><button type="submit">${esc(t.download)}</button></form>`;
   await audit(ctx, request, 'view.audit', 'audit');
   return sendPage(request, reply, t.exportAudit, raw(body));
+}
+
+/** A page shows the latest this many; the download has them all. */
+const AUDIT_ON_SCREEN = 1000;
+
+function auditTable(records: readonly AuditRecord[]): string {
+  const rows = records
+    .map((r) => `<tr><td>${esc(new Date(r.atMs).toISOString().replace('T', ' ').slice(0, 19))}</td><td>${esc(r.action)}</td><td>${esc(r.subject ?? '')}</td><td>${esc(r.address)}</td><td><code>${esc(JSON.stringify(r.detail))}</code></td></tr>`)
+    .join('');
+  return `<table id="audit"><thead><tr><th scope="col">UTC</th><th scope="col">action</th><th scope="col">subject</th><th scope="col">address</th><th scope="col">detail</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 async function auditExport(ctx: ConsoleContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   await requireCapability(ctx, request, 'audit.export', 'audit');
   const query = exportQuery.safeParse(request.query);
   const period = query.success ? parsePeriod(query.data.from, query.data.to, ctx.day) : null;
-  if (!query.success || !period) throw new HubError(400, 'invalid_query', 'account, from, to (YYYY-MM-DD or ISO time) and format=csv|json');
+  if (!query.success || !period) throw new HubError(400, 'invalid_query', 'account, from, to (YYYY-MM-DD or ISO time) and format=html|csv|json');
   const target = await ctx.store.accountByName(query.data.account.toLowerCase());
   if (!target) throw new HubError(404, 'not_found', 'no such account');
   const records = await ctx.store.auditOf(target.id, period.fromMs, period.toMs, MAX_EXPORT_ROWS);
   await audit(ctx, request, 'audit.export', `account:${target.id}`, { username: target.username, from: period.fromMs, to: period.toMs, rows: records.length });
+  if (query.data.format === 'html') return sendPage(request, reply, `${textsOf(request).audit}: ${target.username}`, raw(auditTable(records.slice(-AUDIT_ON_SCREEN))));
   const name = `audit-${target.username}-${query.data.from.slice(0, 10)}-${query.data.to.slice(0, 10)}.${query.data.format}`;
   void reply.header('content-disposition', `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`).header('cache-control', 'no-store');
   return query.data.format === 'csv' ? reply.type('text/csv; charset=utf-8').send(auditCsv(records)) : reply.type('application/json; charset=utf-8').send(auditJson(records));
