@@ -17,6 +17,8 @@ CREATE TABLE IF NOT EXISTS console_audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, account_id TEXT, username TEXT NOT NULL,
   action TEXT NOT NULL, address TEXT NOT NULL, subject TEXT, detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS console_audit_account ON console_audit (account_id, at_ms);
+-- Today's first entries (attendance) read a day of grants, not the whole event history.
+CREATE INDEX IF NOT EXISTS console_events_granted ON events (true_ms) WHERE type = 'access.granted';
 -- Audit records are evidence: the database itself refuses to change or remove one.
 CREATE TRIGGER IF NOT EXISTS console_audit_no_update BEFORE UPDATE ON console_audit
   BEGIN SELECT RAISE(ABORT, 'console_audit is append-only'); END;
