@@ -199,6 +199,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE library_cursor (name text PRIMARY KEY, hub_seq bigint NOT NULL);
   INSERT INTO library_cursor (name, hub_seq) VALUES ('loans', 0);
   `,
+  // 9: the console's attendance reads one day of grants by true time (hub/console/pg-store.ts
+  // firstArrivals); on the partitioned events table this makes the index on every partition.
+  `
+  CREATE INDEX events_granted_true ON events (true_ms) WHERE type = 'access.granted';
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */
