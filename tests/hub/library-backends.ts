@@ -9,6 +9,7 @@ import { silentLogger } from '../sync/helpers.js';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.js';
 
 export interface LibraryHandle {
+  location: string;
   storage: HubStorage;
   library: LibraryStore;
   close(): Promise<void>;
@@ -18,6 +19,8 @@ export interface LibraryBackend {
   name: 'sqlite' | 'postgres';
   start(): Promise<void>;
   open(): Promise<LibraryHandle>;
+  /** A second library handle on the same database: another hub process. */
+  reopen(handle: LibraryHandle): Promise<LibraryStore>;
   stop(): Promise<void>;
 }
 
@@ -33,8 +36,9 @@ function sqliteBackend(): LibraryBackend {
       const file = join(dir, `hub-${++count}.db`);
       const storage = await SqliteHubStorage.open(file);
       const library = await openSqliteLibrary(file);
-      return { storage, library, close: async () => { await library.close(); await storage.close(); } };
+      return { location: file, storage, library, close: async () => { await library.close(); await storage.close(); } };
     },
+    reopen: (handle) => openSqliteLibrary(handle.location),
     stop: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -51,8 +55,9 @@ function postgresBackend(): LibraryBackend {
       const url = await server.createDatabase();
       const storage = await PgHubStorage.open(url, silentLogger);
       const library = await openPgLibrary(url, silentLogger);
-      return { storage, library, close: async () => { await library.close(); await storage.close(); } };
+      return { location: url, storage, library, close: async () => { await library.close(); await storage.close(); } };
     },
+    reopen: (handle) => openPgLibrary(handle.location, silentLogger),
     stop: async () => server?.stop(),
   };
 }
