@@ -13,6 +13,7 @@ import { adminTokenFromFile, databaseLocation, defaultAdminTokenFile } from './h
 import { openHubStorage } from './open-storage.js';
 import { notifierFromEnv } from './notify/index.js';
 import { ledgerConfigFromEnv, openCanteenLedger } from './canteen/index.js';
+import { privacyOptionsFromEnv } from './privacy/index.js';
 import { buildHub } from './server.js';
 import { closeWithin } from '../lib/index.js';
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   const notifier = await notifierFromEnv(storage, location, logger.child({ ns: 'notify' }), process.env);
   // The canteen ledger (hub/canteen), on its own connection to the same database.
   const canteen = await openCanteenLedger(location, logger.child({ ns: 'canteen' }), ledgerConfigFromEnv(process.env));
-  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger }, console: {}, ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
+  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger }, console: {}, privacy: privacyOptionsFromEnv(process.env), ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
   await app.listen({ port, host: opts.host });
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;

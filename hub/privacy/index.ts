@@ -5,3 +5,4 @@ export { registerPrivacyRoutes, type PrivacyRouteOptions } from './routes.js';
 export { privacyServiceFor, privacyStoreFor } from './store-for.js';
 export { DEFAULT_DEADLINES, deadlineFor, isOverdue, type DeadlineSettings, type RequestKind, type StoredRequest } from './model.js';
 export type { KnowExport, ExportItem } from './export.js';
+export { privacyOptionsFromEnv } from './config.js';

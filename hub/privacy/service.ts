@@ -7,14 +7,15 @@ import type { WireRosterChange } from '../../protocol/index.js';
 import { HubError } from '../errors.js';
 import type { HubStorage } from '../storage.js';
 import { knowExport, type KnowExport } from './export.js';
-import { DEFAULT_DEADLINES, deadlineFor, isOverdue, type AckRecord, type DeadlineSettings, type NewRequest, type RequestStatus, type StoredRequest } from './model.js';
+import { DEFAULT_DEADLINES, deadlineFor, isOverdue, type AckRecord, type DeadlineSettings, type NewRequest, type RequestKind, type RequestStatus, type StoredRequest } from './model.js';
 import type { PrivacyStore } from './store.js';
 
 export interface PrivacyServiceOptions {
   storage: HubStorage;
   store: PrivacyStore;
   now: () => number;
-  deadlines?: Partial<DeadlineSettings>;
+  /** Any subset of the kinds' working days, and public holidays; the rest from DEFAULT_DEADLINES. */
+  deadlines?: { workingDays?: Partial<Record<RequestKind, number>>; holidays?: readonly string[] };
   /** IANA zone of the school's calendar, for "today" when listing overdue requests. */
   timeZone?: string;
 }

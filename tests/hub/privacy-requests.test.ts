@@ -8,7 +8,7 @@
 // pseudonymises the events and VACUUMs, and this file checks what is readable through SQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetch } from 'undici';
-import { deadlineFor, DEFAULT_DEADLINES } from '../../hub/privacy/index.js';
+import { deadlineFor, DEFAULT_DEADLINES, privacyOptionsFromEnv } from '../../hub/privacy/index.js';
 import { encodeTemplateVector } from '../../protocol/index.js';
 import { scanFiles } from '../helpers/file-scan.js';
 import { adminCall } from '../sync/helpers.js';
@@ -30,6 +30,15 @@ describe('deadlines', () => {
     expect(deadlineFor('2026-01-02', 'know', { ...DEFAULT_DEADLINES, holidays: ['2026-01-07'] })).toBe('2026-01-08');
     expect(deadlineFor('2026-01-02', 'destroy', DEFAULT_DEADLINES)).toBe('2026-01-05');
     expect(deadlineFor('2026-01-05', 'block', { ...DEFAULT_DEADLINES, workingDays: { know: 10, block: 2, destroy: 1 } })).toBe('2026-01-07');
+  });
+
+  it('takes the settings from the environment and refuses malformed ones', () => {
+    expect(privacyOptionsFromEnv({ ESIK_HUB_PRIVACY_DAYS: 'know=10, destroy=2', ESIK_HUB_HOLIDAYS: '2026-01-07', ESIK_HUB_TIME_ZONE: 'Asia/Almaty' })).toEqual({
+      deadlines: { workingDays: { know: 10, destroy: 2 }, holidays: ['2026-01-07'] }, timeZone: 'Asia/Almaty',
+    });
+    expect(() => privacyOptionsFromEnv({ ESIK_HUB_PRIVACY_DAYS: 'forget=1' })).toThrow(/ESIK_HUB_PRIVACY_DAYS/);
+    expect(() => privacyOptionsFromEnv({ ESIK_HUB_HOLIDAYS: '7 January' })).toThrow(/ESIK_HUB_HOLIDAYS/);
+    expect(() => privacyOptionsFromEnv({ ESIK_HUB_TIME_ZONE: 'Mars/Olympus' })).toThrow(/ESIK_HUB_TIME_ZONE/);
   });
 });
 
