@@ -81,6 +81,20 @@ export class ConsoleAccounts {
     return (await this.store.createAccount(account)) ? { ok: true, account } : { ok: false, problem: 'taken' };
   }
 
+  /**
+   * Changes one's own password. The current password is checked like a login (counted first, so
+   * the form cannot be used to guess it past the lockout); then every session of the account ends.
+   */
+  async changePassword(account: AccountRecord, current: string, next: string): Promise<{ ok: true } | { ok: false; problem: PasswordProblem | 'wrong' | 'locked' | 'busy' }> {
+    const problem = this.policy.check(next, account.username);
+    if (problem) return { ok: false, problem };
+    const check = await this.login(account.username, current);
+    if (!check.ok) return { ok: false, problem: check.reason };
+    await this.store.setPassword(account.id, await this.hasher.hash(next));
+    await this.store.deleteSessionsOf(account.id);
+    return { ok: true };
+  }
+
   /** Unlocks and signs out every session of the account (whoever had it open while it was being guessed). */
   async unlock(accountId: string): Promise<boolean> {
     const done = await this.store.unlock(accountId);

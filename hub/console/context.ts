@@ -49,6 +49,7 @@ function navFor(account: AccountRecord | null, t: Catalog): NavItem[] {
   if (can(account.role, 'devices')) items.push({ href: '/console/devices', label: t.devices });
   if (can(account.role, 'accounts.manage')) items.push({ href: '/console/accounts', label: t.accounts });
   if (can(account.role, 'audit.export')) items.push({ href: '/console/audit', label: t.audit });
+  items.push({ href: '/console/password', label: t.changePassword });
   return items;
 }
 

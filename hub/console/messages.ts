@@ -50,6 +50,10 @@ const en = {
   unlocked: 'Account unlocked.',
   problem: 'Could not create the account:',
   language: 'Language',
+  changePassword: 'Change password',
+  currentPassword: 'Current password',
+  newPassword: 'New password (10 characters or more)',
+  passwordProblem: 'The password was not changed:',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -102,6 +106,10 @@ const ru: Catalog = {
   unlocked: 'Учётная запись разблокирована.',
   problem: 'Не удалось создать учётную запись:',
   language: 'Язык',
+  changePassword: 'Сменить пароль',
+  currentPassword: 'Текущий пароль',
+  newPassword: 'Новый пароль (не короче 10 символов)',
+  passwordProblem: 'Пароль не изменён:',
 };
 
 const kk: Catalog = {
@@ -151,6 +159,10 @@ const kk: Catalog = {
   unlocked: 'Тіркелгі бұғаттан шығарылды.',
   problem: 'Тіркелгі жасалмады:',
   language: 'Тіл',
+  changePassword: 'Құпиясөзді өзгерту',
+  currentPassword: 'Қазіргі құпиясөз',
+  newPassword: 'Жаңа құпиясөз (кемінде 10 таңба)',
+  passwordProblem: 'Құпиясөз өзгертілмеді:',
 };
 
 const CATALOGS: Record<Language, Catalog> = { kk, ru, en };

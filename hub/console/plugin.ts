@@ -19,6 +19,7 @@ import { accountOf, sendPage, textsOf, type ConsoleContext } from './context.js'
 import { esc, raw, CONSOLE_CSS } from './html.js';
 import { registerLoginRoutes } from './login.js';
 import { registerPages } from './pages.js';
+import { registerPasswordPage } from './password-page.js';
 import { DatabaseSessionStore } from './session-store.js';
 
 export interface ConsoleLimits {
@@ -122,6 +123,7 @@ export async function consolePlugin(scope: FastifyInstance, options: ConsolePlug
   registerLoginRoutes(scope, ctx, failures, options.limits.loginsPerMinute);
   registerPages(scope, ctx);
   registerAdminPages(scope, ctx);
+  registerPasswordPage(scope, ctx);
   scope.get('/', (request, reply) => reply.redirect(homeOf(request)));
 }
 

@@ -63,6 +63,30 @@ describe.each(backends.filter(([name]) => name === 'sqlite'))('console roles on 
     }
   });
 
+  it('lets an account change its own password: checked like a login, and every session ends', async () => {
+    const librarian = demo.find((a) => a.username === 'librarian') as DemoAccount;
+    const cookie = (await signIn(harness.url, 'librarian', librarian.password)) ?? '';
+    const other = (await signIn(harness.url, 'librarian', librarian.password)) ?? '';
+    const form = await (await fetch(`${harness.url}/console/password`, { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
+    const change = (current: string, next: string): Promise<Response> =>
+      fetch(`${harness.url}/console/password`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, origin: harness.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf, current, next }).toString(),
+      });
+    expect((await change('not my password at all', 'a brand new passphrase')).status).toBe(401);
+    const common = await change(librarian.password, 'qwertyuiop123');
+    expect(common.status).toBe(400);
+    expect(await common.text()).toContain('common');
+    const done = await change(librarian.password, 'a brand new passphrase');
+    expect(done.status).toBe(302);
+    for (const old of [cookie, other]) expect((await fetch(`${harness.url}/console/home`, { headers: { cookie: old }, redirect: 'manual' })).status).toBe(302);
+    expect(await signIn(harness.url, 'librarian', librarian.password)).toBeNull();
+    expect(await signIn(harness.url, 'librarian', 'a brand new passphrase')).not.toBeNull();
+  });
+
   it('seeding again gives new passwords; the old ones stop working', async () => {
     const again = await seedDemoAccounts(harness.storage, { className: '5А' });
     const before = demo.find((a) => a.username === 'director') as DemoAccount;
