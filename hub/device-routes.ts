@@ -121,7 +121,8 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRouteO
     // "r:N" continues a pull from the start; its last page hands out an ordinary "c:N".
     const full = query.since === undefined || query.since.startsWith('r:');
     // An "r:N" is mid-way through a pull from the start: the device has not replaced its roster yet.
-    if (since !== null && !full) await options.onRosterPull?.(deviceId, since);
+    // Recording it must not cost the device its pull: a failure is logged and the next pull records it.
+    if (since !== null && !full) await options.onRosterPull?.(deviceId, since).catch((error: unknown) => request.log.warn({ err: error, deviceId }, 'could not record the roster acknowledgement'));
     const page = await storage.rosterPage(since, query.limit, full);
     if (!page) return reply.code(410).send({ error: 'cursor_expired', message: 'cursor is older than the compaction horizon; pull from the start' });
     const commands = await storage.pendingCommands(deviceId, now());

@@ -4,8 +4,8 @@
 //
 // PostgreSQL keeps a deleted or updated row's old version in its heap until VACUUM, and in its WAL
 // segments and base backups for as long as the server keeps them: erasing rows here is not erasure
-// of the files. eraseHubCopies runs VACUUM on the tables it touched, which frees the dead versions
-// in the heap; WAL and backups are the database administrator's (docs/hub.md).
+// of the files. eraseHubCopies runs VACUUM on the roster, which frees its dead versions in the heap;
+// WAL and backups are the database administrator's (docs/data-subject-requests.md).
 import type { PgDb, PgQueryable } from '../pg-db.js';
 import type { DeviceAck, RequestStatus, StoredRequest } from './model.js';
 import {
@@ -119,8 +119,10 @@ export class PgPrivacyStore implements PrivacyStore {
       }
       return { eventsPseudonymised, notifyRowsDeleted };
     });
-    // Outside the transaction (VACUUM cannot run in one): frees the dead row versions in the heap.
-    await this.db.query('VACUUM roster, events');
+    // Outside the transaction (VACUUM cannot run in one): frees the roster's dead row versions now.
+    // Not the events table: a district's is large and partitioned, a full VACUUM per request would
+    // cost every partition's I/O; autovacuum frees the old bodies there.
+    await this.db.query('VACUUM roster');
     return counts;
   }
 }

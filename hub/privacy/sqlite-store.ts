@@ -21,7 +21,7 @@ const ROSTER_TOP = `SELECT MAX(COALESCE((SELECT MAX(cursor) FROM roster), 0), CO
 
 /** Events whose body names the person (a body that is not JSON is passed over, never an error). */
 const PERSON_EVENTS = `SELECT hub_seq, device_id, received_ms, body FROM events
-  WHERE instr(body, ?) > 0 AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.personId') END) = ? ORDER BY hub_seq LIMIT ?`;
+  WHERE instr(body, ?1) > 0 AND (CASE WHEN json_valid(body) THEN json_extract(body, '$.personId') END) = ?1 ORDER BY hub_seq LIMIT ?2`;
 
 export class SqlitePrivacyStore implements PrivacyStore {
   constructor(private readonly db: HubDb) {}
@@ -75,7 +75,7 @@ export class SqlitePrivacyStore implements PrivacyStore {
         "SELECT cursor, type, entity_id, op, data FROM roster WHERE person_id = ? OR (type = 'person' AND entity_id = ?) ORDER BY cursor",
         [personId, personId],
       );
-      const events = await this.db.all<{ hub_seq: number; device_id: string; received_ms: number; body: string }>(PERSON_EVENTS, [personId, personId, eventLimit]);
+      const events = await this.db.all<{ hub_seq: number; device_id: string; received_ms: number; body: string }>(PERSON_EVENTS, [personId, eventLimit]);
       const eventIds = events.map((e) => eventIdOf(parseJsonObject(e.body))).filter((id): id is string => id !== null);
       const alarms = await this.db.all<{ id: number; device_id: string; kind: string; at_ms: number; detail: string }>('SELECT id, device_id, kind, at_ms, detail FROM seq_alarms ORDER BY id DESC LIMIT 10000');
       return {
@@ -107,7 +107,7 @@ export class SqlitePrivacyStore implements PrivacyStore {
     const counts = await this.db.transaction(async () => {
       let eventsPseudonymised = 0;
       for (;;) {
-        const page = await this.db.all<{ hub_seq: number; body: string }>(PERSON_EVENTS.replace('hub_seq, device_id, received_ms, body', 'hub_seq, body'), [personId, personId, 1000]);
+        const page = await this.db.all<{ hub_seq: number; body: string }>(PERSON_EVENTS, [personId, 1000]);
         for (const row of page) {
           const body = parseJsonObject(row.body) ?? {};
           await this.db.run('UPDATE events SET body = ? WHERE hub_seq = ?', [JSON.stringify(pseudonymiseEvent(body, pseudonym)), row.hub_seq]);
