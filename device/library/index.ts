@@ -15,3 +15,4 @@ export {
   type LibraryRequest,
   type LoanRule,
 } from './types.js';
+export { LibraryDesk, type DeskCatalogue, type DeskClock, type DeskEventLog, type DeskLoan, type DeskOutcome, type DeskScan, type LibraryDeskOptions } from './desk.js';
