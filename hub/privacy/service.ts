@@ -7,7 +7,7 @@ import type { WireRosterChange } from '../../protocol/index.js';
 import { HubError } from '../errors.js';
 import type { HubStorage } from '../storage.js';
 import { knowExport, type KnowExport } from './export.js';
-import { DEFAULT_DEADLINES, deadlineFor, isOverdue, type AckRecord, type DeadlineSettings, type NewRequest, type RequestKind, type RequestStatus, type StoredRequest } from './model.js';
+import { DEFAULT_DEADLINES, deadlineFor, isOverdue, type AckRecord, type DeadlineSettings, type DeviceAck, type NewRequest, type RequestKind, type RequestStatus, type StoredRequest } from './model.js';
 import type { PrivacyStore } from './store.js';
 
 export interface PrivacyServiceOptions {
@@ -21,6 +21,8 @@ export interface PrivacyServiceOptions {
 }
 
 const MAX_EXPORT_EVENTS = 100_000;
+
+type DeviceStates = Array<{ deviceId: string; ack: DeviceAck | null }>;
 
 /** A random stand-in for an erased person's id in their events: nothing maps it back. */
 function newPseudonym(): string {
@@ -71,8 +73,11 @@ export class PrivacyService {
   async list(status: RequestStatus | null, overdueOnly: boolean, limit: number): Promise<Array<StoredRequest & { overdue: boolean }>> {
     const today = this.today();
     const out: Array<StoredRequest & { overdue: boolean }> = [];
-    for (const stored of await this.options.store.listRequests(status, limit)) {
-      const request = await this.closeIfAcknowledged(stored);
+    const stored = await this.options.store.listRequests(status, limit);
+    // Read the devices once for the whole page, not once per request awaiting them.
+    const states = stored.some((r) => r.status === 'awaiting_devices') ? await this.deviceStates() : [];
+    for (const each of stored) {
+      const request = await this.closeIfAcknowledged(each, states);
       const overdue = isOverdue(request, today);
       if (!overdueOnly || overdue) out.push({ ...request, overdue });
     }
@@ -138,21 +143,25 @@ export class PrivacyService {
     };
   }
 
-  private async ackRecord(targetCursor: number): Promise<AckRecord> {
+  /** Every registered, enabled device with its last acknowledged cursor (null: never pulled by cursor). */
+  private async deviceStates(): Promise<DeviceStates> {
     const acks = new Map((await this.options.store.rosterAcks()).map((ack) => [ack.deviceId, ack]));
     const devices = (await this.options.storage.listDevices()).filter((device) => !device.disabled);
+    return devices.map((device) => ({ deviceId: device.id, ack: acks.get(device.id) ?? null }));
+  }
+
+  private async ackRecord(targetCursor: number, states?: DeviceStates): Promise<AckRecord> {
     return {
       targetCursor,
-      devices: devices.map((device) => {
-        const ack = acks.get(device.id);
-        return { deviceId: device.id, ackedCursor: ack?.cursor ?? null, ackedAt: ack ? new Date(ack.atMs).toISOString() : null, done: (ack?.cursor ?? -1) >= targetCursor };
-      }),
+      devices: (states ?? (await this.deviceStates())).map(({ deviceId, ack }) => ({
+        deviceId, ackedCursor: ack?.cursor ?? null, ackedAt: ack ? new Date(ack.atMs).toISOString() : null, done: (ack?.cursor ?? -1) >= targetCursor,
+      })),
     };
   }
 
-  private async closeIfAcknowledged(request: StoredRequest): Promise<StoredRequest> {
+  private async closeIfAcknowledged(request: StoredRequest, states?: DeviceStates): Promise<StoredRequest> {
     if (request.status !== 'awaiting_devices' || request.targetCursor === null) return request;
-    const acks = await this.ackRecord(request.targetCursor);
+    const acks = await this.ackRecord(request.targetCursor, states);
     if (!acks.devices.every((device) => device.done)) return { ...request, record: { ...request.record, acknowledgements: acks } };
     // Events a kiosk recorded before it applied the delete may have been pushed since the
     // destruction: every device has now pulled past it, so they are in; pseudonymise them too (under
