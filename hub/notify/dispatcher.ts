@@ -52,16 +52,17 @@ export class OutboxDispatcher {
     this.channels = new Map(channels.map((c) => [c.name, c]));
   }
 
-  /** Claims and delivers due rows until none is due. Returns how many rows were handled. */
-  async drain(): Promise<number> {
+  /** Claims and delivers due rows, batch by batch, until none is due or after `maxBatches`. Returns how many rows were handled. */
+  async drain(maxBatches = Infinity): Promise<number> {
     let handled = 0;
-    for (;;) {
+    for (let batch = 0; batch < maxBatches; batch++) {
       const rows = await this.store.claim(this.now(), this.options.leaseMs, this.options.batch);
       if (rows.length === 0) return handled;
       // Rows of one batch go out concurrently; each has its own claim and outcome.
       await Promise.all(rows.map((row) => this.deliver(row)));
       handled += rows.length;
     }
+    return handled;
   }
 
   private async deliver(row: ClaimedRow): Promise<void> {

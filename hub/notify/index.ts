@@ -7,7 +7,7 @@ export { PgNotifyStore } from './pg-store.js';
 export { registerNotifyRoutes, type NotifyRouteOptions } from './routes.js';
 export { validateWebhookUrl, webhookOutcome, newWebhookSecret } from './webhook.js';
 export { noticeText, localTime } from './catalog.js';
-export { TelegramPacer } from './telegram.js';
+export { TelegramPacer, TELEGRAM_PACE_PER_SECOND } from './telegram.js';
 export type { NoticeChannel, SendOutcome, DispatcherOptions } from './dispatcher.js';
 export { outboxKey, LANGUAGES } from './model.js';
 export type { NotifyStore, GuardianRecord, OutboxRow, OutboxState, NoticePayload, Language, Channel } from './model.js';

@@ -41,8 +41,8 @@ export class Notifier {
   private readonly dispatcher: OutboxDispatcher;
   private readonly bot: TelegramLinkBot | null;
   private running = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private loops: Array<Promise<void>> = [];
+  private readonly wakers = new Set<() => void>();
 
   constructor(
     storage: HubStorage,
@@ -73,44 +73,54 @@ export class Notifier {
     if (this.running) return;
     this.running = true;
     this.bot?.start();
-    this.loop = this.run();
+    // Planning runs on its own, so new arrivals reach the outbox while a backlog is being sent; two
+    // delivery workers keep Telegram's pace filled while one waits on its batch's database writes.
+    this.loops = [
+      this.loop('plan', async () => (await this.planner.catchUp()) + (await this.absence.run()) > 0),
+      this.loop('deliver', async () => (await this.dispatcher.drain(1)) > 0),
+      this.loop('deliver', async () => (await this.dispatcher.drain(1)) > 0),
+    ];
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
-    await Promise.all([this.loop, this.bot?.stop()]);
+    for (const wake of this.wakers) wake();
+    await Promise.all([...this.loops, this.bot?.stop()]);
   }
 
-  /** Plans and drains now rather than at the next tick (a push just arrived, a test). */
+  /** Plans and delivers now rather than at the next tick (a push just arrived). */
   poke(): void {
-    this.wake?.();
+    for (const wake of this.wakers) wake();
   }
 
-  /** One round: new events (and, once a school day, absences) into the outbox, then every due row out. */
+  /** One whole round, for tests and tools: new events (and absences) into the outbox, then every due row out. */
   async runOnce(): Promise<void> {
     await this.planner.catchUp();
     await this.absence.run();
     await this.dispatcher.drain();
   }
 
-  private async run(): Promise<void> {
+  /** Runs `step` again at once while it finds work, else after pollMs. */
+  private async loop(name: string, step: () => Promise<boolean>): Promise<void> {
     while (this.running) {
+      let busy = false;
       try {
-        await this.runOnce();
+        busy = await step();
       } catch (error) {
         // The database may be away (503 for the hub's other routes); the next round tries again.
-        this.logger.warn({ error: error instanceof Error ? error.message : 'unknown' }, 'notifier round failed');
+        this.logger.warn({ loop: name, error: error instanceof Error ? error.message : 'unknown' }, 'notifier round failed');
       }
       if (!this.running) break;
+      if (busy) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.pollMs);
-        this.wake = () => {
+        const wake = (): void => {
           clearTimeout(timer);
+          this.wakers.delete(wake);
           resolve();
         };
+        const timer = setTimeout(wake, this.pollMs);
+        this.wakers.add(wake);
       });
-      this.wake = null;
     }
   }
 }

@@ -44,12 +44,15 @@ export function telegramOutcome(error: unknown): SendOutcome {
  * for it, so a burst of arrivals is paced rather than refused. Per process: several hub processes on
  * one bot share the limit only through Telegram's 429s, which are honoured.
  */
+/** Messages a second the notifier allows itself per bot: under Telegram's ~30, leaving room for link replies. */
+export const TELEGRAM_PACE_PER_SECOND = 28;
+
 export class TelegramPacer {
   private nextSlotMs = 0;
   private readonly chatNext = new Map<string, number>();
 
   constructor(
-    private readonly perSecond = 25,
+    private readonly perSecond = TELEGRAM_PACE_PER_SECOND,
     private readonly perChatMs = 1_000,
     private readonly now: () => number = Date.now,
     private readonly wait: (ms: number) => Promise<void> = sleep,
