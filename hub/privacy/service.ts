@@ -167,7 +167,7 @@ export class PrivacyService {
     // destruction: every device has now pulled past it, so they are in; pseudonymise them too (under
     // a new pseudonym: the first one is kept nowhere, deliberately).
     const late = request.kind === 'destroy' ? await this.options.store.eraseHubCopies(request.personId, newPseudonym()) : null;
-    const record = { ...request.record, ...(late ? { lateEventsPseudonymised: late.eventsPseudonymised } : {}), acknowledgements: acks };
+    const record = { ...request.record, ...(late ? { lateEventsPseudonymised: late.eventsPseudonymised, ...(late.walTruncated === undefined ? {} : { walTruncatedAtClose: late.walTruncated }) } : {}), acknowledgements: acks };
     const closed: StoredRequest = { ...request, status: 'closed', closedMs: this.options.now(), record };
     await this.options.store.updateRequest(closed);
     return closed;

@@ -126,7 +126,19 @@ export class SqlitePrivacyStore implements PrivacyStore {
     });
     // secure_delete (lib/sqlite.ts) zeroed the old cells in the database pages; the WAL still holds
     // the pages as they were until it is copied back and truncated.
-    await this.db.checkpoint();
-    return counts;
+    return { ...counts, walTruncated: await this.truncateWal() };
+  }
+
+  /**
+   * A TRUNCATE checkpoint that reports whether it happened: SQLite answers busy, without an error,
+   * while another connection (the notifier's) reads an older snapshot. Retried for a few seconds.
+   */
+  private async truncateWal(): Promise<boolean> {
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const row = await this.db.committed(() => this.db.get<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)'));
+      if (row?.busy === 0) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
   }
 }

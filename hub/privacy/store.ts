@@ -47,6 +47,8 @@ export interface Holdings {
 export interface ErasureCounts {
   eventsPseudonymised: number;
   notifyRowsDeleted: number;
+  /** SQLite: whether the WAL was copied back and truncated (another connection's reader can hold it). */
+  walTruncated?: boolean;
 }
 
 export interface PrivacyStore {

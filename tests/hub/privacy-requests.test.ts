@@ -139,6 +139,9 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
     expect(events.filter((e) => e.personId?.startsWith('erased-'))).toHaveLength(3);
     expect(JSON.stringify(events)).not.toContain(CHILD.name);
     expect(events.find((e) => e.personId === 'p-other')?.credential).toMatchObject({ ref: 'c-other' });
-    if (hub.dbDir) expect(await scanFiles([hub.dbDir], childNeedles())).toEqual([]);
+    if (hub.dbDir) {
+      expect(closed.record).toMatchObject({ walTruncated: true, walTruncatedAtClose: true });
+      expect(await scanFiles([hub.dbDir], childNeedles())).toEqual([]);
+    }
   });
 });
