@@ -1,7 +1,7 @@
 // The school library on the hub (issue 20): the catalogue (CSV import with ISBN/EAN check digits),
 // and the loans folded from the desks' events with double loans flagged, on SQLite or PostgreSQL.
 export { openSqliteLibrary, LIBRARY_SQLITE_SCHEMA } from './sqlite-library.js';
-export { openPgLibrary } from './pg-library.js';
+// pg-library.js is reached only through openLibrary's dynamic import (and by tests): a SQLite hub never loads pg.
 export { parseCatalogueCsv, splitCsv } from './csv.js';
 export { LoanFolder, DEFAULT_LOAN_FOLDER_OPTIONS, type LoanFolderOptions } from './folder.js';
 export { importCatalogue, registerLibraryRoutes, MAX_IMPORT_BYTES, type LibraryRouteOptions } from './routes.js';
@@ -18,3 +18,4 @@ export {
   type RowError,
   type TitleRecord,
 } from './types.js';
+export { openLibrary, loanFolderOptionsFromEnv, type OpenedLibrary } from './open-library.js';

@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgHubStorage, SqliteHubStorage, type HubStorage } from '../../hub/index.js';
-import { openPgLibrary, openSqliteLibrary, type LibraryStore } from '../../hub/library/index.js';
+import { openSqliteLibrary, type LibraryStore } from '../../hub/library/index.js';
+import { openPgLibrary } from '../../hub/library/pg-library.js';
 import { silentLogger } from '../sync/helpers.js';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.js';
 
