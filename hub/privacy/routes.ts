@@ -45,7 +45,10 @@ export function registerPrivacyRoutes(app: FastifyInstance, options: PrivacyRout
     return service.execute(idParams.parse(request.params).id);
   });
 
-  app.get('/v1/admin/privacy/devices', { onRequest }, async () => {
-    return { devices: await service.deviceAcks() };
+  // With ?cursor=N (a cursor an admin write returned, e.g. a consent withdrawal's): which devices
+  // have pulled past it. The console shows a purge's acknowledgements from this.
+  app.get('/v1/admin/privacy/devices', { onRequest }, async (request) => {
+    const query = z.object({ cursor: z.string().regex(/^c:\d{1,15}$/).optional() }).parse(request.query);
+    return { devices: await service.deviceAcks(query.cursor === undefined ? 0 : Number(query.cursor.slice(2))) };
   });
 }

@@ -91,8 +91,9 @@ export class PrivacyService {
     this.knownAcks.set(deviceId, cursor);
   }
 
-  async deviceAcks(): Promise<AckRecord['devices']> {
-    return (await this.ackRecord(0)).devices;
+  /** Every enabled device's acknowledgement, `done` when at or past `cursor`. */
+  async deviceAcks(cursor: number): Promise<AckRecord['devices']> {
+    return (await this.ackRecord(cursor)).devices;
   }
 
   /** Carries out an open request: know answers at once; block and destroy wait for the devices. */

@@ -114,6 +114,23 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
     expect(state.record.acknowledgements.devices.every((d: { done: boolean; ackedAt: string | null }) => d.done && d.ackedAt !== null)).toBe(true);
   });
 
+  it('shows which devices have pulled past a consent withdrawal (the purge of the templates)', async () => {
+    expect((await adminCall(hub, 'PUT', '/v1/admin/people/p-consent', { name: 'Consent Pupil', group: '5B', biometricConsent: true })).status).toBe(200);
+    expect((await adminCall(hub, 'PUT', '/v1/admin/templates/t-consent', { personId: 'p-consent', modality: 'face', algo: 'faceapi-resnet128-v1', data: encodeTemplateVector(CHILD.vector.map((v) => -v)) })).status).toBe(200);
+    const withdrawn = await adminCall(hub, 'PUT', '/v1/admin/people/p-consent', { name: 'Consent Pupil', group: '5B', biometricConsent: false });
+    const cursor = withdrawn.json.cursor as string;
+    const acks = async (): Promise<Array<[string, boolean]>> =>
+      ((await adminCall(hub, 'GET', `/v1/admin/privacy/devices?cursor=${cursor}`)).json.devices as Array<{ deviceId: string; done: boolean }>).map((d) => [d.deviceId, d.done]);
+    expect(await acks()).toEqual([['kiosk-a', false], ['kiosk-b', false]]);
+    await kioskA.sync();
+    await kioskA.sync();
+    expect(await acks()).toEqual([['kiosk-a', true], ['kiosk-b', false]]);
+    expect(kioskA.received).toContainEqual({ op: 'delete', type: 'template', id: 't-consent' });
+    await kioskB.sync();
+    await kioskB.sync();
+    expect(await acks()).toEqual([['kiosk-a', true], ['kiosk-b', true]]);
+  });
+
   it('destroys through the roster, leaves nothing readable on the hub, and closes with each device\'s acknowledgement', async () => {
     const request = await newRequest(hub, 'destroy', '2026-09-01');
     expect((await adminCall(hub, 'POST', `/v1/admin/privacy/requests/${request.id}/execute`)).json.request.status).toBe('awaiting_devices');
