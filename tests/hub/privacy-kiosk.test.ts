@@ -92,6 +92,9 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
     expect((await adminCall(hub, 'POST', `/v1/admin/people/${CHILD.id}/unblock`)).status).toBe(200);
     await waitFor('card granted again after unblock', async () => ((await present(CHILD.card)).outcome === 'grant' ? true : undefined), 15_000, 250);
     const hubFiles = storage === 'sqlite' ? [join(tmp.dir, 'hub')] : [];
+    const kioskState = join(kioskDir.dir, 'state');
+    // The kiosk's scan can see too: it keeps card values in clear for its lookups (names and templates sealed).
+    expect(await scanFiles([kioskState], childNeedles())).toContainEqual(expect.stringMatching(/card value \(UTF-8\)$/));
     if (storage === 'sqlite') {
       // The scan can see: before the destruction the hub's files hold the child's name and card.
       const before = await scanFiles(hubFiles, childNeedles());
@@ -109,7 +112,6 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
     expect(after.outcome).toBe('deny');
     expect(after.personId ?? null).toBeNull();
 
-    const kioskState = join(kioskDir.dir, 'state');
     expect((await filesUnder(kioskState)).some((f) => f.endsWith('.db'))).toBe(true);
     if (storage === 'sqlite') expect((await filesUnder(join(tmp.dir, 'hub'))).some((f) => f.endsWith('hub.db'))).toBe(true);
     expect(await scanFiles([...hubFiles, kioskState], childNeedles())).toEqual([]);
