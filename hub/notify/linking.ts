@@ -73,13 +73,17 @@ export class GuardianLinks {
     return { code, expiresAt: new Date(expiresMs).toISOString() };
   }
 
-  /** A guess is counted before it is checked, so a burst of guesses cannot all slip in before the first failure. */
+  /**
+   * A guess is counted before it is checked, so a burst of guesses cannot all slip in before the first
+   * failure. Text that is not shaped like a code (a parent's "hello") is refused without counting.
+   */
   async redeem(chat: string, code: string): Promise<RedeemResult> {
+    const normalised = normaliseCode(code);
+    if (!new RegExp(`^[${CODE_ALPHABET}]{${CODE_LENGTH}}$`).test(normalised)) return { ok: false, reason: 'bad_code' };
     const wait = this.guesses.retryAfterMs(chat);
     if (wait !== null) return { ok: false, reason: 'rate_limited', retryAfterMs: wait };
     this.guesses.count(chat);
-    const normalised = normaliseCode(code);
-    const guardian = /^[A-Z0-9]{4,32}$/.test(normalised) ? await this.store.redeemCode(hashCode(normalised), chat, this.now()) : null;
+    const guardian = await this.store.redeemCode(hashCode(normalised), chat, this.now());
     if (!guardian) return { ok: false, reason: 'bad_code' };
     this.guesses.refund(chat);
     return { ok: true, guardian };

@@ -13,9 +13,15 @@ export interface PlannerOptions {
   timeZone: string;
   /** HH:MM: a first arrival of the day after it is announced as late; null: never. */
   bell: string | null;
+  /**
+   * A passage in the same direction as the child's previous one within this time is not announced
+   * again (a card read twice, a turnstile retried). A change of direction always is: a parent must
+   * learn that the child went out again.
+   */
+  repeatWindowMs: number;
 }
 
-export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = { pageSize: 200, maxAgeMs: 3600_000, timeZone: 'Asia/Almaty', bell: null };
+export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = { pageSize: 200, maxAgeMs: 3600_000, timeZone: 'Asia/Almaty', bell: null, repeatWindowMs: 5 * 60_000 };
 
 interface PlannerLogger {
   warn(object: Record<string, unknown>, message: string): void;
@@ -36,6 +42,11 @@ function passageOf(event: HubEvent): Passage | null {
 
 export class NoticePlanner {
   private readonly bellMinutes: number | null;
+  /**
+   * Each child's last passage seen, for folding repeats. In memory: after a restart, or in another
+   * hub process, one repeat may be announced; nothing is lost.
+   */
+  private readonly lastPassage = new Map<string, { direction: 'in' | 'out'; atMs: number }>();
 
   constructor(
     private readonly storage: HubStorage,
@@ -55,13 +66,38 @@ export class NoticePlanner {
       const page = await this.storage.readEvents(from, this.options.pageSize);
       for (const bad of page.skipped) this.logger.warn({ hubSeq: bad.hubSeq, deviceId: bad.deviceId, error: bad.error }, 'notifier skipped an unreadable event');
       if (page.lastHubSeq === null || page.lastHubSeq <= from) return written;
-      const passages = page.events.map(passageOf).filter((p): p is Passage => p !== null);
-      const presence = await this.firstArrivals(passages);
-      const rows = await this.rowsFor(passages);
-      // Another hub process moved the cursor first: its rows are the same keys; read on from there.
-      if (await this.store.plan(from, page.lastHubSeq, rows, presence, this.now())) written += rows.length;
+      const all = page.events.map(passageOf).filter((p): p is Passage => p !== null);
+      const presence = await this.firstArrivals(all);
+      const folded = this.foldRepeats(all);
+      const rows = await this.rowsFor(folded.kept);
+      // Another hub process moved the cursor first: its rows are the same keys; read on from there
+      // (and forget this page's passages: the re-read must not take them for repeats of themselves).
+      if (await this.store.plan(from, page.lastHubSeq, rows, presence, this.now())) {
+        written += rows.length;
+        for (const [personId, last] of folded.last) this.remember(personId, last);
+      }
       if (!page.more) return written;
     }
+  }
+
+  /** The page's passages that are not repeats, and each child's last passage once the page is planned. */
+  private foldRepeats(passages: readonly Passage[]): { kept: Passage[]; last: Map<string, { direction: 'in' | 'out'; atMs: number }> } {
+    const last = new Map<string, { direction: 'in' | 'out'; atMs: number }>();
+    const kept = passages.filter((passage) => {
+      const direction = passage.kind === 'departure' ? 'out' : 'in';
+      const atMs = Date.parse(passage.at);
+      const before = last.get(passage.personId) ?? this.lastPassage.get(passage.personId);
+      last.set(passage.personId, { direction, atMs });
+      const gap = before === undefined ? Infinity : atMs - before.atMs;
+      return !(before?.direction === direction && gap >= 0 && gap < this.options.repeatWindowMs);
+    });
+    return { kept, last };
+  }
+
+  private remember(personId: string, passage: { direction: 'in' | 'out'; atMs: number }): void {
+    this.lastPassage.delete(personId); // re-inserted last: the map's order is oldest first
+    this.lastPassage.set(personId, passage);
+    if (this.lastPassage.size > 100_000) this.lastPassage.delete(this.lastPassage.keys().next().value as string);
   }
 
   /**

@@ -1,7 +1,8 @@
 // Late and absent notices on a fake clock (school zone UTC, bell 08:30, absent check 10:00, Monday to
 // Friday), delivered through the Telegram emulator: a first arrival after the bell is late, a later
 // re-entry that day is a plain arrival; a child not in by 10:00 on a school day is announced absent
-// once, however often the check runs; not on a roster holiday, not on a Saturday. SQLite and PostgreSQL.
+// once, however often the check runs; not on a roster holiday, not on a Saturday; a repeated passage
+// in the same direction within minutes is folded. SQLite and PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_NOTIFIER_CONFIG, Notifier } from '../../hub/notify/index.js';
 import { person } from './backends.js';
@@ -85,5 +86,18 @@ describe.each(['sqlite', 'postgres'] as const)('late and absent notices (%s)', (
     expect(tg.sent(CHAT.early)).toEqual(['Asel arrived at school at 08:10 (door: main).', 'Asel has not arrived at school by 10:01.']);
     await tick(at(5, 10, 5)); // Saturday
     expect(tg.sent(CHAT.away)).toHaveLength(2);
+  });
+
+  it('folds a repeated passage in the same direction within minutes, never a change of direction', async () => {
+    const before = tg.sent(CHAT.early).length;
+    await passAt(at(10, 8, 0), 'kid-early', 'in'); // the next Thursday
+    await passAt(at(10, 8, 2), 'kid-early', 'in'); // the card read twice
+    await passAt(at(10, 8, 3), 'kid-early', 'out');
+    await passAt(at(10, 8, 4), 'kid-early', 'in');
+    await passAt(at(10, 8, 20), 'kid-early', 'in'); // again, but long after
+    expect(tg.sent(CHAT.early).slice(before)).toEqual([
+      'Asel arrived at school at 08:00 (door: main).', 'Asel left school at 08:03 (door: main).',
+      'Asel arrived at school at 08:04 (door: main).', 'Asel arrived at school at 08:20 (door: main).',
+    ]);
   });
 });

@@ -57,7 +57,11 @@ describe('two notifiers on one PostgreSQL', () => {
       const events = Array.from({ length: 10 }, (_, j) => ({ event: passage(batch + j + 1, `kid-${batch + j}`, 'in') }));
       await (batch % 20 === 0 ? a : b).storage.ingest('kiosk-1', events, null, null, Date.now());
     }
-    await until(async () => (await a.store.outbox('sent')).length === PUPILS, 20_000, 'all notices sent');
+    await until(async () => (await a.store.outbox('sent')).length === PUPILS, 20_000, 'all notices sent').catch(async (e: unknown) => {
+      const rows = await a.store.outbox();
+      console.log(JSON.stringify({ rows: rows.length, states: rows.map((r) => r.state + ':' + String(r.lastError)).slice(0, 5), sent: tg.allSent().length }));
+      throw e;
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const perChat = new Map<string, number>();
     for (const m of tg.allSent()) perChat.set(m.chat, (perChat.get(m.chat) ?? 0) + 1);
