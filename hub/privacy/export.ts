@@ -5,7 +5,7 @@ import type { DeviceRecord } from '../storage.js';
 import type { Holdings } from './store.js';
 
 export interface ExportItem {
-  kind: 'person' | 'credential' | 'template' | 'roster_other' | 'event' | 'alarm' | 'guardian_link';
+  kind: 'person' | 'credential' | 'template' | 'roster_other' | 'event' | 'alarm' | 'guardian_link' | 'audit';
   /** Where it is held and where it came from: table, row key, the device that sent it, when. */
   source: { table: string; key: string; origin: string; at: string | null };
   data: Record<string, unknown>;
@@ -46,6 +46,8 @@ export function knowExport(personId: string, held: Holdings, devices: ReadonlyAr
       source: { table: 'notify_guardians', key: g.id, origin: 'parents\' notifier (linked by the school)', at: iso(g.createdMs) },
       data: { language: g.language, channels: g.channels, noticesHeld: g.notices },
     })),
+    // Who in the school looked at or changed the child's data (the console's audit; append-only).
+    ...held.audit.map((a): ExportItem => ({ kind: 'audit', source: { table: 'console_audit', key: `id ${a.id}`, origin: `console account ${a.username}`, at: iso(a.atMs) }, data: { action: a.action, subject: a.subject } })),
   ];
   const summary: Record<string, number> = {};
   for (const item of items) summary[item.kind] = (summary[item.kind] ?? 0) + 1;

@@ -10,7 +10,7 @@ import type { PgDb, PgQueryable } from '../pg-db.js';
 import type { DeviceAck, RequestStatus, StoredRequest } from './model.js';
 import {
   REQUEST_COLUMNS, eventIdOf, parseJsonObject, pseudonymiseEvent, requestParams, rowToRequest,
-  type ErasureCounts, type HeldAlarm, type HeldEvent, type HeldGuardian, type Holdings, type PrivacyStore, type RequestRow,
+  type ErasureCounts, type HeldAlarm, type HeldAudit, type HeldEvent, type HeldGuardian, type Holdings, type PrivacyStore, type RequestRow,
 } from './store.js';
 
 type EventDbRow = { hub_seq: string | number; device_id: string; received_ms: string | number; body: string };
@@ -89,7 +89,18 @@ export class PgPrivacyStore implements PrivacyStore {
       events,
       alarms: alarms.filter((a) => eventIds.some((id) => a.detail.includes(id))).map((a): HeldAlarm => ({ id: Number(a.id), deviceId: a.device_id, kind: a.kind, atMs: Number(a.at_ms), detail: a.detail })),
       guardians: await this.guardians(personId),
+      audit: await this.audit(personId),
     };
+  }
+
+  private async audit(personId: string): Promise<HeldAudit[]> {
+    const exists = await this.db.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'console_audit'");
+    if (Number(exists[0]?.n ?? 0) !== 1) return [];
+    const rows = await this.db.query<{ id: string; at_ms: string; username: string; action: string; subject: string }>(
+      'SELECT id, at_ms, username, action, subject FROM console_audit WHERE strpos(subject, $1) > 0 ORDER BY id LIMIT 10000',
+      [personId],
+    );
+    return rows.map((r) => ({ id: Number(r.id), atMs: Number(r.at_ms), username: r.username, action: r.action, subject: r.subject }));
   }
 
   private async guardians(personId: string): Promise<HeldGuardian[]> {

@@ -4,7 +4,7 @@ import type { HubDb } from '../db.js';
 import type { DeviceAck, RequestStatus, StoredRequest } from './model.js';
 import {
   REQUEST_COLUMNS, eventIdOf, parseJsonObject, pseudonymiseEvent, requestParams, rowToRequest,
-  type ErasureCounts, type HeldAlarm, type HeldGuardian, type HeldRosterRow, type Holdings, type PrivacyStore, type RequestRow,
+  type ErasureCounts, type HeldAlarm, type HeldAudit, type HeldGuardian, type HeldRosterRow, type Holdings, type PrivacyStore, type RequestRow,
 } from './store.js';
 
 const SCHEMA = `
@@ -85,8 +85,19 @@ export class SqlitePrivacyStore implements PrivacyStore {
           .filter((a) => eventIds.some((id) => a.detail.includes(id)))
           .map((a): HeldAlarm => ({ id: a.id, deviceId: a.device_id, kind: a.kind, atMs: a.at_ms, detail: a.detail })),
         guardians: await this.guardians(personId),
+        audit: await this.audit(personId),
       };
     });
+  }
+
+  private async audit(personId: string): Promise<HeldAudit[]> {
+    const exists = await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'console_audit'");
+    if (exists?.n !== 1) return [];
+    const rows = await this.db.all<{ id: number; at_ms: number; username: string; action: string; subject: string }>(
+      'SELECT id, at_ms, username, action, subject FROM console_audit WHERE instr(subject, ?) > 0 ORDER BY id LIMIT 10000',
+      [personId],
+    );
+    return rows.map((r) => ({ id: r.id, atMs: r.at_ms, username: r.username, action: r.action, subject: r.subject }));
   }
 
   private async hasNotifyTables(): Promise<boolean> {

@@ -41,6 +41,16 @@ export interface Holdings {
   alarms: HeldAlarm[];
   /** Parents' notifier links (hub/notify), when that module's tables exist. */
   guardians: HeldGuardian[];
+  /** Console audit records whose subject is the person (hub/console), when that table exists. */
+  audit: HeldAudit[];
+}
+
+export interface HeldAudit {
+  id: number;
+  atMs: number;
+  username: string;
+  action: string;
+  subject: string;
 }
 
 /** What erasing the hub's own copies changed, for the destruction record. */

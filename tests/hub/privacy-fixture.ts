@@ -35,7 +35,8 @@ export async function startPrivacyHub(kind: 'sqlite' | 'postgres', holidays: str
     storage = await PgHubStorage.open(await postgres.createDatabase(), silentLogger);
   }
   const adminToken = randomBytes(24).toString('base64url');
-  const app: FastifyInstance = await buildHub({ storage, logger: silentLogger, adminToken, privacy: { deadlines: { holidays } } });
+  // With the console: its audit table is part of what a request to know answers.
+  const app: FastifyInstance = await buildHub({ storage, logger: silentLogger, adminToken, console: {}, privacy: { deadlines: { holidays } } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
@@ -138,4 +139,11 @@ export async function newRequest(hub: { url: string; adminToken: string }, kind:
   const created = await adminCall(hub, 'POST', '/v1/admin/privacy/requests', { kind, personId, requester: 'Гүлнар, the mother', channel: 'in_person', receivedOn });
   if (created.status !== 201) throw new Error(`request not registered: ${created.status} ${JSON.stringify(created.json)}`);
   return created.json as { id: string; deadline: string; status: string };
+}
+
+/** A console audit record about the person, as the console writes one when an account opens their page. */
+export async function auditAbout(hub: PrivacyHub, personId: string): Promise<void> {
+  const sql = `INSERT INTO console_audit (at_ms, account_id, username, action, address, subject, detail) VALUES (1788231600000, NULL, 'director', 'person.view', '127.0.0.1', 'person:${personId}', '{}')`;
+  if (hub.storage instanceof SqliteHubStorage) await hub.storage.database.run(sql);
+  else if (hub.storage instanceof PgHubStorage) await hub.storage.database.query(sql);
 }

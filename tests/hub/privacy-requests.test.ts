@@ -12,7 +12,7 @@ import { deadlineFor, DEFAULT_DEADLINES, privacyOptionsFromEnv } from '../../hub
 import { encodeTemplateVector } from '../../protocol/index.js';
 import { scanFiles } from '../helpers/file-scan.js';
 import { adminCall } from '../sync/helpers.js';
-import { CHILD, PullingDevice, childNeedles, childRoster, newRequest, otherRoster, startPrivacyHub, type PrivacyHub } from './privacy-fixture.js';
+import { CHILD, PullingDevice, auditAbout, childNeedles, childRoster, newRequest, otherRoster, startPrivacyHub, type PrivacyHub } from './privacy-fixture.js';
 
 const WALL = Date.UTC(2026, 8, 1, 3, 0, 0);
 
@@ -79,11 +79,13 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
   });
 
   it('answers a request to know with what the hub holds and where it came from, never template bytes', async () => {
+    await auditAbout(hub, CHILD.id);
     const request = await newRequest(hub, 'know', '2026-09-01');
     const answer = await adminCall(hub, 'POST', `/v1/admin/privacy/requests/${request.id}/execute`);
     expect(answer.status).toBe(200);
     const exported = answer.json.export as { summary: Record<string, number>; items: Array<{ kind: string; source: { table: string; origin: string }; data: Record<string, unknown> }> };
-    expect(exported.summary).toMatchObject({ person: 1, credential: 1, template: 1, event: 2 });
+    expect(exported.summary).toMatchObject({ person: 1, credential: 1, template: 1, event: 2, audit: 1 });
+    expect(exported.items.find((i) => i.kind === 'audit')?.source).toMatchObject({ table: 'console_audit', origin: 'console account director' });
     expect(exported.items.find((i) => i.kind === 'person')?.data.name).toBe(CHILD.name);
     expect(exported.items.find((i) => i.kind === 'template')?.data).toMatchObject({ modality: 'face', vectorBytes: 512 });
     expect(exported.items.filter((i) => i.kind === 'event').every((i) => i.source.table === 'events' && i.source.origin === 'device kiosk-a')).toBe(true);
