@@ -5,6 +5,8 @@
 // only through the hub, so two offline desks can lend one copy: the hub flags that (hub/library).
 // Scans are handled one at a time: two quick scans of one copy must not both pass the rule.
 import type { CredentialKind, EventDraft, StoredEvent } from '../../sync/store/index.js';
+import { toLocalTime } from '../policy/index.js';
+import { isOverdue } from './calendar.js';
 import { loanDecision } from './loan-rule.js';
 import type { ActiveLoan, Borrower, LibraryAction, LibraryContext, LibraryCopy, LibraryDecision } from './types.js';
 
@@ -79,6 +81,12 @@ export class LibraryDesk {
     const next = this.#queue.then(() => this.#handle(scan));
     this.#queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Open loans due before today (school-local), oldest due first. */
+  overdue(): DeskLoan[] {
+    const today = toLocalTime(this.options.clock.wallMs(), this.options.clock.utcOffsetMinutes()).date;
+    return this.loans().filter((loan) => isOverdue(loan.dueDate, today)).sort((a, b) => a.dueDate.localeCompare(b.dueDate));
   }
 
   /** Open loans, of one borrower or all. */

@@ -16,3 +16,4 @@ export {
   type LoanRule,
 } from './types.js';
 export { LibraryDesk, type DeskCatalogue, type DeskClock, type DeskEventLog, type DeskLoan, type DeskOutcome, type DeskScan, type LibraryDeskOptions } from './desk.js';
+export { registerDeskPage, type DeskAnswer, type DeskPageOptions } from './desk-page.js';
