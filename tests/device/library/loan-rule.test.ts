@@ -159,6 +159,17 @@ describe('properties', () => {
           const rule = context.rules.find((r) => r.id === decision.ruleId);
           expect(req.borrowerLoans.filter((l) => l.borrowerId === req.borrower?.id).length).toBeLessThan(rule?.maxLoans ?? 0);
         }
+        if (decision.outcome === 'loan') {
+          // blockLoansWhileOverdue: no loan while any of the borrower's own loans is past its due date.
+          const today = new Date(req.nowWallMs + OFFSET * 60_000).toISOString().slice(0, 10);
+          expect(req.borrowerLoans.some((l) => l.borrowerId === req.borrower?.id && l.dueDate < today)).toBe(false);
+          expect(req.borrower?.status).toBe('active');
+          expect(req.clockTrusted).toBe(true);
+        }
+        if (decision.outcome === 'renew') {
+          expect(req.copyLoan?.borrowerId).toBe(req.borrower?.id);
+          expect(req.copyLoan?.renewals ?? Infinity).toBeLessThan(context.rules.find((r) => r.id === decision.ruleId)?.maxRenewals ?? 0);
+        }
         if (decision.outcome === 'loan' || decision.outcome === 'renew') {
           const today = new Date(req.nowWallMs + OFFSET * 60_000).toISOString().slice(0, 10);
           expect(decision.dueDate > today).toBe(true);
