@@ -107,6 +107,32 @@ describe.each(backends)('console accounts on %s', (_name, makeBackend) => {
     expect(login.status).toBe(413);
   });
 
+  it('shares sessions between hub processes on one database; a logout on one ends it on both', async () => {
+    if (_name !== 'postgres') return; // one SQLite file is one hub process
+    const second = await ConsoleHarness.start(backend, {}, harness);
+    try {
+      await harness.account('roamer', 'director');
+      // Signed in on the second process (the first one's address limit is spent by the test above).
+      const login = await postLogin(second.url, 'roamer', PASSWORD);
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      const get = (url: string): Promise<Response> => fetch(`${url}/console/attendance`, { redirect: 'manual', headers: { cookie } });
+      const page = await get(harness.url);
+      expect(page.status).toBe(200);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+      const logout = await fetch(`${second.url}/console/logout`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, origin: second.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf }).toString(),
+      });
+      expect(logout.status).toBe(302);
+      expect((await get(harness.url)).status).toBe(302);
+      expect((await get(second.url)).status).toBe(302);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('signs out an idle session', async () => {
     const fresh = await ConsoleHarness.start(backend, { idleTimeoutMs: 1500 });
     try {

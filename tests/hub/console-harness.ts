@@ -36,10 +36,11 @@ export class ConsoleHarness {
     private readonly options: HarnessOptions,
   ) {}
 
-  static async start(backend: StorageBackend, options: HarnessOptions = {}): Promise<ConsoleHarness> {
-    const storage = await backend.open();
+  /** `sameDatabaseAs`: a second hub process on another's database (the school is already there). */
+  static async start(backend: StorageBackend, options: HarnessOptions = {}, sameDatabaseAs?: ConsoleHarness): Promise<ConsoleHarness> {
+    const storage = await backend.open(sameDatabaseAs?.storage);
     const harness = new ConsoleHarness(storage, await ConsoleHarness.listen(storage, options), options);
-    await harness.seedSchool();
+    if (!sameDatabaseAs) await harness.seedSchool();
     return harness;
   }
 
