@@ -65,10 +65,12 @@ function decideRenew(request: LibraryRequest, context: LibraryContext, today: st
 }
 
 /** A return is one scan: whoever brings the book back, and whatever the desk's clock says. */
-function decideReturn(request: LibraryRequest, today: string | null): LibraryDecision {
+function decideReturn(request: LibraryRequest, context: LibraryContext, today: string | null): LibraryDecision {
   const { copy, copyLoan } = request;
   if (copy === null) return refuse('unknown_copy');
-  if (copyLoan === null) return refuse('not_on_loan');
+  if (copyLoan === null) {
+    return context.acceptReturnsWithoutLoan === true ? { outcome: 'return', reason: null, borrowerId: null, overdueDays: null } : refuse('not_on_loan');
+  }
   const overdueDays = today === null ? null : Math.max(0, daysBetween(copyLoan.dueDate, today));
   return { outcome: 'return', reason: null, borrowerId: copyLoan.borrowerId, overdueDays };
 }
@@ -81,6 +83,6 @@ export function loanDecision(request: LibraryRequest, context: LibraryContext): 
     case 'renew':
       return decideRenew(request, context, today);
     case 'return':
-      return decideReturn(request, request.clockTrusted ? today : null);
+      return decideReturn(request, context, request.clockTrusted ? today : null);
   }
 }

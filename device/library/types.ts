@@ -73,6 +73,12 @@ export interface LibraryContext {
   openWeekdays: readonly number[];
   /** School-local dates the library is closed (holidays). */
   closedDates: ReadonlySet<string>;
+  /**
+   * Take back a copy this desk does not know to be on loan (lent at another desk, or before this
+   * desk's log began): the book is on the counter either way, and the hub closes the loan it knows
+   * or flags the return. Absent = false.
+   */
+  acceptReturnsWithoutLoan?: boolean;
 }
 
 export interface LibraryRequest {
@@ -93,6 +99,6 @@ export interface LibraryRequest {
 export type LibraryDecision =
   | { outcome: 'loan'; reason: null; ruleId: string; dueDate: string }
   | { outcome: 'renew'; reason: null; ruleId: string; dueDate: string; renewals: number }
-  /** `overdueDays` is null when the desk's clock cannot tell; a return is never refused for that. */
-  | { outcome: 'return'; reason: null; borrowerId: string; overdueDays: number | null }
+  /** `overdueDays` is null when the desk's clock cannot tell (a return is never refused for that); `borrowerId` null for a return without a known loan. */
+  | { outcome: 'return'; reason: null; borrowerId: string | null; overdueDays: number | null }
   | { outcome: 'refuse'; reason: LibraryRefusal };

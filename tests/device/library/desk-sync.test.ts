@@ -49,7 +49,7 @@ describe('library desks offline, then synced', () => {
     await tmp?.cleanup();
   });
 
-  async function desk(name: string): Promise<{ store: Store; desk: LibraryDesk; client: SyncClient }> {
+  async function desk(name: string, context: LibraryContext = CONTEXT): Promise<{ store: Store; desk: LibraryDesk; client: SyncClient }> {
     const token = await registerDevice({ url, adminToken: TEST_ADMIN_TOKEN }, name);
     const store = await openKioskStore(join(tmp.dir, `${name}.db`), name, randomBytes(32).toString('hex'));
     stores.push(store);
@@ -59,7 +59,7 @@ describe('library desks offline, then synced', () => {
       const copy = await library.copy(barcode);
       if (copy) copies.set(barcode, { id: copy.barcode, titleId: copy.titleId, readingRoomOnly: copy.readingRoomOnly, status: copy.status });
     }
-    const station = new LibraryDesk({ desk: name, events: store.events, catalogue: { copy: (b) => copies.get(b) ?? null }, context: CONTEXT, clock });
+    const station = new LibraryDesk({ desk: name, events: store.events, catalogue: { copy: (b) => copies.get(b) ?? null }, context, clock });
     await station.start();
     const client = new SyncClient({ baseUrl: url, deviceId: name, token: () => Promise.resolve(token), outbox: store.outbox, roster: store.roster, logger: silentLogger });
     return { store, desk: station, client };
@@ -103,5 +103,21 @@ describe('library desks offline, then synced', () => {
       ['p-1', false, true],
       ['p-2', true, true],
     ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))));
+  }, 30_000);
+
+  it('takes back at one desk a copy lent at another, and the hub closes that loan', async () => {
+    const lender = await desk('desk-d');
+    const counter = await desk('desk-e', { ...CONTEXT, acceptReturnsWithoutLoan: true });
+    const strict = await desk('desk-f');
+    const lent = await lender.desk.scan({ action: 'loan', borrower: aigerim, barcode: 'BOOK-2', credential: null });
+    expect(lent.decision.outcome).toBe('loan');
+    expect((await strict.desk.scan({ action: 'return', borrower: null, barcode: 'BOOK-2', credential: null })).decision).toEqual({ outcome: 'refuse', reason: 'not_on_loan' });
+    const back = await counter.desk.scan({ action: 'return', borrower: null, barcode: 'BOOK-2', credential: null });
+    expect(back.decision).toEqual({ outcome: 'return', reason: null, borrowerId: null, overdueDays: null });
+    expect(back.event).toMatchObject({ type: 'library.return', personId: null, data: { copyId: 'BOOK-2', loanEventId: null } });
+    expect((await lender.client.syncNow()).ok).toBe(true);
+    expect((await counter.client.syncNow()).ok).toBe(true);
+    await new LoanFolder(storage, library, silentLogger).catchUp();
+    expect((await library.loansOfCopy('BOOK-2')).map((l) => [l.eventId, l.returnedMs !== null, l.conflict])).toEqual([[lent.event?.id, true, false]]);
   }, 30_000);
 });

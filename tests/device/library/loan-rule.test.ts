@@ -126,6 +126,8 @@ describe('renewals and returns', () => {
     expect(back({ copyLoan: { ...onLoan, dueDate: '2026-08-29' } })).toMatchObject({ overdueDays: 3 });
     expect(back({ copyLoan: onLoan, clockTrusted: false })).toMatchObject({ outcome: 'return', overdueDays: null });
     expect(back({ copyLoan: null })).toMatchObject({ reason: 'not_on_loan' });
+    // A copy lent at another desk comes back here: taken back when the school says so.
+    expect(loanDecision(request({ action: 'return', borrower: null, copyLoan: null }), { ...context, acceptReturnsWithoutLoan: true })).toEqual({ outcome: 'return', reason: null, borrowerId: null, overdueDays: null });
     expect(back({ copy: null })).toMatchObject({ reason: 'unknown_copy' });
   });
 });
