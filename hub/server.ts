@@ -76,7 +76,7 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
   app.get('/v1/health', () => ({ ok: true }));
   if (options.notify) registerNotifyRoutes(app, { ...options.notify, allowLoopbackHttpWebhooks: options.notify.allowLoopbackHttpWebhooks ?? false, auth, adminToken: options.adminToken });
   if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, auth, adminToken: options.adminToken, now });
-  if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now });
+  if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now, storage: options.storage });
   if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls) });
   await app.ready();
   return app;

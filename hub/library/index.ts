@@ -19,3 +19,4 @@ export {
   type TitleRecord,
 } from './types.js';
 export { openLibrary, loanFolderOptionsFromEnv, type OpenedLibrary } from './open-library.js';
+export { libraryReport, STAFF_KEY, UNKNOWN_KEY, type LibraryReport } from './reports.js';

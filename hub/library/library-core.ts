@@ -141,6 +141,25 @@ export class SqlLibrary implements LibraryStore {
     return rows.map(toLoan);
   }
 
+  async loanCounts(sinceMs: number): Promise<Array<{ borrowerId: string | null; loans: number }>> {
+    const rows = await this.driver.read((sql) =>
+      sql.query<{ borrower_id: string | null; loans: number }>('SELECT borrower_id, count(*) AS loans FROM library_loans WHERE loaned_ms >= $1 GROUP BY borrower_id ORDER BY borrower_id', [sinceMs]),
+    );
+    return rows.map((row) => ({ borrowerId: row.borrower_id, loans: Number(row.loans) }));
+  }
+
+  async mostRead(sinceMs: number, limit: number): Promise<Array<{ titleId: string; title: string; loans: number }>> {
+    const rows = await this.driver.read((sql) =>
+      sql.query<{ id: string; title: string; loans: number }>(
+        `SELECT t.id, t.title, count(*) AS loans FROM library_loans l
+         JOIN library_copies c ON c.barcode = l.copy_id JOIN library_titles t ON t.id = c.title_id
+         WHERE l.loaned_ms >= $1 GROUP BY t.id, t.title ORDER BY count(*) DESC, t.id LIMIT $2`,
+        [sinceMs, limit],
+      ),
+    );
+    return rows.map((row) => ({ titleId: row.id, title: row.title, loans: Number(row.loans) }));
+  }
+
   async flags(afterId: number, limit: number): Promise<LoanFlag[]> {
     const rows = await this.driver.read((sql) =>
       sql.query<FlagRow>('SELECT id, kind, copy_id, event_id, other_event_id, detail, created_ms FROM library_flags WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]),

@@ -8,8 +8,10 @@ import { wireId } from '../../protocol/index.js';
 import { tokenGuard } from '../admin-routes.js';
 import { HubError } from '../errors.js';
 import type { HubAuth } from '../hub-auth.js';
+import type { HubStorage } from '../storage.js';
 import { parseCatalogueCsv } from './csv.js';
 import type { LoanFolder } from './folder.js';
+import { libraryReport } from './reports.js';
 import type { ImportResult, LibraryStore } from './types.js';
 
 export interface LibraryRouteOptions {
@@ -18,6 +20,10 @@ export interface LibraryRouteOptions {
   auth: HubAuth;
   adminToken: string;
   now: () => number;
+  /** The roster, for the reports' classes. */
+  storage: HubStorage;
+  /** The school's UTC offset for "overdue today" (Kazakhstan: +300). */
+  utcOffsetMinutes?: number;
 }
 
 export const MAX_IMPORT_BYTES = 8 * 1024 * 1024;
@@ -27,6 +33,10 @@ const MAX_LISTED_ERRORS = 5000;
 const importQuery = z.object({
   skipBadRows: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
   dryRun: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
+});
+const reportQuery = z.object({
+  since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  top: z.coerce.number().int().min(1).max(100).default(10),
 });
 const pageQuery = z.object({
   after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
@@ -70,6 +80,11 @@ export async function registerLibraryRoutes(app: FastifyInstance, options: Libra
     scope.get('/v1/admin/library/flags', { onRequest }, async (request) => {
       const query = pageQuery.parse(request.query);
       return { flags: await library.flags(query.after, query.limit) };
+    });
+
+    scope.get('/v1/admin/library/reports', { onRequest }, async (request) => {
+      const query = reportQuery.parse(request.query);
+      return libraryReport(library, options.storage, { nowMs: now(), utcOffsetMinutes: options.utcOffsetMinutes ?? 300, sinceMs: query.since, top: query.top });
     });
 
     // Folds what has arrived now rather than at the next poll (a librarian checking a conflict).

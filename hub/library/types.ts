@@ -91,4 +91,8 @@ export interface LibraryStore {
   loansOfCopy(copyId: string): Promise<LoanRecord[]>;
   openLoans(borrowerId: string | null): Promise<LoanRecord[]>;
   flags(afterId: number, limit: number): Promise<LoanFlag[]>;
+  /** Loans (returned or not) per borrower since `sinceMs`. */
+  loanCounts(sinceMs: number): Promise<Array<{ borrowerId: string | null; loans: number }>>;
+  /** Titles by loans since `sinceMs`, most first. */
+  mostRead(sinceMs: number, limit: number): Promise<Array<{ titleId: string; title: string; loans: number }>>;
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHub } from '../../hub/index.js';
-import { LoanFolder, MAX_IMPORT_BYTES, type LoanFlag, type LoanRecord } from '../../hub/library/index.js';
+import { libraryReport, LoanFolder, MAX_IMPORT_BYTES, UNKNOWN_KEY, type LoanFlag, type LoanRecord } from '../../hub/library/index.js';
 import { ean13CheckDigit } from '../../lib/index.js';
 import { adminCall, pushEvents, registerDevice, silentLogger, TEST_ADMIN_TOKEN } from '../sync/helpers.js';
 import { libraryBackends, type LibraryBackend, type LibraryHandle } from './library-backends.js';
@@ -152,4 +152,28 @@ describe.each(libraryBackends)('library loans through the hub: %s', (_name, make
     ]);
     expect((await handle.library.loansOfCopy('BOOK-2'))[0]).toMatchObject({ dueDate: '2027-01-10', renewals: 1 });
   }, 30_000);
+
+  it('reports loans per class, overdue by class and the most-read titles', async () => {
+    await handle.storage.applyRoster([
+      { op: 'upsert', type: 'person', data: { id: 'p-1', name: 'Aigerim S', shortName: null, group: '5Б', role: 'student', status: 'active', validFrom: null, validTo: null, biometricConsent: false, displayConsent: 'short' } },
+      { op: 'upsert', type: 'person', data: { id: 'p-2', name: 'Dias K', shortName: null, group: '6А', role: 'student', status: 'active', validFrom: null, validTo: null, biometricConsent: false, displayConsent: 'short' } },
+    ]);
+    // Christmas: every open loan due on the 20th is overdue; BOOK-2 was renewed to January.
+    const report = await libraryReport(handle.library, handle.storage, { nowMs: Date.UTC(2026, 11, 25), utcOffsetMinutes: 300, sinceMs: 0, top: 2 });
+    expect(report.today).toBe('2026-12-25');
+    expect(report.loansPerClass).toEqual([
+      { group: UNKNOWN_KEY, loans: 1 },
+      { group: '5Б', loans: 2 },
+      { group: '6А', loans: 3 },
+    ].sort((a, b) => a.group.localeCompare(b.group)));
+    expect(report.overdueByClass.map((g) => [g.group, g.loans.map((l) => l.copyId).sort()])).toEqual([
+      [UNKNOWN_KEY, ['NOT-IN-CATALOGUE']],
+      ['6А', ['BOOK-1', 'BOOK-3']],
+    ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
+    expect(report.mostRead.map((t) => [t.title, t.loans]).sort()).toEqual([['Абай жолы', 2], ['Ер Төстік', 2]]);
+    const http = await adminCall(hub(), 'GET', '/v1/admin/library/reports?top=5');
+    expect(http.status).toBe(200);
+    expect(http.json.mostRead).toHaveLength(3);
+    expect((await fetch(`${url}/v1/admin/library/reports`)).status).toBe(401);
+  });
 });
