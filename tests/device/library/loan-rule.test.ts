@@ -175,11 +175,15 @@ describe('properties', () => {
         if (decision.outcome === 'loan' || decision.outcome === 'renew') {
           const today = new Date(req.nowWallMs + OFFSET * 60_000).toISOString().slice(0, 10);
           expect(decision.dueDate > today).toBe(true);
-          expect(new Date(`${decision.dueDate}T00:00:00Z`).getUTCDay()).not.toBe(0);
-          expect(decision.dueDate).not.toBe('2026-09-16');
+          // A renewal may keep a later due date the loan already had (never shortened); any date the
+          // rule computes itself falls on an open day.
+          if (decision.outcome === 'loan' || decision.dueDate !== req.copyLoan?.dueDate) {
+            expect(new Date(`${decision.dueDate}T00:00:00Z`).getUTCDay()).not.toBe(0);
+            expect(decision.dueDate).not.toBe('2026-09-16');
+          }
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
   });
 
