@@ -19,3 +19,4 @@ export {
   type TransferResult,
 } from './ledger-types.js';
 export { registerLedgerRoutes, type LedgerRouteOptions } from './ledger-routes.js';
+export { DEFAULT_OFFLINE_ALLOWANCE_TIYN, ledgerConfigFromEnv, openCanteenLedger } from './open-ledger.js';
