@@ -15,7 +15,6 @@ import { notifierFromEnv } from './notify/index.js';
 import { ledgerConfigFromEnv, openCanteenLedger } from './canteen/index.js';
 import { privacyOptionsFromEnv } from './privacy/index.js';
 import { loanFolderOptionsFromEnv, openLibrary } from './library/index.js';
-import { ledgerConfigFromEnv, openCanteenLedger } from './canteen/index.js';
 import { buildHub } from './server.js';
 import { closeWithin } from '../lib/index.js';
 
@@ -79,11 +78,9 @@ async function main(): Promise<void> {
   const notifier = await notifierFromEnv(storage, location, logger.child({ ns: 'notify' }), process.env);
   // The canteen ledger (hub/canteen), on its own connection to the same database.
   const canteen = await openCanteenLedger(location, logger.child({ ns: 'canteen' }), ledgerConfigFromEnv(process.env));
-  // The canteen ledger (hub/canteen), on its own connection to the same database.
-  const canteen = await openCanteenLedger(location, logger.child({ ns: 'canteen' }), ledgerConfigFromEnv(process.env));
   // The school library (hub/library): catalogue routes and the fold of the desks' loans into its tables.
   const library = await openLibrary(location, storage, logger.child({ ns: 'library' }), loanFolderOptionsFromEnv(process.env));
-  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger }, canteen: { ledger: canteen.ledger }, library: { store: library.store, folder: library.folder }, console: {}, privacy: privacyOptionsFromEnv(process.env), ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
+  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger }, library: { store: library.store, folder: library.folder }, console: {}, privacy: privacyOptionsFromEnv(process.env), ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
   await app.listen({ port, host: opts.host });
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
@@ -96,7 +93,6 @@ async function main(): Promise<void> {
     closeWithin(app.server, () => app.close())
       .then(() => notifier?.stop())
       .then(() => notifier?.store.close())
-      .then(() => canteen.close())
       .then(() => canteen.close())
       .then(() => library.close())
       .then(() => storage.close())
