@@ -112,6 +112,8 @@ export interface NotifyStore {
   markRetry(key: string, dueMs: number, error: string): Promise<void>;
   markFinal(key: string, state: 'failed' | 'in_doubt' | 'cancelled', error: string): Promise<void>;
   outbox(state?: OutboxState): Promise<OutboxRow[]>;
+  /** The operator sends a failed or in-doubt row again (a fresh count of attempts). False for any other state. */
+  requeue(key: string, nowMs: number): Promise<boolean>;
 }
 
 /** The database row both stores read (snake_case columns). */

@@ -153,6 +153,11 @@ export class PgNotifyStore implements NotifyStore {
     await this.db.query('UPDATE notify_outbox SET state = $1, lease_ms = NULL, last_error = $2 WHERE key = $3', [state, error, key]);
   }
 
+  async requeue(key: string, nowMs: number): Promise<boolean> {
+    const rows = await this.db.query<{ key: string }>("UPDATE notify_outbox SET state = 'pending', due_ms = $1, attempts = 0 WHERE key = $2 AND state IN ('failed', 'in_doubt') RETURNING key", [nowMs, key]);
+    return rows.length > 0;
+  }
+
   async outbox(state?: OutboxState): Promise<OutboxRow[]> {
     const rows = state === undefined
       ? await this.db.query<OutboxDbRow>(`SELECT ${OUTBOX_COLUMNS} FROM notify_outbox ORDER BY created_ms, key`)

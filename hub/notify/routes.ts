@@ -71,6 +71,15 @@ export function registerNotifyRoutes(app: FastifyInstance, options: NotifyRouteO
     return { webhook: valid.url, secret };
   });
 
+  // The operator's decision for a row the outbox would not settle alone: a webhook given up on, or a
+  // Telegram message in doubt that the guardian says never came.
+  app.post('/v1/admin/notify/outbox/:key/requeue', { onRequest }, async (request) => {
+    const { key } = z.object({ key: z.string().min(1).max(300) }).parse(request.params);
+    if (!(await notifier.store.requeue(key, Date.now()))) throw new HubError(409, 'conflict', 'only a failed or in_doubt row can be sent again');
+    notifier.poke();
+    return { requeued: true };
+  });
+
   app.get('/v1/admin/notify/outbox', { onRequest }, async (request) => {
     const { state } = outboxQuery.parse(request.query);
     const rows = await notifier.store.outbox(state);

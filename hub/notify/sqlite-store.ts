@@ -175,6 +175,11 @@ export class SqliteNotifyStore implements NotifyStore {
     await this.db.run('UPDATE notify_outbox SET state = ?, lease_ms = NULL, last_error = ? WHERE key = ?', [state, error, key]);
   }
 
+  async requeue(key: string, nowMs: number): Promise<boolean> {
+    const result = await this.db.run("UPDATE notify_outbox SET state = 'pending', due_ms = ?, attempts = 0 WHERE key = ? AND state IN ('failed', 'in_doubt')", [nowMs, key]);
+    return result.changes > 0;
+  }
+
   async outbox(state?: OutboxState): Promise<OutboxRow[]> {
     const rows = await this.db.committed(() =>
       state === undefined

@@ -122,6 +122,13 @@ describe('parents notifier over signed webhooks (sqlite)', () => {
     expect(target.got).toHaveLength(0);
     const listed = await hub.admin('GET', '/v1/admin/notify/outbox?state=failed');
     expect((listed.body.rows as unknown[]).length).toBe(2);
+    // The operator may send a failed row again (it is tried once more); a sent row, never.
+    const row = failed.find((r) => r.guardianId === a.id);
+    const before = gone.got.length;
+    expect((await hub.admin('POST', `/v1/admin/notify/outbox/${encodeURIComponent(row?.key ?? '')}/requeue`)).status).toBe(200);
+    await until(() => gone.got.length === before + 1, 5_000, 'the requeued notice');
+    const [sent] = await hub.store.outbox('sent');
+    expect((await hub.admin('POST', `/v1/admin/notify/outbox/${encodeURIComponent(sent?.key ?? 'none')}/requeue`)).status).toBe(409);
   });
 
   it('refuses webhook URLs that are not https (plain http only to loopback, in tests)', async () => {
