@@ -3,7 +3,9 @@
 //                         (else ESIK_HUB_DATABASE_URL, else $ESIK_HUB_STATE_DIR/hub.db, else ./var/hub.db)
 //   --db FILE             the same, kept for existing scripts
 //   --port N [--host H] [--tls-cert F --tls-key F]
-//   --pool-size N         PostgreSQL connections per hub process (default 10)
+//   --pool-size N         PostgreSQL connections of the hub's main pool (default 10); the canteen
+//                         ledger, library and notifier keep small pools of their own, each named
+//                         in pg_stat_activity (esik-hub-canteen, -library, -notify)
 // The admin token comes from --admin-token-file or ESIK_HUB_ADMIN_TOKEN, never from the command
 // line; with neither, one is made once in a 0600 file beside the database and its path printed.
 import { readFile } from 'node:fs/promises';

@@ -68,9 +68,11 @@ export class PgDb implements PgQueryable {
     private readonly logger: PgLogger,
   ) {}
 
-  static open(url: string, logger: PgLogger, maxConnections = 10): PgDb {
+  /** `applicationName` names the pool in pg_stat_activity: each part of a hub process keeps its own. */
+  static open(url: string, logger: PgLogger, maxConnections = 10, applicationName = 'esik-hub'): PgDb {
     const pool = new pg.Pool({
       connectionString: url,
+      application_name: applicationName,
       max: maxConnections,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,

@@ -29,7 +29,7 @@ export async function openCanteenLedger(location: string, logger: PgLogger, conf
   }
   // PostgreSQL's driver is loaded only when a URL names it, as in open-storage.ts.
   const [{ PgDb }, { migrate }, { openPgLedger }] = await Promise.all([import('../pg-db.js'), import('../pg-schema.js'), import('./pg-ledger.js')]);
-  const db = PgDb.open(parsed.url, logger, poolSize);
+  const db = PgDb.open(parsed.url, logger, poolSize, 'esik-hub-canteen');
   try {
     await migrate(db);
   } catch (error) {

@@ -29,7 +29,7 @@ class PgLibraryDriver implements LibraryDriver {
 
 /** The library over a migrated hub database (the hub storage applied the migrations). */
 export async function openPgLibrary(url: string, logger: PgLogger, maxConnections = 3): Promise<SqlLibrary> {
-  const db = PgDb.open(url, logger, maxConnections);
+  const db = PgDb.open(url, logger, maxConnections, 'esik-hub-library');
   const rows = await db.query<{ t: string | null }>("SELECT to_regclass('library_loans')::text AS t");
   if (!rows[0]?.t) {
     await db.close();

@@ -26,7 +26,7 @@ export class PgNotifyStore implements NotifyStore {
 
   /** Opens its own small pool; the hub storage on the same URL must have migrated the schema. */
   static open(url: string, logger: PgLogger, maxConnections = 3): PgNotifyStore {
-    return new PgNotifyStore(PgDb.open(url, logger, maxConnections));
+    return new PgNotifyStore(PgDb.open(url, logger, maxConnections, 'esik-hub-notify'));
   }
 
   async migrate(): Promise<void> {

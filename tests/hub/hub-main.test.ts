@@ -112,7 +112,8 @@ describe('npm run hub', () => {
     const observer = new pg.Client({ connectionString: url.replace(/\/[^/]+$/u, '/postgres') });
     await observer.connect();
     try {
-      const rows = await observer.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [database]);
+      // The hub storage's pool; the ledger, library and notifier keep small pools of their own, named apart.
+      const rows = await observer.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'esik-hub'", [database]);
       expect(Number(rows.rows[0]?.n)).toBeGreaterThan(0);
       expect(Number(rows.rows[0]?.n)).toBeLessThanOrEqual(2);
     } finally {

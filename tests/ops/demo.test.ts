@@ -28,10 +28,10 @@ async function startDemo(): Promise<RunningDemo> {
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => output.push(line));
   const ready = await new Promise<{ kiosk: string; hub: string }>((resolve, reject) => {
     void exited.then((code) => reject(new Error(`demo ended (${code}) before it was ready:\n${output.join('\n')}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       output.push(line);
       if (line.includes('"demo ready"')) resolve(JSON.parse(line) as { kiosk: string; hub: string });
     });
