@@ -8,6 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { seedChanges } from '../../device/kiosk/index.js';
+import { seedDemoAccounts, type DemoAccount } from '../../hub/console/index.js';
+import { SqliteHubStorage } from '../../hub/index.js';
 import { makeDirectoryPrivate, safeWriteFile } from '../../lib/index.js';
 import { ensureDeviceToken, seedHubRoster, type HubAdmin } from './hub-setup.js';
 import { listeningPort, startProgram, stopPrograms, untilReady, waitForHttp, type Program } from './processes.js';
@@ -56,10 +58,24 @@ async function writeKioskConfig(stateDir: string, kioskPort: number, healthPort:
   return file;
 }
 
-async function startHub(dir: string, hubPort: number): Promise<{ program: Program; admin: HubAdmin }> {
+/**
+ * One console account per role, with new random passwords each start (printed, never fixed in the
+ * code, so none can end up in a real school). Made on the database before the hub opens it.
+ */
+async function demoAccounts(databaseFile: string, className: string): Promise<DemoAccount[]> {
+  const storage = await SqliteHubStorage.open(databaseFile);
+  try {
+    return await seedDemoAccounts(storage, { className });
+  } finally {
+    await storage.close();
+  }
+}
+
+async function startHub(dir: string, hubPort: number, className: string): Promise<{ program: Program; admin: HubAdmin; accounts: DemoAccount[] }> {
   const hubDir = join(dir, 'demo-hub');
   await mkdir(hubDir, { recursive: true });
   await makeDirectoryPrivate(hubDir);
+  const accounts = await demoAccounts(join(hubDir, 'hub.db'), className);
   let onPort: (port: number) => void = () => undefined;
   const listening = new Promise<number>((resolvePort) => (onPort = resolvePort));
   const args = ['--database', join(hubDir, 'hub.db'), '--port', String(hubPort)];
@@ -74,7 +90,7 @@ async function startHub(dir: string, hubPort: number): Promise<{ program: Progra
   });
   const bound = await untilReady(listening, program, 'listening port', START_TIMEOUT_MS);
   const token = (await readFile(join(hubDir, 'hub-admin-token'), 'utf8')).trim();
-  return { program, admin: { url: `http://127.0.0.1:${bound}`, token } };
+  return { program, admin: { url: `http://127.0.0.1:${bound}`, token }, accounts };
 }
 
 async function main(): Promise<void> {
@@ -95,13 +111,14 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop(0));
   process.once('SIGTERM', () => stop(0));
   try {
-    const hub = await startHub(dir, port(opts.hubPort, '--hub-port'));
+    const roster = seedChanges(JSON.parse(await readFile(join(repoRoot, 'fixtures/demo-roster.json'), 'utf8')));
+    const firstClass = roster.flatMap((change) => (change.op === 'upsert' && change.type === 'person' && change.data.group !== null ? [change.data.group] : []))[0] ?? '5A';
+    const hub = await startHub(dir, port(opts.hubPort, '--hub-port'), firstClass);
     programs.push(hub.program);
     const stateDir = join(dir, 'demo');
     await mkdir(stateDir, { recursive: true });
     const tokenFile = join(dir, 'demo-hub', 'demo-kiosk.token');
     const registration = await ensureDeviceToken(hub.admin, 'demo-kiosk', tokenFile);
-    const roster = seedChanges(JSON.parse(await readFile(join(repoRoot, 'fixtures/demo-roster.json'), 'utf8')));
     const seeded = await seedHubRoster(hub.admin, roster);
     const configFile = await writeKioskConfig(stateDir, kioskPort, healthPort, hub.admin.url, tokenFile);
     const kiosk = startProgram('kiosk', repoRoot, 'device/cli/index.ts', ['run', '--config', configFile]);
@@ -111,20 +128,22 @@ async function main(): Promise<void> {
       process.stderr.write(`demo: ${program.name} ended (${String(code)}); stopping the demo\n`);
       stop(1);
     });
-    printBanner({ kioskPort, hub: hub.admin, registration, seeded, dir });
+    printBanner({ kioskPort, hub: hub.admin, accounts: hub.accounts, registration, seeded, dir });
   } catch (error) {
     process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
     stop(1);
   }
 }
 
-function printBanner(info: { kioskPort: number; hub: HubAdmin; registration: string; seeded: number; dir: string }): void {
+function printBanner(info: { kioskPort: number; hub: HubAdmin; accounts: DemoAccount[]; registration: string; seeded: number; dir: string }): void {
   const lines = [
     '',
     'esik demo school is running (Ctrl-C stops it)',
     `  simulator     http://127.0.0.1:${info.kioskPort}/sim     present a card, enrol and present a face`,
     `  lobby board   http://127.0.0.1:${info.kioskPort}/board`,
     `  hub           ${info.hub.url}   admin token in ${join(info.dir, 'demo-hub', 'hub-admin-token')}`,
+    `  console       ${info.hub.url}/console   sign in as (new passwords each start):`,
+    ...info.accounts.map((account) => `                  ${account.username.padEnd(11)} ${account.password}   ${account.role}${account.className ? ` of ${account.className}` : ''}`),
     `  kiosk         ${info.registration === 'kept' ? 'registered earlier' : info.registration} with the hub, syncs every 2 s`,
     `  roster        ${info.seeded > 0 ? `${info.seeded} changes loaded into the hub` : "the hub's own"}, pulled by the kiosk`,
     `  state         ${info.dir} (delete demo/ and demo-hub/ to start afresh)`,

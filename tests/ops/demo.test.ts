@@ -2,7 +2,8 @@
 // programs): the hub starts on SQLite in the demo folder, the kiosk is registered with it and pulls
 // the school's roster from it (no seed file: a card is known only if the pull worked), a card
 // presented at the kiosk reaches the hub's event API, Ctrl-C (SIGTERM) ends both programs, and a
-// second start keeps the registration and the roster instead of making them again.
+// second start keeps the registration and the roster instead of making them again. The director
+// signs into the hub's console with the password the demo printed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,6 +80,20 @@ describe('npm start (the demo school)', () => {
         if (!arrived) await new Promise((resolve) => setTimeout(resolve, 500));
       }
       expect(arrived).toBe(true);
+      // The director signs into the console with the password the demo printed and sees the class.
+      const director = /^\s+director\s+(\S+)\s+director$/mu.exec(first.output.join('\n'))?.[1];
+      expect(director).toBeDefined();
+      const login = await fetch(`${first.ready.hub}/console/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: first.ready.hub },
+        body: new URLSearchParams({ username: 'director', password: director ?? '' }).toString(),
+      });
+      expect(login.status).toBe(302);
+      const cookie = login.headers.get('set-cookie')?.split(';')[0] ?? '';
+      const attendance = await fetch(`${first.ready.hub}/console/attendance`, { headers: { cookie } });
+      expect(attendance.status).toBe(200);
+      expect(await attendance.text()).toContain('5Б');
     } finally {
       first.child.kill('SIGTERM');
     }
