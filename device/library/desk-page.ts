@@ -3,6 +3,7 @@
 // borrower's current loans, and the overdue list. Its routes live in one scope with a strict CSP;
 // admission is by client address (loopback unless told otherwise: the page lends and takes back
 // books) and every POST must come from the page itself (Origin), like the simulator's.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,8 @@ import type { LibraryDesk } from './desk.js';
 import { LIBRARY_ACTIONS, type Borrower, type LibraryDecision } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// Beside the module from source; at the app root in a release (dist/ holds no assets).
+const PUBLIC_DIR = existsSync(join(here, 'public')) ? join(here, 'public') : join(here, '..', '..', '..', 'device', 'library', 'public');
 const ASSETS: Record<string, string> = { 'desk.js': 'text/javascript; charset=utf-8', 'desk.css': 'text/css; charset=utf-8' };
 const CSP = {
   defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'"], connectSrc: ["'self'"],
@@ -41,7 +44,7 @@ const loansQuery = z.object({ card: z.string().trim().min(1).max(256) });
 export type DeskAnswer = LibraryDecision | { outcome: 'refuse'; reason: 'bad_scan' | 'scan_copy_label'; detail: string };
 
 async function asset(reply: FastifyReply, file: string, type: string): Promise<FastifyReply> {
-  return reply.type(type).header('cache-control', 'no-store').send(await readFile(join(here, 'public', file)));
+  return reply.type(type).header('cache-control', 'no-store').send(await readFile(join(PUBLIC_DIR, file)));
 }
 
 function admission(options: DeskPageOptions) {

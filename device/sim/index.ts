@@ -3,6 +3,7 @@
 // technician PIN guard is plugged in (`guard`), because it can open doors. Its HTTP routes live in
 // one scope with security headers (@fastify/helmet), admission in onRequest (access.ts) and, for
 // the login route a session plugin adds, a per-address rate limit (@fastify/rate-limit).
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,9 @@ import { DirectionSchema, TokenKindSchema } from '../vocabulary.js';
 export type { SimAccessGuard, SimRouteConfig } from './access.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// Beside the module when run from source; in a release, tsc's dist/ holds no assets and they ship
+// at the app root (device/sim/public), as the board's do.
+const PUBLIC_DIR = existsSync(join(here, 'public')) ? join(here, 'public') : join(here, '..', '..', '..', 'device', 'sim', 'public');
 const ASSETS: Record<string, string> = { 'sim.js': 'sim.js', 'sim.css': 'sim.css' };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
@@ -52,7 +56,7 @@ export interface SimulatorOptions {
 const routeConfig = (config: SimRouteConfig): { config: SimRouteConfig } => ({ config });
 
 async function sendAsset(reply: FastifyReply, file: string): Promise<FastifyReply> {
-  const body = await readFile(join(here, 'public', file));
+  const body = await readFile(join(PUBLIC_DIR, file));
   return reply.type(TYPES[file.split('.').pop() ?? 'html'] ?? 'application/octet-stream').header('cache-control', 'no-store').send(body);
 }
 
@@ -62,7 +66,7 @@ function registerSimulatorHttp(services: KioskServices, guard: SimAccessGuard, o
     await scope.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: SIM_CSP_DIRECTIVES }, strictTransportSecurity: false });
     // Only routes that ask for it (config.rateLimit: the login) are limited, per client address.
     await scope.register(rateLimit, { global: false });
-    scope.addHook('onRequest', simAccessHook({ guard, origins, imageSlot: new SingleSlot(), loginPage: () => readFile(join(here, 'public', 'login.html')) }));
+    scope.addHook('onRequest', simAccessHook({ guard, origins, imageSlot: new SingleSlot(), loginPage: () => readFile(join(PUBLIC_DIR, 'login.html')) }));
     scope.get('/sim', routeConfig({ simAccess: 'page' }), (_request, reply) => sendAsset(reply, 'index.html'));
     scope.get('/sim/login.css', routeConfig({ simAccess: 'public' }), (_request, reply) => sendAsset(reply, 'login.css'));
     scope.get('/sim/:asset', routeConfig({ simAccess: 'asset' }), (request, reply) => {
