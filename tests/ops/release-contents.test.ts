@@ -50,6 +50,35 @@ async function unpackPayload(archive: string, dir: string): Promise<void> {
   await tar.x({ file: join(outer, PAYLOAD_FILE), cwd: dir });
 }
 
+/** Runs a built hub's main.js with plain node from `cwd` and checks that it answers /v1/health. */
+async function expectBuiltHubServes(mainJs: string, cwd: string, dbFile: string): Promise<void> {
+  const child = spawn(process.execPath, [mainJs, '--db', dbFile, '--port', '0'], {
+    cwd,
+    env: { ...process.env, ESIK_HUB_ADMIN_TOKEN: 'contents-test-admin-token', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  try {
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const match = /"port":(\d+)[^\n]*"msg":"hub listening"/.exec(stdout);
+        if (match) resolve(Number(match[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`built hub exited with ${String(code)}: ${stderr}`)));
+    });
+    const health = await fetch(`http://127.0.0.1:${port}/v1/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true });
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
 describe('program builds', () => {
   let work: string;
 
@@ -93,31 +122,7 @@ describe('program builds', () => {
     // Only the build, package.json's module type and the installed packages: no source, no tsx.
     await writeFile(join(checkout, 'package.json'), JSON.stringify({ type: 'module' }));
     await symlink(join(repoRoot, 'node_modules'), join(checkout, 'node_modules'), 'dir');
-    const child = spawn(process.execPath, [join(out, 'hub', 'main.js'), '--db', join(work, 'hub.db'), '--port', '0'], {
-      cwd: checkout,
-      env: { ...process.env, ESIK_HUB_ADMIN_TOKEN: 'contents-test-admin-token', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit');
-    try {
-      let stdout = '';
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const match = /"port":(\d+)[^\n]*"msg":"hub listening"/.exec(stdout);
-          if (match) resolve(Number(match[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`built hub exited with ${String(code)}: ${stderr}`)));
-      });
-      const health = await fetch(`http://127.0.0.1:${port}/v1/health`);
-      expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({ ok: true });
-    } finally {
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await expectBuiltHubServes(join(out, 'hub', 'main.js'), checkout, join(work, 'hub.db'));
   }, 180_000);
 });
 
@@ -168,28 +173,6 @@ describe('a hub release', () => {
     for (const needed of ['fastify', 'pg', 'sqlite3', 'zod', 'pino']) expect(packages, needed).toContain(needed);
     for (const kioskOnly of ['sharp', '@tensorflow/tfjs-core', 'johnny-five', 'node-hid', 'onoff', 'socket.io', 'vitest', 'typescript']) expect(packages, kioskOnly).not.toContain(kioskOnly);
 
-    const child = spawn(process.execPath, [join(installed, 'dist-hub', 'hub', 'main.js'), '--db', join(work, 'hub.db'), '--port', '0'], {
-      cwd: installed,
-      env: { ...process.env, ESIK_HUB_ADMIN_TOKEN: 'hub-release-test-admin-token', LOG_LEVEL: 'warn', NODE_PATH: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit');
-    try {
-      let stdout = '';
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const port = await new Promise<number>((resolvePort, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const match = /"port":(\d+)[^\n]*"msg":"hub listening"/.exec(stdout);
-          if (match) resolvePort(Number(match[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`installed hub exited with ${String(code)}: ${stderr}`)));
-      });
-      expect((await fetch(`http://127.0.0.1:${port}/v1/health`)).status).toBe(200);
-    } finally {
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await expectBuiltHubServes(join(installed, 'dist-hub', 'hub', 'main.js'), installed, join(work, 'hub.db'));
   }, 240_000);
 });
