@@ -25,14 +25,16 @@ function template(id: string, personId: string, vector: Float32Array): EnrolledT
   return { id, personId, modality: 'face', algo: ALGO, vector };
 }
 
+function cosine(a: Float32Array, b: Float32Array): number {
+  const norm = (v: Float32Array) => Math.sqrt(v.reduce((sum, x) => sum + x * x, 0));
+  let dot = 0;
+  for (let i = 0; i < b.length; i++) dot += a[i] * b[i];
+  return dot / (norm(a) * norm(b));
+}
+
 /** Brute-force reference: cosine of every template, best, and best of another person. */
 function reference(gallery: Map<string, EnrolledTemplate>, probe: Float32Array) {
-  const norm = (v: Float32Array) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
-  const scores = [...gallery.values()].map((t) => {
-    let dot = 0;
-    for (let i = 0; i < probe.length; i++) dot += t.vector[i] * probe[i];
-    return { t, score: dot / (norm(t.vector) * norm(probe)) };
-  });
+  const scores = [...gallery.values()].map((t) => ({ t, score: cosine(t.vector, probe) }));
   scores.sort((a, b) => b.score - a.score);
   const best = scores[0];
   const second = scores.find((s) => s.t.personId !== best.t.personId);
@@ -49,9 +51,13 @@ function expectSame(matcher: FlatTemplateMatcher, gallery: Map<string, EnrolledT
   expect(got.score).toBeCloseTo(want.score, 5);
   expect(got.secondScore).toBeCloseTo(want.secondScore, 5);
   expect(got.margin).toBeCloseTo(want.score - want.secondScore, 5);
-  // Ties between templates are possible only in theory with random floats; the score decides.
-  expect(got.templateId).toBe(want.templateId);
-  expect(got.personId).toBe(want.personId);
+  // Two templates can tie exactly: the property's generator repeats seeds (fast-check favours small
+  // numbers) and one seed gives one vector. Then either is right, so the check is that the template
+  // named holds the best score and belongs to the person named (a CI run failed on such a tie).
+  const named = gallery.get(got.templateId ?? '');
+  expect(named, `matcher named ${String(got.templateId)}`).toBeDefined();
+  expect(cosine(named!.vector, probe)).toBeCloseTo(want.score, 5);
+  expect(got.personId).toBe(named!.personId);
 }
 
 describe.each(['auto', 'js'] as const)('FlatTemplateMatcher (kernel %s)', (kernel) => {
@@ -133,7 +139,11 @@ describe.each(['auto', 'js'] as const)('FlatTemplateMatcher (kernel %s)', (kerne
           }
         },
       ),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // The tie a CI run found: one seed, one vector, for templates of two people.
+        examples: [[[{ op: 'replace', n: 1, seed: 0 }, { op: 'add', n: 0, seed: 0 }, { op: 'add', n: 1, seed: 0 }, { op: 'add', n: 0, seed: 0 }]]],
+      },
     );
   });
 
