@@ -204,6 +204,16 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX events_granted_true ON events (true_ms) WHERE type = 'access.granted';
   `,
+  // 10: the parents' page and quiet hours (hub/notify): each guardian's quiet window (local HH:MM),
+  // the page's expiring links (only a hash of the link's token is kept), and a child's consents
+  // withdrawn from the page that the roster has no flag for (notices).
+  `
+  ALTER TABLE notify_guardians ADD COLUMN quiet_start text, ADD COLUMN quiet_end text;
+  CREATE TABLE notify_page_links (
+    hash text PRIMARY KEY, guardian_ids text NOT NULL, form_token text NOT NULL, expires_ms bigint NOT NULL, created_ms bigint NOT NULL);
+  CREATE TABLE notify_withdrawals (
+    person_id text NOT NULL, purpose text NOT NULL, guardian_id text NOT NULL, withdrawn_ms bigint NOT NULL, PRIMARY KEY (person_id, purpose));
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */
