@@ -214,6 +214,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE notify_withdrawals (
     person_id text NOT NULL, purpose text NOT NULL, guardian_id text NOT NULL, withdrawn_ms bigint NOT NULL, PRIMARY KEY (person_id, purpose));
   `,
+  // 11: the console's people (hub/console/people-store.ts): what the hub keeps beside the roster and
+  // never sends a kiosk: a person's ИИН, name parts and birth date, guardians' phones and their links
+  // to children.
+  `
+  CREATE TABLE console_people (
+    person_id text PRIMARY KEY, iin text NOT NULL UNIQUE, surname text NOT NULL, given_name text NOT NULL, patronymic text,
+    birth_date text NOT NULL, updated_ms bigint NOT NULL);
+  CREATE TABLE console_guardians (id text PRIMARY KEY, phone text NOT NULL UNIQUE, name text NOT NULL, updated_ms bigint NOT NULL);
+  CREATE TABLE console_guardian_links (child_id text NOT NULL, guardian_id text NOT NULL, PRIMARY KEY (child_id, guardian_id));
+  CREATE INDEX console_guardian_links_guardian ON console_guardian_links (guardian_id);
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */
