@@ -225,6 +225,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE console_guardian_links (child_id text NOT NULL, guardian_id text NOT NULL, PRIMARY KEY (child_id, guardian_id));
   CREATE INDEX console_guardian_links_guardian ON console_guardian_links (guardian_id);
   `,
+  // 12: the canteen's served meals (hub/canteen/meal-store.ts), folded from the tills' canteen.meal
+  // events by event id, the flags the fold raises (a double free meal is one row per pair), and the
+  // fold's cursor over hub seqs.
+  `
+  CREATE TABLE canteen_meals (
+    event_id text PRIMARY KEY, device_id text NOT NULL, hub_seq bigint NOT NULL, person_id text NOT NULL, day text NOT NULL,
+    period_id text NOT NULL, free smallint NOT NULL, free_category text, charge_tiyn bigint NOT NULL, subsidy_tiyn bigint NOT NULL,
+    served_ms bigint NOT NULL, conflict smallint NOT NULL DEFAULT 0);
+  CREATE INDEX canteen_meals_person_day ON canteen_meals (person_id, day, period_id);
+  CREATE TABLE canteen_flags (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind text NOT NULL, event_id text NOT NULL, other_event_id text NOT NULL,
+    detail text NOT NULL, created_ms bigint NOT NULL, UNIQUE (kind, event_id, other_event_id));
+  CREATE TABLE canteen_cursor (name text PRIMARY KEY, hub_seq bigint NOT NULL);
+  INSERT INTO canteen_cursor (name, hub_seq) VALUES ('meals', 0);
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */
