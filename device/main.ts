@@ -29,6 +29,7 @@ import { BOARD_SOCKET_SERVER_OPTIONS } from '../display/index.js';
 import { attachHealth } from './wiring/health.js';
 import { attachBiometrics } from './wiring/biometric.js';
 import { attachSync } from './wiring/sync.js';
+import { attachTill } from './wiring/till.js';
 import { presentationAttackActions } from './config/index.js';
 import { createKioskLogger } from './systemd/logger.js';
 import { closeWithin, limitConnections, shortenHeadersTimeout } from '../lib/index.js';
@@ -101,10 +102,12 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
   await attachHealth(services);
   await attachBiometrics(services);
   await attachSync(services);
+  // The canteen till, when configured, takes the readers that name it; the others serve the doors.
+  const tillReaders = await attachTill(services);
   // ---- end wiring ----
 
   for (const reader of hardware.readers.values()) {
-    kiosk.attachReader(reader);
+    if (!tillReaders.has(reader.id)) kiosk.attachReader(reader);
     await reader.start();
   }
   if (config.policy.mode !== 'normal') await kiosk.setMode(config.policy.mode);

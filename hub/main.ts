@@ -14,7 +14,7 @@ import { pino, type Logger } from 'pino';
 import { adminTokenFromFile, databaseLocation, defaultAdminTokenFile } from './hub-config.js';
 import { openHubStorage } from './open-storage.js';
 import { notifierFromEnv } from './notify/index.js';
-import { ledgerConfigFromEnv, openCanteenLedger } from './canteen/index.js';
+import { ledgerConfigFromEnv, mealFolderOptionsFromEnv, openCanteenLedger, openCanteenMeals } from './canteen/index.js';
 import { privacyOptionsFromEnv } from './privacy/index.js';
 import { loanFolderOptionsFromEnv, openLibrary } from './library/index.js';
 import { buildHub } from './server.js';
@@ -80,6 +80,8 @@ async function main(): Promise<void> {
   const notifier = await notifierFromEnv(storage, location, logger.child({ ns: 'notify' }), process.env);
   // The canteen ledger (hub/canteen), on its own connection to the same database.
   const canteen = await openCanteenLedger(location, logger.child({ ns: 'canteen' }), ledgerConfigFromEnv(process.env));
+  // The tills' meals folded into the ledger and the meals table, double free meals flagged.
+  const meals = await openCanteenMeals(location, storage, canteen.ledger, logger.child({ ns: 'canteen-meals' }), mealFolderOptionsFromEnv(process.env));
   // The school library (hub/library): catalogue routes and the fold of the desks' loans into its tables.
   const library = await openLibrary(location, storage, logger.child({ ns: 'library' }), loanFolderOptionsFromEnv(process.env));
   const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger }, library: { store: library.store, folder: library.folder }, console: {}, privacy: privacyOptionsFromEnv(process.env), ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
@@ -90,11 +92,13 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ port: bound, tls: Boolean(tls), msg: 'hub listening' })}\n`);
   notifier?.start();
   library.folder.start();
+  meals.folder.start();
 
   const shutdown = (): void => {
     closeWithin(app.server, () => app.close())
       .then(() => notifier?.stop())
       .then(() => notifier?.store.close())
+      .then(() => meals.close())
       .then(() => canteen.close())
       .then(() => library.close())
       .then(() => storage.close())

@@ -20,3 +20,4 @@ export {
   type CredentialKind, type Direction, type DisplayConsent, type Modality, type PersonRole, type PersonStatus, type TokenKind,
 } from './vocabulary.js';
 export { LIBRARY_EVENT_TYPES, isLibraryEventType, libraryEventDataSchema, type LibraryEventData, type LibraryEventType } from './library.js';
+export { CANTEEN_MEAL_EVENT, canteenMealDataSchema, mealTransferIds, type CanteenMealData } from './canteen.js';

@@ -1,4 +1,5 @@
-// The canteen till's rule: what a presented person may have from the tray now, and who pays.
+// The canteen till's rule: what a presented person may have from the tray now, and who pays; the
+// till station that proposes, confirms and records meals; its operator's page and receipt printer.
 export { mealDecision } from './meal-rule.js';
 export {
   MEAL_PERIOD_KINDS,
@@ -17,3 +18,8 @@ export {
   type OrderLine,
   type ServedMeal,
 } from './types.js';
+export { CanteenTill, type CanteenTillOptions } from './till.js';
+export type { DinerDirectory, DinerRecord, OwnMeal, TillClock, TillConfirmation, TillDiner, TillEventLog, TillPresentation, TillView } from './till-types.js';
+export { SnapshotDinerDirectory, canteenFileSchema, dinersFileSchema, loadCanteenContext } from './till-data.js';
+export { registerTillPage, type TillPageOptions } from './till-page.js';
+export { DeviceFileTransport, ReceiptPrinter, encodeReceipt, type PrinterStatus, type PrinterTransport, type Receipt, type ReceiptLine } from './receipt.js';

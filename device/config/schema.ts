@@ -8,6 +8,7 @@ import { InputConfigSchema, ReaderConfigSchema, RelayConfigSchema, type ReaderCo
 import { boardConfigSchema } from '../../display/index.js';
 import { AntiPassbackModeSchema, FailModeSchema, KioskModeSchema } from '../vocabulary.js';
 import { SECOND_FACTOR_DEFAULTS, accessCrossCheck, credentialModesSchema, presentationAttackSchema, secondFactorSchema } from './access-schema.js';
+import { canteenTillSchema } from './canteen-schema.js';
 
 export { DoorConfigSchema, ReaderConfigSchema, RelayConfigSchema, InputConfigSchema, type DoorConfig, type ReaderConfig };
 
@@ -125,6 +126,8 @@ export const ConfigSchema = z.object({
       failMode: FailModeSchema.default('secure'),
     })
     .default({ retentionDays: 90, failMode: 'secure' }),
+  // Present: this kiosk is also a canteen till; readers naming the till feed it, not a door (device/config/canteen-schema.ts).
+  canteen: canteenTillSchema.optional(),
 });
 
 export type KioskConfig = z.infer<typeof ConfigSchema>;
@@ -133,8 +136,10 @@ export type KioskConfig = z.infer<typeof ConfigSchema>;
 export function crossCheck(config: KioskConfig): string[] {
   const doors = new Set(config.doors.map((d) => d.name));
   const problems: string[] = [];
+  const till = config.canteen?.till;
+  if (till !== undefined && doors.has(till)) problems.push(`canteen.till: "${till}" is also a door's name`);
   config.readers.forEach((reader, index) => {
-    if (!doors.has(reader.door)) problems.push(`readers[${index}].door: no door named "${reader.door}" (doors: ${[...doors].join(', ')})`);
+    if (!doors.has(reader.door) && reader.door !== till) problems.push(`readers[${index}].door: no door named "${reader.door}" (doors: ${[...doors].join(', ')})`);
   });
   const ids = new Set<string>();
   config.readers.forEach((reader, index) => {

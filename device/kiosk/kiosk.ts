@@ -83,6 +83,11 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     return this.currentMode;
   }
 
+  /** The identifier in use (other stations, the canteen till, identify faces and palms through it too). */
+  get biometricIdentifier(): BiometricIdentifier | null {
+    return this.biometric;
+  }
+
   /** The biometric wiring plugs its identifier in once the models are loaded. */
   setBiometricIdentifier(identifier: BiometricIdentifier | null): void {
     this.biometric = identifier;

@@ -20,3 +20,6 @@ export {
 } from './ledger-types.js';
 export { registerLedgerRoutes, type LedgerRouteOptions } from './ledger-routes.js';
 export { DEFAULT_OFFLINE_ALLOWANCE_TIYN, ledgerConfigFromEnv, openCanteenLedger } from './open-ledger.js';
+export { MealFolder, DEFAULT_MEAL_FOLDER_OPTIONS, REVENUE_ACCOUNT, SUBSIDY_ACCOUNT, personAccount, type MealFolderOptions } from './meal-fold.js';
+export { MealStore, MEAL_FLAG_KINDS, MEAL_SQLITE_SCHEMA, openSqliteMealStore, pgMealStore, type MealFlag, type MealFlagKind, type MealRecord } from './meal-store.js';
+export { openCanteenMeals, mealFolderOptionsFromEnv, type OpenedMeals } from './open-meals.js';

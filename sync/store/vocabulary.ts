@@ -31,6 +31,8 @@ export const EventTypeSchema = z.enum([
   'library.loan',
   'library.return',
   'library.renew',
+  // The canteen till (issue 19; data: protocol/canteen.ts).
+  'canteen.meal',
 ]);
 export type EventType = z.infer<typeof EventTypeSchema>;
 

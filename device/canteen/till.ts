@@ -1,0 +1,212 @@
+// The canteen till station: a presented diner goes through mealDecision() with what the till knows
+// (the last synced balance minus its own charges since, the meals served today), the operator sees
+// the proposal and confirms or cancels it. A confirmed meal is written to the kiosk's log as a
+// `canteen.meal` event, with its ledger transfer ids fixed before the write, and only then does the
+// till answer "served": a kill at any moment leaves either no meal or one meal with one charge.
+// Confirmations run one at a time and decide again on the state of that moment, so two quick
+// confirmations (or a card shown twice) cannot both use one free meal.
+import { v7 as uuidv7 } from 'uuid';
+import { CANTEEN_MEAL_EVENT, canteenMealDataSchema, mealTransferIds, type CanteenMealData } from '../../protocol/index.js';
+import type { EventDraft, StoredEvent } from '../../sync/store/index.js';
+import { toLocalTime } from '../policy/index.js';
+import { mealDecision } from './meal-rule.js';
+import type { DinerDirectory, DinerRecord, OwnMeal, TillClock, TillConfirmation, TillEventLog, TillPresentation, TillView } from './till-types.js';
+import type { CanteenContext, MealDecision, MealRequest, MenuItem, OrderLine, ServedMeal } from './types.js';
+
+export interface CanteenTillOptions {
+  /** The till's name, recorded as the event's door. */
+  till: string;
+  deviceId: string;
+  events: TillEventLog;
+  directory: DinerDirectory;
+  context: CanteenContext;
+  clock: TillClock;
+  /** Balances older than this are stale: the till is offline and may use the offline allowance. */
+  staleAfterMs: number;
+  newId?: () => string;
+}
+
+interface Proposal {
+  presentation: TillPresentation;
+  order: OrderLine[];
+  view: TillView;
+}
+
+const PAGE = 1000;
+
+function ownMealOf(event: StoredEvent): OwnMeal | null {
+  if (event.type !== CANTEEN_MEAL_EVENT || event.personId === null) return null;
+  const parsed = canteenMealDataSchema.safeParse(event.data ?? {});
+  if (!parsed.success) return null;
+  const { date, periodId, free, chargeTiyn } = parsed.data;
+  return { personId: event.personId, date, periodId, free, chargeTiyn, wallMs: event.wallMs };
+}
+
+export class CanteenTill {
+  readonly #meals: OwnMeal[] = [];
+  readonly #proposals = new Map<string, Proposal>();
+  #current: string | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: CanteenTillOptions) {}
+
+  /** Rebuilds the meals this till served from its own log (after a restart, a kill -9 included). */
+  async start(): Promise<void> {
+    this.#meals.length = 0;
+    for (let after = 0; ; ) {
+      const page = await this.options.events.since(after, PAGE);
+      for (const event of page) this.#note(event);
+      if (page.length < PAGE) return;
+      after = page[page.length - 1]?.seq ?? after;
+    }
+  }
+
+  /** A diner presented: the proposal the operator sees (the period's default set meal). */
+  present(presentation: TillPresentation): TillView {
+    const proposalId = (this.options.newId ?? uuidv7)();
+    const order = this.#defaultOrder(presentation);
+    const proposal: Proposal = { presentation, order, view: this.#view(proposalId, presentation, order) };
+    // Only the latest presentation is on screen: an older proposal can no longer be confirmed.
+    if (this.#current !== null) this.#proposals.delete(this.#current);
+    this.#proposals.set(proposalId, proposal);
+    this.#current = proposalId;
+    return proposal.view;
+  }
+
+  /** The operator changed the tray: decide again. */
+  choose(proposalId: string, order: readonly OrderLine[]): TillView | null {
+    const proposal = this.#proposals.get(proposalId);
+    if (proposal === undefined) return null;
+    proposal.order = order.map((line) => ({ itemId: line.itemId, quantity: line.quantity }));
+    proposal.view = this.#view(proposalId, proposal.presentation, proposal.order);
+    return proposal.view;
+  }
+
+  cancel(proposalId: string): boolean {
+    if (this.#current === proposalId) this.#current = null;
+    return this.#proposals.delete(proposalId);
+  }
+
+  current(): TillView | null {
+    return this.#current === null ? null : (this.#proposals.get(this.#current)?.view ?? null);
+  }
+
+  /** Meals this till served (rebuilt from its log), oldest first. */
+  meals(): readonly OwnMeal[] {
+    return this.#meals;
+  }
+
+  confirm(proposalId: string): Promise<TillConfirmation> {
+    const next = this.#queue.then(() => this.#confirm(proposalId));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #confirm(proposalId: string): Promise<TillConfirmation> {
+    const proposal = this.#proposals.get(proposalId);
+    if (proposal === undefined) return { status: 'unknown_proposal' };
+    // The state may have moved since the proposal was shown (another confirmation, a new day).
+    const view = this.#view(proposalId, proposal.presentation, proposal.order);
+    const diner = proposal.presentation.diner;
+    if (view.decision.outcome === 'refuse' || diner === null) {
+      proposal.view = view;
+      return { status: 'refused', view };
+    }
+    const event = await this.options.events.append(this.#draft(proposal, view.decision, view.offline));
+    this.#note(event);
+    this.#proposals.delete(proposalId);
+    if (this.#current === proposalId) this.#current = null;
+    return { status: 'served', view, event };
+  }
+
+  #draft(proposal: Proposal, decision: Extract<MealDecision, { outcome: 'free' | 'charge' }>, offline: boolean): EventDraft {
+    const { clock, deviceId } = this.options;
+    const mealId = (this.options.newId ?? uuidv7)();
+    const ids = mealTransferIds(deviceId, mealId);
+    const data: CanteenMealData = {
+      mealId, periodId: decision.periodId, date: toLocalTime(clock.wallMs(), clock.utcOffsetMinutes()).date,
+      free: decision.subsidyTiyn > 0, freeCategory: decision.freeCategory, chargeTiyn: decision.chargeTiyn, subsidyTiyn: decision.subsidyTiyn,
+      chargeTransferId: ids.charge, subsidyTransferId: ids.subsidy, offline: offline || decision.beyondKnownBalance, items: proposal.order,
+    };
+    return {
+      type: CANTEEN_MEAL_EVENT, door: this.options.till, direction: null, personId: proposal.presentation.diner?.id ?? null,
+      credential: proposal.presentation.credential, reason: null, data,
+    };
+  }
+
+  #note(event: StoredEvent): void {
+    const meal = ownMealOf(event);
+    if (meal !== null) this.#meals.push(meal);
+  }
+
+  /** The till's own meals the hub's data cannot include yet: those after the data were made. */
+  #ownSince(personId: string, asOfMs: number): OwnMeal[] {
+    return this.#meals.filter((meal) => meal.personId === personId && meal.wallMs >= asOfMs);
+  }
+
+  #request(presentation: TillPresentation, order: readonly OrderLine[], record: DinerRecord | null): MealRequest {
+    const { clock, directory, staleAfterMs } = this.options;
+    const now = clock.wallMs();
+    const own = presentation.diner === null ? [] : this.#ownSince(presentation.diner.id, directory.asOfMs());
+    const servedToday: ServedMeal[] = [...(record?.served ?? []), ...own];
+    return {
+      person: presentation.diner, order, nowWallMs: now, utcOffsetMinutes: clock.utcOffsetMinutes(), clockTrusted: clock.trusted(),
+      freeMeals: record?.freeMeals ?? [], guardian: record?.guardian ?? null, servedToday,
+      balance: {
+        tiyn: (record?.balanceTiyn ?? 0) - own.reduce((sum, meal) => sum + meal.chargeTiyn, 0),
+        floorTiyn: record?.floorTiyn ?? 0,
+        offline: now - directory.asOfMs() > staleAfterMs,
+      },
+    };
+  }
+
+  #view(proposalId: string, presentation: TillPresentation, order: readonly OrderLine[]): TillView {
+    const record = presentation.diner === null ? null : this.options.directory.diner(presentation.diner.id);
+    const request = this.#request(presentation, order, record);
+    const decision = mealDecision(request, this.options.context);
+    const today = toLocalTime(request.nowWallMs, request.utcOffsetMinutes).date;
+    const limit = request.guardian?.dailyLimitTiyn ?? null;
+    const spent = request.servedToday.reduce((sum, meal) => (meal.date === today ? sum + meal.chargeTiyn : sum), 0);
+    return {
+      proposalId, diner: presentation.diner, entitlement: this.#entitlement(presentation, request),
+      blockedAllergens: request.guardian?.blockedAllergens ?? [], balanceTiyn: presentation.diner === null ? null : request.balance.tiyn,
+      dailyLimitLeftTiyn: limit === null ? null : Math.max(0, limit - spent), offline: request.balance.offline, order,
+      choices: this.#choices(decision.periodId), decision,
+    };
+  }
+
+  #entitlement(presentation: TillPresentation, request: MealRequest): TillView['entitlement'] {
+    const diner = presentation.diner;
+    if (diner === null) return null;
+    if (diner.role === 'staff') return this.options.context.staffMeals === 'free' ? 'staff' : 'paid';
+    // What the rule will use is its business; the screen shows whether the register names the child today.
+    const kind = this.#periodKind(mealDecision({ ...request, order: [] }, this.options.context).periodId);
+    const today = request.freeMeals.some((entry) => kind !== null && (entry.periods.includes('*') || entry.periods.includes(kind)));
+    return today ? 'free' : 'paid';
+  }
+
+  #periodKind(periodId: string | null): MenuItem['periods'][number] | null {
+    return this.options.context.periods.find((period) => period.id === periodId)?.kind ?? null;
+  }
+
+  #choices(periodId: string | null): TillView['choices'] {
+    const kind = this.#periodKind(periodId);
+    if (kind === null) return [];
+    return this.options.context.menu
+      .filter((item) => item.periods.includes('*') || item.periods.includes(kind))
+      .map(({ id, name, kind: itemKind, priceTiyn, allergens }) => ({ id, name, kind: itemKind, priceTiyn, allergens }));
+  }
+
+  /** The period's first set meal the diner's guardian has not blocked (a free-eligible one first). */
+  #defaultOrder(presentation: TillPresentation): OrderLine[] {
+    if (presentation.diner === null) return [];
+    const record = this.options.directory.diner(presentation.diner.id);
+    const probe = mealDecision(this.#request(presentation, [], record), this.options.context);
+    const blocked = new Set(record?.guardian?.blockedAllergens ?? []);
+    const sets = this.#choices(probe.periodId).filter((item) => item.kind === 'set');
+    const allowed = sets.filter((item) => !item.allergens.some((allergen) => blocked.has(allergen)));
+    const menu = new Map(this.options.context.menu.map((item) => [item.id, item]));
+    const pick = allowed.find((item) => menu.get(item.id)?.freeEligible === true) ?? allowed[0] ?? sets[0];
+    return pick === undefined ? [] : [{ itemId: pick.id, quantity: 1 }];
+  }
+}

@@ -1,0 +1,66 @@
+// The canteen till station, when the config has a `canteen` section: the till over the kiosk's own
+// store (its meals are ordinary events, synced like the rest), the operator's page on the kiosk's
+// HTTP port, and the readers that name the till. Those readers never reach the door's hot path and
+// the door's readers never reach the till; without the section nothing here runs.
+import type { Person } from '../../sync/store/index.js';
+import { isLoopbackAddress, normalizeAddress } from '../../lib/index.js';
+import { maskName } from '../board-feed.js';
+import { CanteenTill, SnapshotDinerDirectory, loadCanteenContext, registerTillPage, type TillPresentation } from '../canteen/index.js';
+import type { CredentialReader, Presentation } from '../hw/index.js';
+import { identify } from '../kiosk/index.js';
+import { OriginPolicy } from '../security/origin.js';
+import type { KioskServices } from '../services.js';
+import { attachReceiptPrinter } from './till-printer.js';
+
+function presentationOf(person: Person | null, credential: TillPresentation['credential']): TillPresentation {
+  if (person === null) return { diner: null, credential };
+  return { diner: { id: person.id, displayName: maskName(person), group: person.group, role: person.role, status: person.status }, credential };
+}
+
+/** Presentations at the till's readers: identified like at a door (card map lookup, face/palm matcher), then proposed. */
+function feedReader(services: KioskServices, till: CanteenTill, reader: CredentialReader, tillName: string): void {
+  reader.on('presentation', (presentation: Presentation) => {
+    identify(presentation, services.roster, services.kiosk.biometricIdentifier, tillName)
+      .then((found) => {
+        if (found.kind !== 'identified') return;
+        till.present(presentationOf(found.person, { kind: presentation.kind, ...(found.ref === undefined ? {} : { ref: found.ref }) }));
+      })
+      .catch((error: unknown) => services.logger.error({ err: error, reader: reader.id }, 'till presentation failed'))
+      .finally(() => reader.settled?.(presentation));
+  });
+  reader.on('warning', (message) => services.logger.warn({ reader: reader.id }, message));
+}
+
+/** Returns the ids of the readers the till took (main.ts attaches the others to the doors). */
+export async function attachTill(services: KioskServices): Promise<Set<string>> {
+  const config = services.config.canteen;
+  if (config === undefined) return new Set();
+  const till = new CanteenTill({
+    till: config.till, deviceId: services.config.device.id, events: services.store.events,
+    directory: await SnapshotDinerDirectory.load(config.dinersFile),
+    context: await loadCanteenContext(config.menuFile, config.offlineAllowanceTiyn),
+    clock: services.clock, staleAfterMs: config.staleAfterMs,
+  });
+  await till.start();
+  const allowed = new Set(config.pageClients.map((address) => normalizeAddress(address)));
+  const printer = config.printer === undefined ? null : attachReceiptPrinter(services, config.printer);
+  await registerTillPage(services.http, {
+    till, origins: new OriginPolicy(),
+    identify: (card) => {
+      const credential = services.roster.credential('card', card.trim().toUpperCase()) ?? null;
+      const person = credential === null ? null : (services.roster.person(credential.personId) ?? null);
+      return presentationOf(person, credential === null ? null : { kind: 'card', ref: credential.id });
+    },
+    admit: (address) => isLoopbackAddress(normalizeAddress(address)) || allowed.has(normalizeAddress(address)),
+    onServed: (served) => printer?.print(served),
+  });
+  const claimed = new Set<string>();
+  for (const reader of services.readers.values()) {
+    if (reader.door !== config.till) continue;
+    feedReader(services, till, reader, config.till);
+    claimed.add(reader.id);
+  }
+  services.addStatus('canteen', () => ({ till: config.till, mealsServed: till.meals().length, printer: printer?.status() ?? null }));
+  services.admin.get('/v1/canteen/meals', () => ({ till: config.till, meals: till.meals() }));
+  return claimed;
+}

@@ -1,0 +1,167 @@
+// The meals the tills served, folded from their canteen.meal events, and the flags the fold raises,
+// on either database behind one SQL face ($1.. placeholders; SQLite's driver rewrites them). The
+// fold's page is written in the transaction that moves its cursor compare-and-set, so two hub
+// processes folding the same page write it once. PostgreSQL: migration 12 in hub/pg-schema.ts.
+import type pg from 'pg';
+import { HubDb } from '../db.js';
+import type { PgDb, PgQueryable } from '../pg-db.js';
+
+export type MealParam = string | number | null;
+
+export interface MealSql {
+  query<T extends object>(sql: string, params?: readonly MealParam[]): Promise<T[]>;
+}
+
+export interface MealDriver {
+  write<T>(work: (sql: MealSql) => Promise<T>): Promise<T>;
+  read<T>(work: (sql: MealSql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export const MEAL_FLAG_KINDS = ['double_free_meal', 'charge_refused', 'invalid_event'] as const;
+export type MealFlagKind = (typeof MEAL_FLAG_KINDS)[number];
+
+export interface MealFlag {
+  id: number;
+  kind: MealFlagKind;
+  eventId: string;
+  otherEventId: string;
+  detail: Record<string, unknown>;
+  createdMs: number;
+}
+
+export interface MealRecord {
+  eventId: string;
+  deviceId: string;
+  personId: string;
+  date: string;
+  periodId: string;
+  free: boolean;
+  chargeTiyn: number;
+  subsidyTiyn: number;
+  conflict: boolean;
+}
+
+export const MEAL_SQLITE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS canteen_meals (
+  event_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, hub_seq INTEGER NOT NULL, person_id TEXT NOT NULL, day TEXT NOT NULL,
+  period_id TEXT NOT NULL, free INTEGER NOT NULL, free_category TEXT, charge_tiyn INTEGER NOT NULL, subsidy_tiyn INTEGER NOT NULL,
+  served_ms INTEGER NOT NULL, conflict INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS canteen_meals_person_day ON canteen_meals (person_id, day, period_id);
+CREATE TABLE IF NOT EXISTS canteen_flags (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, event_id TEXT NOT NULL, other_event_id TEXT NOT NULL,
+  detail TEXT NOT NULL, created_ms INTEGER NOT NULL, UNIQUE (kind, event_id, other_event_id));
+CREATE TABLE IF NOT EXISTS canteen_cursor (name TEXT PRIMARY KEY, hub_seq INTEGER NOT NULL);
+INSERT OR IGNORE INTO canteen_cursor (name, hub_seq) VALUES ('meals', 0);
+`;
+
+interface MealRow {
+  event_id: string;
+  device_id: string;
+  person_id: string;
+  day: string;
+  period_id: string;
+  free: number;
+  charge_tiyn: number;
+  subsidy_tiyn: number;
+  conflict: number;
+}
+
+interface FlagRow {
+  id: number;
+  kind: string;
+  event_id: string;
+  other_event_id: string;
+  detail: string;
+  created_ms: number;
+}
+
+function detailOf(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {}; // a read path never throws on stored data
+  }
+}
+
+/** Reads of the folded meals and flags; the fold writes through `driver.write`. */
+export class MealStore {
+  constructor(readonly driver: MealDriver) {}
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  async cursor(): Promise<number> {
+    const rows = await this.driver.read((sql) => sql.query<{ hub_seq: number }>("SELECT hub_seq FROM canteen_cursor WHERE name = 'meals'"));
+    return Number(rows[0]?.hub_seq ?? 0);
+  }
+
+  async meals(personId: string): Promise<MealRecord[]> {
+    const rows = await this.driver.read((sql) =>
+      sql.query<MealRow>('SELECT event_id, device_id, person_id, day, period_id, free, charge_tiyn, subsidy_tiyn, conflict FROM canteen_meals WHERE person_id = $1 ORDER BY served_ms, event_id', [personId]),
+    );
+    return rows.map((row) => ({
+      eventId: row.event_id, deviceId: row.device_id, personId: row.person_id, date: row.day, periodId: row.period_id, free: Number(row.free) === 1,
+      chargeTiyn: Number(row.charge_tiyn), subsidyTiyn: Number(row.subsidy_tiyn), conflict: Number(row.conflict) === 1,
+    }));
+  }
+
+  async flags(afterId: number, limit: number): Promise<MealFlag[]> {
+    const rows = await this.driver.read((sql) => sql.query<FlagRow>('SELECT id, kind, event_id, other_event_id, detail, created_ms FROM canteen_flags WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]));
+    return rows.map((row) => ({ id: Number(row.id), kind: row.kind as MealFlagKind, eventId: row.event_id, otherEventId: row.other_event_id, detail: detailOf(row.detail), createdMs: Number(row.created_ms) }));
+  }
+}
+
+class SqliteMealDriver implements MealDriver {
+  private readonly sql: MealSql;
+
+  constructor(private readonly db: HubDb) {
+    this.sql = { query: <T extends object>(text: string, params: readonly MealParam[] = []) => this.db.all<T>(text.replace(/\$(\d+)/g, '?$1'), params) };
+  }
+
+  write<T>(work: (sql: MealSql) => Promise<T>): Promise<T> {
+    return this.db.transaction(() => work(this.sql));
+  }
+
+  read<T>(work: (sql: MealSql) => Promise<T>): Promise<T> {
+    return this.db.committed(() => work(this.sql));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+function pgSql(tx: PgQueryable): MealSql {
+  return { query: <T extends object>(text: string, params: readonly MealParam[] = []) => tx.query<T & pg.QueryResultRow>(text, params) };
+}
+
+class PgMealDriver implements MealDriver {
+  constructor(private readonly db: PgDb) {}
+
+  write<T>(work: (sql: MealSql) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => work(pgSql(tx)));
+  }
+
+  read<T>(work: (sql: MealSql) => Promise<T>): Promise<T> {
+    return work(pgSql(this.db));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+/** The hub's SQLite file, through a connection of its own; creates the tables if missing. */
+export async function openSqliteMealStore(file: string): Promise<MealStore> {
+  const db = await HubDb.open(file);
+  await db.exec(MEAL_SQLITE_SCHEMA);
+  return new MealStore(new SqliteMealDriver(db));
+}
+
+/** A migrated PostgreSQL hub database (migration 12), through the given pool. */
+export function pgMealStore(db: PgDb): MealStore {
+  return new MealStore(new PgMealDriver(db));
+}
