@@ -16,6 +16,15 @@ export const SLOW_TESTS = [
   'tests/hub/multi-process*.test.ts', // several hub processes on one PostgreSQL, a hub and PostgreSQL SIGKILLed
   'tests/ops/demo.test.ts', // `npm start` twice: a hub and a kiosk as real processes
   'tests/ops/release-contents.test.ts', // builds the kiosk and the hub, packs, signs and unpacks a hub release
+  'tests/ops/update-*.test.ts', // `esik update` as processes; signed archives unpacked and switched in a temporary root
+  'tests/privacy/audit.test.ts', // every technician command as an `esik` process against a real kiosk
+  'tests/privacy/key-rotation.test.ts', // `esik key rotate` through a running kiosk, then its restart
+  'tests/privacy/scan.test.ts', // a real kiosk enrols, decides and erases; then a byte scan of its folder
+  'tests/hub/hub-main.test.ts', // `npm run hub` as child processes on SQLite and PostgreSQL
+  'tests/hub/privacy-kiosk.test.ts', // a hub and a kiosk process carry out block and destroy requests
+  'tests/hub/notify-restart.test.ts', // a hub process SIGKILLed in the middle of delivering notices
+  'tests/hub/ledger-multi-process.test.ts', // two hub processes on one PostgreSQL posting the same transfers
+  'tests/device/library/desk-hub-process.test.ts', // two desks and a hub process killed between their syncs
 ];
 
 export default mergeConfig(
