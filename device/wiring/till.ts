@@ -60,7 +60,10 @@ export async function attachTill(services: KioskServices): Promise<Set<string>> 
     feedReader(services, till, reader, config.till);
     claimed.add(reader.id);
   }
-  services.addStatus('canteen', () => ({ till: config.till, mealsServed: till.meals().length, printer: printer?.status() ?? null }));
+  services.addStatus('canteen', () => {
+    const address = services.http.server.address();
+    return { till: config.till, page: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/canteen` : null, mealsServed: till.meals().length, printer: printer?.status() ?? null };
+  });
   services.admin.get('/v1/canteen/meals', () => ({ till: config.till, meals: till.meals() }));
   return claimed;
 }
