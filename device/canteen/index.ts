@@ -22,4 +22,4 @@ export { CanteenTill, type CanteenTillOptions } from './till.js';
 export type { DinerDirectory, DinerRecord, OwnMeal, TillClock, TillConfirmation, TillDiner, TillEventLog, TillPresentation, TillView } from './till-types.js';
 export { SnapshotDinerDirectory, canteenFileSchema, dinersFileSchema, loadCanteenContext } from './till-data.js';
 export { registerTillPage, type TillPageOptions } from './till-page.js';
-export { DeviceFileTransport, ReceiptPrinter, encodeReceipt, type PrinterStatus, type PrinterTransport, type Receipt, type ReceiptLine } from './receipt.js';
+export { DeviceFileTransport, ReceiptPrinter, encodeReceipt, receiptFor, type PrinterStatus, type PrinterTransport, type Receipt, type ReceiptLine } from './receipt.js';

@@ -6,6 +6,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import ReceiptPrinterEncoder from '@point-of-sale/receipt-printer-encoder';
+import type { TillConfirmation } from './till-types.js';
 
 export interface ReceiptLine {
   name: string;
@@ -23,6 +24,18 @@ export interface Receipt {
   chargeTiyn: number;
   subsidyTiyn: number;
   freeCategory: string | null;
+}
+
+/** The receipt of a served meal, from what the operator's page was shown. */
+export function receiptFor(served: Extract<TillConfirmation, { status: 'served' }>): Receipt {
+  const { view, event } = served;
+  const items = new Map(view.choices.map((item) => [item.id, item]));
+  const decision = view.decision.outcome === 'refuse' ? null : view.decision;
+  return {
+    till: event.door ?? '', seq: event.seq, at: event.at, diner: view.diner?.displayName || (view.diner?.id ?? ''),
+    lines: view.order.map((line) => ({ name: items.get(line.itemId)?.name ?? line.itemId, quantity: line.quantity, priceTiyn: items.get(line.itemId)?.priceTiyn ?? 0 })),
+    chargeTiyn: decision?.chargeTiyn ?? 0, subsidyTiyn: decision?.subsidyTiyn ?? 0, freeCategory: decision?.freeCategory ?? null,
+  };
 }
 
 const money = (tiyn: number): string => `${Math.trunc(tiyn / 100)}.${String(Math.abs(tiyn) % 100).padStart(2, '0')}`;
