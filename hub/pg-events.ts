@@ -89,6 +89,11 @@ export class PgEventLog {
 
   constructor(private readonly db: PgDb) {}
 
+  /** Retention dropped this month: if the hub's clock ever lands in it again, it is made anew. */
+  forgetPartition(name: string): void {
+    this.partitions.delete(name);
+  }
+
   async ingest(deviceId: string, items: readonly IngestItem[], anchor: ClockAnchor | null, skip: SeqSkip | null, nowMs: number): Promise<PushResponse> {
     const partition = monthOf(nowMs).name;
     if (!this.partitions.has(partition)) this.partitions.add(await ensureMonthPartition(this.db, nowMs));

@@ -11,8 +11,9 @@ import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityTyp
 import { rosterEntityId } from '../protocol/index.js';
 import { PgDb, type PgLogger, type PgQueryable } from './pg-db.js';
 import { PgEventLog } from './pg-events.js';
+import { dropMonth, monthsBefore } from './pg-retention.js';
 import { ensureMonthPartition, migrate } from './pg-schema.js';
-import type { CommandRecord, DeviceRecord, EventReadResult, HubStorage, IngestItem, RosterPageResult, SeqAlarm } from './storage.js';
+import type { CommandRecord, DeviceRecord, EventReadResult, HubStorage, IngestItem, RetentionStep, RosterPageResult, SeqAlarm } from './storage.js';
 import { personIdOf, rowToChange, rowToCommand, rowToCommandRecord, rosterPageFrom, rosterPageSql, type CommandRow, type RosterDbRow, type RosterPageRow } from './stored-rows.js';
 
 const INSERT_ROSTER = 'INSERT INTO roster (type, entity_id, person_id, op, data) VALUES ($1, $2, $3, $4, $5)';
@@ -50,6 +51,21 @@ export class PgHubStorage implements HubStorage {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  /** Drops at most `batchSize` whole month partitions before the cutoff (pg-retention.ts). */
+  async pruneEventsBefore(cutoffMs: number, batchSize: number): Promise<RetentionStep> {
+    const months = await monthsBefore(this.db, cutoffMs);
+    const droppedPartitions: string[] = [];
+    let deleted = 0;
+    for (const name of months.slice(0, Math.max(1, batchSize))) {
+      const rows = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`);
+      if (!(await dropMonth(this.db, name))) return { deleted, more: true, droppedPartitions };
+      this.events.forgetPartition(name);
+      droppedPartitions.push(name);
+      deleted += Number(rows[0]?.n ?? 0);
+    }
+    return { deleted, more: months.length > droppedPartitions.length, droppedPartitions };
   }
 
   async addDevice(id: string, name: string | null, tokenHash: string): Promise<boolean> {

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS seq_alarms (
   id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
   detail TEXT NOT NULL, at_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS seq_alarms_device ON seq_alarms (device_id, id);
+CREATE TABLE IF NOT EXISTS pruned_seqs (device_id TEXT PRIMARY KEY, top_seq INTEGER NOT NULL);
 `;
 
 /** Rows per multi-row INSERT (10 parameters each) and ids per IN (...) lookup. */
@@ -106,6 +107,8 @@ export class SqliteEventLog {
       await this.alarm(deviceId, 'seq_conflict', event.seq, { offeredId: event.id, skipped: gap.reason }, nowMs);
       return `conflict: seq ${event.seq} was skipped (${gap.reason.slice(0, 120)})`;
     }
+    // Retention removed the events up to this seq: one of them sent again is one the hub once had.
+    if (event.seq <= (await this.prunedTop(deviceId))) return 'duplicate';
     // A hole below the highest seq, left by a hub that predates the seq rule: filling it is safe.
     return 'fresh';
   }
@@ -113,7 +116,39 @@ export class SqliteEventLog {
   private async nextExpectedSeq(deviceId: string): Promise<number> {
     const events = await this.db.get<{ top: number | null }>('SELECT max(seq) AS top FROM events WHERE device_id = ?', [deviceId]);
     const gaps = await this.db.get<{ top: number | null }>('SELECT max(to_seq) AS top FROM seq_gaps WHERE device_id = ?', [deviceId]);
-    return Math.max(events?.top ?? 0, gaps?.top ?? 0) + 1;
+    return Math.max(events?.top ?? 0, gaps?.top ?? 0, await this.prunedTop(deviceId)) + 1;
+  }
+
+  private async prunedTop(deviceId: string): Promise<number> {
+    const row = await this.db.get<{ top_seq: number }>('SELECT top_seq FROM pruned_seqs WHERE device_id = ?', [deviceId]);
+    return row?.top_seq ?? 0;
+  }
+
+  /**
+   * Deletes up to `batchSize` of the oldest events received before `cutoffMs`, in one short
+   * transaction, so ingestion waits at most one batch. Each device's highest removed seq is kept in
+   * pruned_seqs: the seq rule goes on from where it was, and a replay of a removed event is a
+   * duplicate, not a fresh event at an old seq. (secure_delete is on: the removed rows' bytes are
+   * overwritten, not left in free pages.)
+   */
+  prune(cutoffMs: number, batchSize: number): Promise<{ deleted: number; more: boolean }> {
+    return this.db.transaction(async () => {
+      const victims = 'SELECT hub_seq FROM events WHERE received_ms < ? ORDER BY hub_seq LIMIT ?';
+      const tops = await this.db.all<{ device_id: string; top: number }>(
+        `SELECT device_id, max(seq) AS top FROM events WHERE hub_seq IN (${victims}) GROUP BY device_id`,
+        [cutoffMs, batchSize],
+      );
+      for (const { device_id: deviceId, top } of tops) {
+        await this.db.run(
+          'INSERT INTO pruned_seqs (device_id, top_seq) VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE SET top_seq = max(top_seq, excluded.top_seq)',
+          [deviceId, top],
+        );
+      }
+      const result = await this.db.run(`DELETE FROM events WHERE hub_seq IN (${victims})`, [cutoffMs, batchSize]);
+      // A full batch may have left more behind; the next step finds out (a scan for "any left" would
+      // read the whole table, received_ms having no index).
+      return { deleted: result.changes, more: result.changes === batchSize };
+    });
   }
 
   private async recordGap(deviceId: string, from: number, to: number, eventId: string | null, reason: string, nowMs: number): Promise<void> {

@@ -5,7 +5,7 @@ import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityTyp
 import { rosterEntityId } from '../protocol/index.js';
 import { HubDb } from './db.js';
 import { EVENT_SCHEMA, SqliteEventLog } from './sqlite-events.js';
-import type { CommandRecord, DeviceRecord, EventReadResult, HubStorage, IngestItem, RosterPageResult, SeqAlarm } from './storage.js';
+import type { CommandRecord, DeviceRecord, EventReadResult, HubStorage, IngestItem, RetentionStep, RosterPageResult, SeqAlarm } from './storage.js';
 import { personIdOf, rowToChange, rowToCommand, rowToCommandRecord, rosterPageFrom, rosterPageSql, type CommandRow, type RosterDbRow, type RosterPageRow } from './stored-rows.js';
 
 const SCHEMA = `
@@ -95,6 +95,13 @@ export class SqliteHubStorage implements HubStorage {
 
   seqAlarms(afterId: number, limit: number, deviceId?: string): Promise<SeqAlarm[]> {
     return this.db.committed(() => this.events.alarms(afterId, limit, deviceId));
+  }
+
+  async pruneEventsBefore(cutoffMs: number, batchSize: number): Promise<RetentionStep> {
+    const step = await this.events.prune(cutoffMs, batchSize);
+    // As for an erasure: the removed rows are gone from the file only once the WAL is truncated.
+    if (!step.more) await this.db.checkpoint();
+    return { ...step, droppedPartitions: [] };
   }
 
   async applyRoster(changes: readonly WireRosterChange[]): Promise<number> {

@@ -72,6 +72,15 @@ export interface CommandRecord extends HubCommand {
   ack: CommandAck | null;
 }
 
+/** What one retention step removed (retention.ts). */
+export interface RetentionStep {
+  deleted: number;
+  /** True when the step stopped at its batch size: there may be more to remove. */
+  more: boolean;
+  /** PostgreSQL: the month partitions dropped whole. */
+  droppedPartitions: string[];
+}
+
 export interface HubStorage {
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -88,6 +97,13 @@ export interface HubStorage {
   ingest(deviceId: string, items: readonly IngestItem[], anchor: ClockAnchor | null, skip: SeqSkip | null, nowMs: number): Promise<PushResponse>;
   readEvents(afterHubSeq: number, limit: number, deviceId?: string): Promise<EventReadResult>;
   seqAlarms(afterId: number, limit: number, deviceId?: string): Promise<SeqAlarm[]>;
+  /**
+   * Removes events the hub received before `cutoffMs`, one bounded step per call: SQLite deletes at
+   * most `batchSize` rows, PostgreSQL drops the month partitions that lie wholly before the cutoff.
+   * A removed event still counts as received: sent again it is a duplicate, and its device's next
+   * expected seq does not fall back.
+   */
+  pruneEventsBefore(cutoffMs: number, batchSize: number): Promise<RetentionStep>;
 
   /** Applies admin changes in one transaction; returns the last cursor. A person delete erases its dependants. */
   applyRoster(changes: readonly WireRosterChange[]): Promise<number>;
