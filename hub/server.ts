@@ -10,7 +10,7 @@ import { HubAuth, ScryptTokenVerifier, type AuthLimits, type TokenVerifier } fro
 import { registerJsonBodyParser } from './json-body.js';
 import { registerLibraryRoutes, type LibraryStore, type LoanFolder } from './library/index.js';
 import { HubMetrics } from './metrics.js';
-import { registerNotifyRoutes, type Notifier } from './notify/index.js';
+import { registerNotifyRoutes, registerParentPage, type Notifier, type ParentPageLimits } from './notify/index.js';
 import { privacyServiceFor, registerPrivacyRoutes, type PrivacyServiceOptions } from './privacy/index.js';
 import type { HubStorage } from './storage.js';
 import { limitConnections, shortenHeadersTimeout } from '../lib/index.js';
@@ -27,7 +27,7 @@ export interface HubOptions {
   tokenVerifier?: TokenVerifier;
   authLimits?: Partial<AuthLimits>;
   /** The parents' notifier (hub/notify): its admin routes are served when given; it is started by its owner. */
-  notify?: { notifier: Notifier; allowLoopbackHttpWebhooks?: boolean };
+  notify?: { notifier: Notifier; allowLoopbackHttpWebhooks?: boolean; pageLimits?: Partial<ParentPageLimits> };
   /** Serve the school console under /console (hub/console); off unless given. */
   console?: ConsoleOptions;
   /** Data-subject requests (hub/privacy): deadlines and the school's time zone; always served. */
@@ -74,7 +74,14 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
   if (privacy) registerPrivacyRoutes(app, { service: privacy, auth, adminToken: options.adminToken });
   registerAdminRoutes(app, { storage: options.storage, auth, adminToken: options.adminToken, readerToken: options.readerToken ?? null, now });
   app.get('/v1/health', () => ({ ok: true }));
-  if (options.notify) registerNotifyRoutes(app, { ...options.notify, allowLoopbackHttpWebhooks: options.notify.allowLoopbackHttpWebhooks ?? false, auth, adminToken: options.adminToken });
+  if (options.notify) {
+    const { notifier } = options.notify;
+    registerNotifyRoutes(app, { notifier, allowLoopbackHttpWebhooks: options.notify.allowLoopbackHttpWebhooks ?? false, auth, adminToken: options.adminToken });
+    // The parents' page (/parent/<token>): its links come from the notifier, data requests go to privacy.
+    await registerParentPage(app, {
+      links: notifier.pageLinks, store: notifier.store, storage: options.storage, privacy, timeZone: notifier.timeZone, now, limits: options.notify.pageLimits,
+    });
+  }
   if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, auth, adminToken: options.adminToken, now });
   if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now, storage: options.storage });
   if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls) });

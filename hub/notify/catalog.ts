@@ -13,6 +13,11 @@ interface Catalog {
   help: string;
   stopped: string;
   notLinked: string;
+  page(url: string, hours: number): string;
+  noPage: string;
+  quietSet(start: string, end: string): string;
+  quietOff: string;
+  quietHelp: string;
 }
 
 const doorSuffix = (door: string | null, word: string): string => (door ? ` (${word}: ${door})` : '');
@@ -29,6 +34,11 @@ const CATALOGS: Record<Language, Catalog> = {
     help: 'Мектеп берген кодты жіберіңіз: /start КОД',
     stopped: 'Хабарламалар тоқтатылды.',
     notLinked: 'Бұл чат ешбір оқушыға байланыстырылмаған.',
+    page: (url, hours) => `Ата-ана беті (${hours} сағат жарамды): ${url}`,
+    noPage: 'Ата-ана беті бұл мектепте қосылмаған.',
+    quietSet: (start, end) => `Тыныш сағаттар: ${start}–${end}. Бұл уақыттағы хабарламалар кейін келеді.`,
+    quietOff: 'Тыныш сағаттар өшірілді.',
+    quietHelp: 'Мысалы: /quiet 22:00 07:00 немесе /quiet off',
   },
   ru: {
     arrival: (name, time, door) => `${name} пришёл(-ла) в школу в ${time}${doorSuffix(door, 'дверь')}.`,
@@ -41,6 +51,11 @@ const CATALOGS: Record<Language, Catalog> = {
     help: 'Отправьте код, выданный школой: /start КОД',
     stopped: 'Уведомления отключены.',
     notLinked: 'Этот чат не привязан ни к одному ученику.',
+    page: (url, hours) => `Страница родителей (действует ${hours} ч): ${url}`,
+    noPage: 'Страница родителей в этой школе не включена.',
+    quietSet: (start, end) => `Тихие часы: ${start}–${end}. Уведомления за это время придут после.`,
+    quietOff: 'Тихие часы выключены.',
+    quietHelp: 'Например: /quiet 22:00 07:00 или /quiet off',
   },
   en: {
     arrival: (name, time, door) => `${name} arrived at school at ${time}${doorSuffix(door, 'door')}.`,
@@ -53,6 +68,11 @@ const CATALOGS: Record<Language, Catalog> = {
     help: 'Send the code the school gave you: /start CODE',
     stopped: 'Notices stopped.',
     notLinked: 'This chat is not linked to any pupil.',
+    page: (url, hours) => `Your parents' page (valid for ${hours} h): ${url}`,
+    noPage: "This school has not turned the parents' page on.",
+    quietSet: (start, end) => `Quiet hours: ${start}–${end}. Notices due then come when they end.`,
+    quietOff: 'Quiet hours turned off.',
+    quietHelp: 'For example: /quiet 22:00 07:00 or /quiet off',
   },
 };
 

@@ -10,8 +10,11 @@
 //   and only rows actually being handed over when the process died can be in doubt.
 // Failures retry with exponential back-off (or the server's retry_after / Retry-After) and are given
 // up after maxAttempts, recorded 'failed' with the last error.
+// Checked at delivery, not only at planning, since they may change while a row waits: a guardian's
+// quiet hours (the row is held until they end) and a withdrawn consent to notices (cancelled).
 import { exponentialDelay, type BackoffPolicy } from '../../lib/index.js';
 import type { Channel, ClaimedRow, GuardianRecord, NotifyStore, OutboxRow } from './model.js';
+import { quietUntil } from './quiet.js';
 
 export type SendOutcome = { ok: true } | { ok: false; retry: boolean; retryAfterMs?: number; error: string };
 
@@ -30,9 +33,13 @@ export interface DispatcherOptions {
   leaseMs: number;
   maxAttempts: number;
   backoff: BackoffPolicy;
+  /** The school's zone, in which guardians' quiet hours are set. */
+  timeZone: string;
 }
 
-export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = { batch: 20, leaseMs: 60_000, maxAttempts: 8, backoff: { baseMs: 2_000, capMs: 10 * 60_000 } };
+export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
+  batch: 20, leaseMs: 60_000, maxAttempts: 8, backoff: { baseMs: 2_000, capMs: 10 * 60_000 }, timeZone: 'Asia/Almaty',
+};
 
 interface DispatchLogger {
   info(object: Record<string, unknown>, message: string): void;
@@ -67,20 +74,13 @@ export class OutboxDispatcher {
 
   private async deliver(row: ClaimedRow): Promise<void> {
     const guardian = await this.store.guardian(row.guardianId);
-    const channel = this.channels.get(row.channel);
-    if (!guardian || guardian.unlinkedMs !== null || (row.channel === 'telegram' ? guardian.telegramChat === null : guardian.webhookUrl === null)) {
+    if (!guardian) {
       await this.store.markFinal(row.key, 'cancelled', 'guardian unlinked or channel removed');
       return;
     }
-    if (!channel) {
-      await this.store.markRetry(row.key, this.now() + this.options.backoff.capMs, `channel ${row.channel} not configured in this process`);
-      return;
-    }
-    if (row.wasSending && row.channel === 'telegram') {
-      this.logger.warn({ key: row.key }, 'a Telegram notice may have been sent by a process that died; not sent again');
-      await this.store.markFinal(row.key, 'in_doubt', 'the sending process stopped before recording the outcome');
-      return;
-    }
+    if (!(await this.mayDeliver(row, guardian))) return;
+    const channel = this.channels.get(row.channel);
+    if (!channel) return; // mayDeliver settled it
     await channel.ready(guardian);
     if (!channel.idempotent) await this.store.markSending(row.key);
     const outcome = await channel.send(row, guardian);
@@ -96,5 +96,33 @@ export class OutboxDispatcher {
     const delay = Math.max(outcome.retryAfterMs ?? 0, exponentialDelay(row.attempts - 1, this.options.backoff));
     this.logger.info({ key: row.key, channel: row.channel, attempts: row.attempts, delayMs: delay, error: outcome.error }, 'notice will be retried');
     await this.store.markRetry(row.key, this.now() + delay, outcome.error);
+  }
+
+  /**
+   * Settles a row that must not go out now (cancelled, held for quiet hours, in doubt, no channel
+   * here) and says whether it may be sent. A row a dead process may have handed to Telegram is in
+   * doubt before anything else: holding it for quiet hours would send it a second time later.
+   */
+  private async mayDeliver(row: ClaimedRow, guardian: GuardianRecord): Promise<boolean> {
+    if (guardian.unlinkedMs !== null || (row.channel === 'telegram' ? guardian.telegramChat === null : guardian.webhookUrl === null)) {
+      await this.store.markFinal(row.key, 'cancelled', 'guardian unlinked or channel removed');
+      return false;
+    }
+    if (row.wasSending && row.channel === 'telegram') {
+      this.logger.warn({ key: row.key }, 'a Telegram notice may have been sent by a process that died; not sent again');
+      await this.store.markFinal(row.key, 'in_doubt', 'the sending process stopped before recording the outcome');
+      return false;
+    }
+    if ((await this.store.noticesWithdrawn([row.payload.personId])).size > 0) {
+      await this.store.markFinal(row.key, 'cancelled', 'consent to notices withdrawn');
+      return false;
+    }
+    if (!this.channels.has(row.channel)) {
+      await this.store.markRetry(row.key, this.now() + this.options.backoff.capMs, `channel ${row.channel} not configured in this process`);
+      return false;
+    }
+    const quietEnd = quietUntil(this.now(), guardian.quiet, this.options.timeZone);
+    if (quietEnd !== null) await this.store.hold(row.key, quietEnd);
+    return quietEnd === null;
   }
 }

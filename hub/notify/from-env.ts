@@ -10,6 +10,7 @@
 //   ESIK_HUB_SCHOOL_BELL=08:30             a first arrival after it is announced as late
 //   ESIK_HUB_ABSENT_AT=10:00               not arrived by then on a school day: an absent notice
 //   ESIK_HUB_SCHOOL_DAYS=1,2,3,4,5         ISO weekdays the school works (1 = Monday)
+//   ESIK_HUB_PUBLIC_URL=https://hub.example the hub's address as guardians reach it: the bot's /page links
 import { readFile } from 'node:fs/promises';
 import { parseStorageLocation } from '../open-storage.js';
 import type { PgLogger } from '../pg-db.js';
@@ -54,6 +55,14 @@ function attendanceFromEnv(env: NodeJS.ProcessEnv): Partial<AttendanceRules> {
   return rules;
 }
 
+/** An http(s) URL without credentials, query or fragment; refused at start otherwise. */
+function publicUrl(text: string | undefined): string | null {
+  if (!text) return null;
+  const url = new URL(text);
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) throw new Error(`invalid ESIK_HUB_PUBLIC_URL: ${text}`);
+  return url.toString().replace(/\/+$/, '');
+}
+
 export async function notifierConfigFromEnv(env: NodeJS.ProcessEnv): Promise<NotifierConfig | null> {
   const token = await telegramToken(env);
   if (!token && env.ESIK_HUB_NOTIFY !== '1') return null;
@@ -68,6 +77,7 @@ export async function notifierConfigFromEnv(env: NodeJS.ProcessEnv): Promise<Not
     defaultLanguage: language,
     allowLoopbackHttpWebhooks: env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1',
     attendance: attendanceFromEnv(env),
+    pageUrl: publicUrl(env.ESIK_HUB_PUBLIC_URL),
     ...(env.ESIK_HUB_NOTIFY_LEASE_MS ? { dispatcher: { leaseMs: positiveInteger(env.ESIK_HUB_NOTIFY_LEASE_MS, 'ESIK_HUB_NOTIFY_LEASE_MS') } } : {}),
   };
 }

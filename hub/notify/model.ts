@@ -20,6 +20,31 @@ export interface GuardianRecord {
   createdMs: number;
   /** The school unlinked this guardian: nothing more is sent on any channel. */
   unlinkedMs: number | null;
+  /** Local HH:MM window in which nothing is sent to this guardian (held until it ends); null: none. */
+  quiet: QuietHours | null;
+}
+
+/** start..end in the school's local time; end before start wraps past midnight (22:00..07:00). */
+export interface QuietHours {
+  start: string;
+  end: string;
+}
+
+/** A parents' page link: only the SHA-256 of its token is kept; the form token guards its POSTs. */
+export interface PageLink {
+  hash: string;
+  guardianIds: string[];
+  formToken: string;
+  expiresMs: number;
+  createdMs: number;
+}
+
+/** One passage of a child, as the parents' page lists it. */
+export interface PassageRow {
+  personId: string;
+  atMs: number;
+  door: string | null;
+  direction: 'in' | 'out';
 }
 
 /** What a notice says: a first name, a time, a door and a direction; never a photo, an ИИН or a class. */
@@ -78,6 +103,8 @@ export interface NotifyStore {
   /** Guardians not unlinked that have at least one channel, for these children. */
   activeGuardians(personIds: readonly string[]): Promise<GuardianRecord[]>;
   allActiveGuardians(): Promise<GuardianRecord[]>;
+  /** The linked guardian rows bound to a Telegram chat (a grandparent of two children: two rows). */
+  guardiansOfChat(chat: string): Promise<GuardianRecord[]>;
   addCode(hash: string, guardianId: string, expiresMs: number): Promise<void>;
   /**
    * Atomically: the code exists, is unused, unexpired and its guardian not unlinked; marks it used and
@@ -114,6 +141,41 @@ export interface NotifyStore {
   outbox(state?: OutboxState): Promise<OutboxRow[]>;
   /** The operator sends a failed or in-doubt row again (a fresh count of attempts). False for any other state. */
   requeue(key: string, nowMs: number): Promise<boolean>;
+  /** A row due inside its guardian's quiet hours goes back to pending until `dueMs`; the claim's attempt is not counted. */
+  hold(key: string, dueMs: number): Promise<void>;
+
+  setQuietHours(id: string, quiet: QuietHours | null): Promise<boolean>;
+  addPageLink(link: PageLink): Promise<void>;
+  pageLink(hash: string): Promise<PageLink | null>;
+  /** Consent to notices about the child withdrawn (kept once: the first withdrawal's guardian and time). */
+  withdrawNotices(personId: string, guardianId: string, nowMs: number): Promise<void>;
+  /** Of these children, those whose notices consent was withdrawn. */
+  noticesWithdrawn(personIds: readonly string[]): Promise<Set<string>>;
+  /** Granted passages in or out of these children with a true time in [fromMs, toMs), oldest first. */
+  passages(personIds: readonly string[], fromMs: number, toMs: number): Promise<PassageRow[]>;
+}
+
+export interface PageLinkDbRow {
+  hash: string;
+  guardian_ids: string;
+  form_token: string;
+  expires_ms: number;
+  created_ms: number;
+}
+
+export function toPageLink(row: PageLinkDbRow): PageLink {
+  return { hash: row.hash, guardianIds: row.guardian_ids.split(','), formToken: row.form_token, expiresMs: Number(row.expires_ms), createdMs: Number(row.created_ms) };
+}
+
+export interface PassageDbRow {
+  person_id: string;
+  at_ms: number;
+  door: string | null;
+  direction: string;
+}
+
+export function toPassage(row: PassageDbRow): PassageRow {
+  return { personId: row.person_id, atMs: Number(row.at_ms), door: row.door, direction: row.direction === 'out' ? 'out' : 'in' };
 }
 
 /** The database row both stores read (snake_case columns). */
@@ -126,6 +188,8 @@ export interface GuardianDbRow {
   webhook_secret: string | null;
   created_ms: number;
   unlinked_ms: number | null;
+  quiet_start: string | null;
+  quiet_end: string | null;
 }
 
 export interface OutboxDbRow {
@@ -145,6 +209,7 @@ export function toGuardian(row: GuardianDbRow): GuardianRecord {
   return {
     id: row.id, personId: row.person_id, language, telegramChat: row.telegram_chat, webhookUrl: row.webhook_url,
     webhookSecret: row.webhook_secret, createdMs: Number(row.created_ms), unlinkedMs: row.unlinked_ms === null ? null : Number(row.unlinked_ms),
+    quiet: row.quiet_start !== null && row.quiet_end !== null ? { start: row.quiet_start, end: row.quiet_end } : null,
   };
 }
 

@@ -4,8 +4,10 @@
 import type { HubStorage } from '../storage.js';
 import { AbsenceCheck, DEFAULT_ATTENDANCE, type AttendanceRules } from './attendance.js';
 import { DEFAULT_DISPATCHER_OPTIONS, OutboxDispatcher, type DispatcherOptions, type NoticeChannel } from './dispatcher.js';
+import { GuardianCommands } from './bot-commands.js';
 import { DEFAULT_LINK_OPTIONS, GuardianLinks, type LinkOptions } from './linking.js';
 import type { Language, NotifyStore } from './model.js';
+import { DEFAULT_PAGE_LINK_OPTIONS, ParentPageLinks, type PageLinkOptions } from './page-links.js';
 import { DEFAULT_PLANNER_OPTIONS, NoticePlanner, type PlannerOptions } from './planner.js';
 import { TelegramChannel, TelegramLinkBot, telegramApi } from './telegram.js';
 import { WebhookChannel } from './webhook.js';
@@ -28,6 +30,9 @@ export interface NotifierConfig {
   links?: Partial<LinkOptions>;
   /** Late (after the bell) and absent (not arrived by absentAt on a school day) notices; off by default. */
   attendance?: Partial<AttendanceRules>;
+  /** The hub's public base URL, for the bot's /page links; null: the bot does not offer the page. */
+  pageUrl?: string | null;
+  pageLinks?: Partial<PageLinkOptions>;
 }
 
 export const DEFAULT_NOTIFIER_CONFIG: NotifierConfig = {
@@ -36,6 +41,10 @@ export const DEFAULT_NOTIFIER_CONFIG: NotifierConfig = {
 
 export class Notifier {
   readonly links: GuardianLinks;
+  /** Links to the parents' page (hub/notify/parent-page.ts): issued by the bot's /page and the admin route. */
+  readonly pageLinks: ParentPageLinks;
+  /** The school's zone: notice times, quiet hours, the parents' page's day. */
+  readonly timeZone: string;
   private readonly planner: NoticePlanner;
   private readonly absence: AbsenceCheck;
   private readonly dispatcher: OutboxDispatcher;
@@ -52,6 +61,9 @@ export class Notifier {
     now: () => number = Date.now,
   ) {
     this.links = new GuardianLinks(store, storage, now, { ...DEFAULT_LINK_OPTIONS, ...config.links });
+    this.timeZone = config.timeZone;
+    const pageLinkOptions = { ...DEFAULT_PAGE_LINK_OPTIONS, ...config.pageLinks };
+    this.pageLinks = new ParentPageLinks(store, now, pageLinkOptions);
     const attendance = { ...DEFAULT_ATTENDANCE, ...config.attendance };
     this.planner = new NoticePlanner(storage, store, logger, now, { ...DEFAULT_PLANNER_OPTIONS, timeZone: config.timeZone, bell: attendance.bell, ...config.planner });
     this.absence = new AbsenceCheck(storage, store, attendance, config.timeZone, now);
@@ -59,11 +71,12 @@ export class Notifier {
     if (config.telegram) {
       const api = telegramApi({ ...config.telegram, timeZone: config.timeZone, defaultLanguage: config.defaultLanguage });
       channels.push(new TelegramChannel(api, config.timeZone));
-      this.bot = new TelegramLinkBot(api, this.links, logger, config.defaultLanguage);
+      const commands = new GuardianCommands({ store, links: this.pageLinks, pageUrl: config.pageUrl ?? null, pageTtlMs: pageLinkOptions.ttlMs });
+      this.bot = new TelegramLinkBot(api, this.links, logger, config.defaultLanguage, commands);
     } else {
       this.bot = null;
     }
-    this.dispatcher = new OutboxDispatcher(store, channels, logger, now, { ...DEFAULT_DISPATCHER_OPTIONS, ...config.dispatcher });
+    this.dispatcher = new OutboxDispatcher(store, channels, logger, now, { ...DEFAULT_DISPATCHER_OPTIONS, timeZone: config.timeZone, ...config.dispatcher });
     this.pollMs = config.pollMs;
   }
 

@@ -5,11 +5,12 @@
 // created by the hub's numbered migrations (hub/pg-schema.ts), which the hub storage applies.
 import { PgDb, type PgLogger, type PgQueryable } from '../pg-db.js';
 import {
-  toGuardian, toOutboxRow, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
-  type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState, type Presence,
+  toGuardian, toOutboxRow, toPageLink, toPassage, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
+  type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState, type PageLink, type PageLinkDbRow, type PassageDbRow, type PassageRow,
+  type Presence, type QuietHours,
 } from './model.js';
 
-const GUARDIAN_COLUMNS = 'id, person_id, language, telegram_chat, webhook_url, webhook_secret, created_ms, unlinked_ms';
+const GUARDIAN_COLUMNS = 'id, person_id, language, telegram_chat, webhook_url, webhook_secret, created_ms, unlinked_ms, quiet_start, quiet_end';
 const OUTBOX_COLUMNS = 'key, guardian_id, channel, payload, state, attempts, due_ms, last_error, sent_ms';
 
 async function insertRows(tx: PgQueryable, rows: readonly NewOutboxRow[], nowMs: number): Promise<void> {
@@ -32,6 +33,8 @@ export class PgNotifyStore implements NotifyStore {
   async migrate(): Promise<void> {
     const rows = await this.db.query<{ t: string | null }>("SELECT to_regclass('notify_outbox')::text AS t");
     if (!rows[0]?.t) throw new Error('the notifier tables are missing: open the hub storage (it applies the migrations) first');
+    const links = await this.db.query<{ t: string | null }>("SELECT to_regclass('notify_page_links')::text AS t");
+    if (!links[0]?.t) throw new Error('the parents\' page tables are missing: open the hub storage (migration 10) first');
   }
 
   close(): Promise<void> {
@@ -57,6 +60,10 @@ export class PgNotifyStore implements NotifyStore {
       `SELECT ${GUARDIAN_COLUMNS} FROM notify_guardians WHERE person_id = ANY($1) AND unlinked_ms IS NULL
        AND (telegram_chat IS NOT NULL OR webhook_url IS NOT NULL) ORDER BY id`, [personIds]);
     return rows.map(toGuardian);
+  }
+
+  async guardiansOfChat(chat: string): Promise<GuardianRecord[]> {
+    return (await this.db.query<GuardianDbRow>(`SELECT ${GUARDIAN_COLUMNS} FROM notify_guardians WHERE telegram_chat = $1 AND unlinked_ms IS NULL ORDER BY created_ms, id`, [chat])).map(toGuardian);
   }
 
   async allActiveGuardians(): Promise<GuardianRecord[]> {
@@ -156,6 +163,47 @@ export class PgNotifyStore implements NotifyStore {
   async requeue(key: string, nowMs: number): Promise<boolean> {
     const rows = await this.db.query<{ key: string }>("UPDATE notify_outbox SET state = 'pending', due_ms = $1, attempts = 0 WHERE key = $2 AND state IN ('failed', 'in_doubt') RETURNING key", [nowMs, key]);
     return rows.length > 0;
+  }
+
+  async hold(key: string, dueMs: number): Promise<void> {
+    await this.db.query("UPDATE notify_outbox SET state = 'pending', due_ms = $1, lease_ms = NULL, attempts = GREATEST(attempts - 1, 0) WHERE key = $2", [dueMs, key]);
+  }
+
+  async setQuietHours(id: string, quiet: QuietHours | null): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>('UPDATE notify_guardians SET quiet_start = $1, quiet_end = $2 WHERE id = $3 AND unlinked_ms IS NULL RETURNING id',
+      [quiet?.start ?? null, quiet?.end ?? null, id]);
+    return rows.length > 0;
+  }
+
+  async addPageLink(link: PageLink): Promise<void> {
+    await this.db.query('INSERT INTO notify_page_links (hash, guardian_ids, form_token, expires_ms, created_ms) VALUES ($1, $2, $3, $4, $5)',
+      [link.hash, link.guardianIds.join(','), link.formToken, link.expiresMs, link.createdMs]);
+  }
+
+  async pageLink(hash: string): Promise<PageLink | null> {
+    const row = (await this.db.query<PageLinkDbRow>('SELECT hash, guardian_ids, form_token, expires_ms, created_ms FROM notify_page_links WHERE hash = $1', [hash]))[0];
+    return row ? toPageLink(row) : null;
+  }
+
+  async withdrawNotices(personId: string, guardianId: string, nowMs: number): Promise<void> {
+    await this.db.query("INSERT INTO notify_withdrawals (person_id, purpose, guardian_id, withdrawn_ms) VALUES ($1, 'notices', $2, $3) ON CONFLICT DO NOTHING", [personId, guardianId, nowMs]);
+  }
+
+  async noticesWithdrawn(personIds: readonly string[]): Promise<Set<string>> {
+    if (personIds.length === 0) return new Set();
+    const rows = await this.db.query<{ person_id: string }>("SELECT person_id FROM notify_withdrawals WHERE purpose = 'notices' AND person_id = ANY($1)", [personIds]);
+    return new Set(rows.map((r) => r.person_id));
+  }
+
+  async passages(personIds: readonly string[], fromMs: number, toMs: number): Promise<PassageRow[]> {
+    if (personIds.length === 0) return [];
+    // received_ms bounds the scan to the partitions that can hold the window (an event is received after it happens).
+    const rows = await this.db.query<PassageDbRow>(
+      `SELECT body::jsonb ->> 'personId' AS person_id, true_ms AS at_ms, body::jsonb ->> 'door' AS door, body::jsonb ->> 'direction' AS direction
+       FROM events WHERE type = 'access.granted' AND true_ms >= $1 AND true_ms < $2 AND received_ms >= $3
+       AND body::jsonb ->> 'personId' = ANY($4) AND body::jsonb ->> 'direction' IN ('in', 'out')
+       ORDER BY true_ms, hub_seq`, [fromMs, toMs, fromMs - 3_600_000, personIds]);
+    return rows.map(toPassage);
   }
 
   async outbox(state?: OutboxState): Promise<OutboxRow[]> {

@@ -123,7 +123,11 @@ export class NoticePlanner {
     const now = this.now();
     const passages = all.filter((p) => now - Date.parse(p.at) <= this.options.maxAgeMs);
     if (passages.length === 0) return [];
-    const guardians = await this.store.activeGuardians([...new Set(passages.map((p) => p.personId))]);
+    const children = [...new Set(passages.map((p) => p.personId))];
+    // Consent to notices withdrawn from the parents' page: nothing is planned (the dispatcher also
+    // cancels rows planned before the withdrawal).
+    const withdrawn = await this.store.noticesWithdrawn(children);
+    const guardians = (await this.store.activeGuardians(children)).filter((g) => !withdrawn.has(g.personId));
     const byPerson = new Map<string, GuardianRecord[]>();
     for (const guardian of guardians) byPerson.set(guardian.personId, [...(byPerson.get(guardian.personId) ?? []), guardian]);
     const names = new Map<string, string | null>();

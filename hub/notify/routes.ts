@@ -51,6 +51,15 @@ export function registerNotifyRoutes(app: FastifyInstance, options: NotifyRouteO
     return notifier.links.issueCode(id);
   });
 
+  // A link to the parents' page for one guardian (the console or a letter; a linked chat asks the bot
+  // with /page). The token is shown once, here; the hub keeps its hash.
+  app.post('/v1/admin/notify/guardians/:id/page-link', { onRequest }, async (request, reply) => {
+    const { id } = guardianParams.parse(request.params);
+    const guardian = await notifier.store.guardian(id);
+    if (!guardian || guardian.unlinkedMs !== null) throw new HubError(404, 'not_found', `no linked guardian ${id}`);
+    return reply.code(201).send(await notifier.pageLinks.issue([id]));
+  });
+
   app.delete('/v1/admin/notify/guardians/:id', { onRequest }, async (request) => {
     const { id } = guardianParams.parse(request.params);
     if (!(await notifier.links.unlink(id))) throw new HubError(404, 'not_found', `no linked guardian ${id}`);

@@ -3,8 +3,9 @@
 // row locks, the connection's transaction queue serialises it.
 import { HubDb } from '../db.js';
 import {
-  toGuardian, toOutboxRow, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
-  type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState, type Presence,
+  toGuardian, toOutboxRow, toPageLink, toPassage, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
+  type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState, type PageLink, type PageLinkDbRow, type PassageDbRow, type PassageRow,
+  type Presence, type QuietHours,
 } from './model.js';
 
 const SCHEMA = `
@@ -23,9 +24,16 @@ CREATE TABLE IF NOT EXISTS notify_outbox (
   last_error TEXT, created_ms INTEGER NOT NULL, sent_ms INTEGER);
 CREATE INDEX IF NOT EXISTS notify_outbox_due ON notify_outbox (state, due_ms);
 CREATE TABLE IF NOT EXISTS notify_presence (person_id TEXT NOT NULL, day TEXT NOT NULL, first_in_ms INTEGER NOT NULL, PRIMARY KEY (person_id, day));
+CREATE TABLE IF NOT EXISTS notify_page_links (
+  hash TEXT PRIMARY KEY, guardian_ids TEXT NOT NULL, form_token TEXT NOT NULL, expires_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS notify_withdrawals (
+  person_id TEXT NOT NULL, purpose TEXT NOT NULL, guardian_id TEXT NOT NULL, withdrawn_ms INTEGER NOT NULL, PRIMARY KEY (person_id, purpose));
 `;
 
-const GUARDIAN_COLUMNS = 'id, person_id, language, telegram_chat, webhook_url, webhook_secret, created_ms, unlinked_ms';
+/** Columns added after the first release: SQLite has no ADD COLUMN IF NOT EXISTS. */
+const ADDED_GUARDIAN_COLUMNS = ['quiet_start', 'quiet_end'];
+
+const GUARDIAN_COLUMNS = 'id, person_id, language, telegram_chat, webhook_url, webhook_secret, created_ms, unlinked_ms, quiet_start, quiet_end';
 const OUTBOX_COLUMNS = 'key, guardian_id, channel, payload, state, attempts, due_ms, last_error, sent_ms';
 
 export class SqliteNotifyStore implements NotifyStore {
@@ -37,8 +45,12 @@ export class SqliteNotifyStore implements NotifyStore {
     return store;
   }
 
-  migrate(): Promise<void> {
-    return this.db.exec(SCHEMA);
+  async migrate(): Promise<void> {
+    await this.db.exec(SCHEMA);
+    const columns = new Set((await this.db.all<{ name: string }>('PRAGMA table_info(notify_guardians)')).map((c) => c.name));
+    for (const column of ADDED_GUARDIAN_COLUMNS) {
+      if (!columns.has(column)) await this.db.exec(`ALTER TABLE notify_guardians ADD COLUMN ${column} TEXT`);
+    }
   }
 
   close(): Promise<void> {
@@ -65,6 +77,10 @@ export class SqliteNotifyStore implements NotifyStore {
       `SELECT ${GUARDIAN_COLUMNS} FROM notify_guardians WHERE person_id IN (${marks}) AND unlinked_ms IS NULL
        AND (telegram_chat IS NOT NULL OR webhook_url IS NOT NULL) ORDER BY id`, [...personIds]);
     return rows.map(toGuardian);
+  }
+
+  async guardiansOfChat(chat: string): Promise<GuardianRecord[]> {
+    return (await this.db.all<GuardianDbRow>(`SELECT ${GUARDIAN_COLUMNS} FROM notify_guardians WHERE telegram_chat = ? AND unlinked_ms IS NULL ORDER BY created_ms, id`, [chat])).map(toGuardian);
   }
 
   async allActiveGuardians(): Promise<GuardianRecord[]> {
@@ -178,6 +194,47 @@ export class SqliteNotifyStore implements NotifyStore {
   async requeue(key: string, nowMs: number): Promise<boolean> {
     const result = await this.db.run("UPDATE notify_outbox SET state = 'pending', due_ms = ?, attempts = 0 WHERE key = ? AND state IN ('failed', 'in_doubt')", [nowMs, key]);
     return result.changes > 0;
+  }
+
+  async hold(key: string, dueMs: number): Promise<void> {
+    await this.db.run("UPDATE notify_outbox SET state = 'pending', due_ms = ?, lease_ms = NULL, attempts = MAX(attempts - 1, 0) WHERE key = ?", [dueMs, key]);
+  }
+
+  async setQuietHours(id: string, quiet: QuietHours | null): Promise<boolean> {
+    const result = await this.db.run('UPDATE notify_guardians SET quiet_start = ?, quiet_end = ? WHERE id = ? AND unlinked_ms IS NULL', [quiet?.start ?? null, quiet?.end ?? null, id]);
+    return result.changes > 0;
+  }
+
+  async addPageLink(link: PageLink): Promise<void> {
+    await this.db.run('INSERT INTO notify_page_links (hash, guardian_ids, form_token, expires_ms, created_ms) VALUES (?, ?, ?, ?, ?)',
+      [link.hash, link.guardianIds.join(','), link.formToken, link.expiresMs, link.createdMs]);
+  }
+
+  async pageLink(hash: string): Promise<PageLink | null> {
+    const row = await this.db.get<PageLinkDbRow>('SELECT hash, guardian_ids, form_token, expires_ms, created_ms FROM notify_page_links WHERE hash = ?', [hash]);
+    return row ? toPageLink(row) : null;
+  }
+
+  async withdrawNotices(personId: string, guardianId: string, nowMs: number): Promise<void> {
+    await this.db.run("INSERT INTO notify_withdrawals (person_id, purpose, guardian_id, withdrawn_ms) VALUES (?, 'notices', ?, ?) ON CONFLICT DO NOTHING", [personId, guardianId, nowMs]);
+  }
+
+  async noticesWithdrawn(personIds: readonly string[]): Promise<Set<string>> {
+    if (personIds.length === 0) return new Set();
+    const rows = await this.db.all<{ person_id: string }>(
+      `SELECT person_id FROM notify_withdrawals WHERE purpose = 'notices' AND person_id IN (${personIds.map(() => '?').join(', ')})`, [...personIds]);
+    return new Set(rows.map((r) => r.person_id));
+  }
+
+  async passages(personIds: readonly string[], fromMs: number, toMs: number): Promise<PassageRow[]> {
+    if (personIds.length === 0) return [];
+    // true_ms bounds the scan through the partial index on grants' true times (the console's).
+    const rows = await this.db.all<PassageDbRow>(
+      `SELECT json_extract(body, '$.personId') AS person_id, true_ms AS at_ms, json_extract(body, '$.door') AS door, json_extract(body, '$.direction') AS direction
+       FROM events WHERE type = 'access.granted' AND true_ms >= ? AND true_ms < ?
+       AND json_extract(body, '$.personId') IN (${personIds.map(() => '?').join(', ')}) AND json_extract(body, '$.direction') IN ('in', 'out')
+       ORDER BY true_ms, hub_seq`, [fromMs, toMs, ...personIds]);
+    return rows.map(toPassage);
   }
 
   async outbox(state?: OutboxState): Promise<OutboxRow[]> {

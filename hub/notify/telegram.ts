@@ -4,6 +4,7 @@
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { catalog, noticeText } from './catalog.js';
+import type { GuardianCommands } from './bot-commands.js';
 import type { SendOutcome, NoticeChannel } from './dispatcher.js';
 import type { GuardianLinks } from './linking.js';
 import type { GuardianRecord, Language, OutboxRow } from './model.js';
@@ -103,7 +104,7 @@ interface BotLogger {
 }
 
 /**
- * Long-polls getUpdates and answers /start CODE, a bare code, and /stop. The offset is acknowledged
+ * Long-polls getUpdates and answers /start CODE, a bare code, /stop, and (through GuardianCommands) /page and /quiet. The offset is acknowledged
  * with the next call, so an update is handled at least once; redeeming a used code again only says
  * the code is not valid, and /stop twice is harmless.
  */
@@ -118,6 +119,7 @@ export class TelegramLinkBot {
     private readonly links: GuardianLinks,
     private readonly logger: BotLogger,
     private readonly language: Language,
+    private readonly commands: GuardianCommands | null = null,
     private readonly idleMs = 300,
   ) {}
 
@@ -167,6 +169,8 @@ export class TelegramLinkBot {
     const words = catalog(this.language);
     const [command, ...rest] = text.split(/\s+/);
     if (command === '/stop') return (await this.links.stop(chat)) > 0 ? words.stopped : words.notLinked;
+    const answered = command && this.commands ? await this.commands.answer(chat, command, rest.join(' '), this.language) : null;
+    if (answered !== null) return answered;
     const code = command === '/start' ? rest.join('') : command?.startsWith('/') ? '' : text;
     if (!code) return words.help;
     const result = await this.links.redeem(chat, code);
