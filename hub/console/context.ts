@@ -3,8 +3,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleAccounts } from './accounts.js';
 import type { AttendanceReader, SchoolDay } from './attendance.js';
+import type { PeopleService } from './people.js';
 import { layout, type Html, type NavItem } from './html.js';
 import { catalog, isLanguage, type Catalog, type Language } from './messages.js';
+import { peopleCatalog } from './people-messages.js';
 import { can } from './roles.js';
 import type { AccountRecord, ConsoleStore } from './store.js';
 
@@ -21,6 +23,7 @@ export interface ConsoleContext {
   store: ConsoleStore;
   accounts: ConsoleAccounts;
   attendance: AttendanceReader;
+  people: PeopleService;
   day: SchoolDay;
   now: () => number;
 }
@@ -41,11 +44,13 @@ export function accountOf(request: FastifyRequest): AccountRecord {
   return account;
 }
 
-function navFor(account: AccountRecord | null, t: Catalog): NavItem[] {
+function navFor(account: AccountRecord | null, lang: Language): NavItem[] {
   if (!account) return [];
+  const t = catalog(lang);
   const items: NavItem[] = [];
   if (can(account.role, 'attendance.counts')) items.push({ href: '/console/attendance', label: t.attendance });
   if (can(account.role, 'attendance.own_class') && account.className) items.push({ href: `/console/classes/${encodeURIComponent(account.className)}`, label: `${t.klass} ${account.className}` });
+  if (can(account.role, 'people.manage')) items.push({ href: '/console/people', label: peopleCatalog(lang).people });
   if (can(account.role, 'devices')) items.push({ href: '/console/devices', label: t.devices });
   if (can(account.role, 'accounts.manage')) items.push({ href: '/console/accounts', label: t.accounts });
   if (can(account.role, 'audit.export')) items.push({ href: '/console/audit', label: t.audit });
@@ -63,7 +68,7 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, title: st
     title,
     path: request.url.split('?')[0] ?? '/console',
     user: account ? { displayName: account.displayName, role: account.role } : null,
-    nav: navFor(account, t),
+    nav: navFor(account, lang),
     csrfToken: account ? reply.generateCsrf() : null,
     body,
   });

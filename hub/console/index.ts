@@ -9,14 +9,18 @@ import { AttendanceReader, DEFAULT_SCHOOL_DAY, type SchoolDay } from './attendan
 import type { ConsoleContext } from './context.js';
 import { PasswordPolicy } from './passwords.js';
 import { DEFAULT_CONSOLE_LIMITS, consolePlugin, type ConsoleLimits } from './plugin.js';
-import { consoleStoreFor } from './store-for.js';
+import { PeopleService } from './people.js';
+import { consoleStoreFor, peopleStoreFor } from './store-for.js';
 
 export { ConsoleAccounts, MAX_ATTEMPTS, type LoginResult, type NewAccountInput } from './accounts.js';
 export { DEFAULT_SCHOOL_DAY, type SchoolDay } from './attendance.js';
 export { PasswordPolicy, MIN_PASSWORD_LENGTH } from './passwords.js';
 export { ROLES, type Role } from './roles.js';
 export type { AccountRecord, AuditRecord, ConsoleStore } from './store.js';
-export { consoleStoreFor } from './store-for.js';
+export { consoleStoreFor, peopleStoreFor } from './store-for.js';
+export { parseIin, iinCheckDigit, makeIin } from './iin.js';
+export { parseClassList, parseClassListBytes, type PupilRow, type RowError } from './class-import.js';
+export { PeopleService } from './people.js';
 export { seedDemoAccounts, createAccount, createDirector, unlockByName, type DemoAccount } from './seed.js';
 
 
@@ -40,8 +44,11 @@ export async function registerConsole(app: FastifyInstance, input: RegisterConso
   await store.migrate();
   const accounts = new ConsoleAccounts(store, input.hasher, await PasswordPolicy.load(), input.now);
   await accounts.start();
+  const peopleStore = await peopleStoreFor(input.storage);
+  await peopleStore.migrate();
   const day = input.schoolDay ?? DEFAULT_SCHOOL_DAY;
-  const ctx: ConsoleContext = { store, accounts, attendance: new AttendanceReader(store, day), day, now: input.now };
+  const people = new PeopleService(input.storage, peopleStore);
+  const ctx: ConsoleContext = { store, accounts, attendance: new AttendanceReader(store, day), people, day, now: input.now };
   const idleTimeoutMs = input.idleTimeoutMs ?? 15 * 60_000;
   await app.register(consolePlugin, { prefix: '/console', ctx, idleTimeoutMs, secureCookies: input.secureCookies, limits: { ...DEFAULT_CONSOLE_LIMITS, ...input.limits } });
   // Expired sessions are refused when read; this only keeps the table small.

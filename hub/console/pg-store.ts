@@ -116,6 +116,17 @@ export class PgConsoleStore implements ConsoleStore {
     return new Map(rows.filter((r) => typeof r.person_id === 'string').map((r) => [r.person_id as string, Number(r.first_ms)]));
   }
 
+  async dailyFirstArrivals(fromMs: number, toMs: number, offsetMs: number): Promise<Array<{ personId: string; firstMs: number }>> {
+    const rows = await this.db.query<{ person_id: string | null; first_ms: string | number }>(
+      `SELECT body::jsonb ->> 'personId' AS person_id, MIN(true_ms) AS first_ms FROM events
+       WHERE type = 'access.granted' AND true_ms >= $1 AND true_ms < $2 AND received_ms >= $3
+         AND (body::jsonb ->> 'direction') IS DISTINCT FROM 'out'
+       GROUP BY 1, (true_ms + $4) / 86400000`,
+      [fromMs, toMs, fromMs - 3_600_000, offsetMs],
+    );
+    return rows.filter((r) => typeof r.person_id === 'string').map((r) => ({ personId: r.person_id as string, firstMs: Number(r.first_ms) }));
+  }
+
   async deviceHealth(sinceMs: number): Promise<DeviceHealthRow[]> {
     const rows = await this.db.query<{ id: string; name: string | null; disabled: boolean; last_ms: number | null; recent: number }>(
       `SELECT d.id, d.name, d.disabled, (SELECT MAX(received_ms) FROM events e WHERE e.device_id = d.id) AS last_ms,

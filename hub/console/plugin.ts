@@ -17,9 +17,12 @@ import { FailureLimiter } from '../failure-limiter.js';
 import { registerAdminPages } from './admin-pages.js';
 import { accountOf, sendPage, textsOf, type ConsoleContext } from './context.js';
 import { esc, raw, CONSOLE_CSS } from './html.js';
+import { registerImportPage } from './import-page.js';
 import { registerLoginRoutes } from './login.js';
 import { registerPages } from './pages.js';
 import { registerPasswordPage } from './password-page.js';
+import { registerPeoplePages } from './people-pages.js';
+import { registerRegisterRoute } from './register-route.js';
 import { DatabaseSessionStore } from './session-store.js';
 
 export interface ConsoleLimits {
@@ -124,6 +127,9 @@ export async function consolePlugin(scope: FastifyInstance, options: ConsolePlug
   registerPages(scope, ctx);
   registerAdminPages(scope, ctx);
   registerPasswordPage(scope, ctx);
+  registerPeoplePages(scope, ctx);
+  registerRegisterRoute(scope, ctx);
+  await registerImportPage(scope, ctx);
   scope.get('/', (request, reply) => reply.redirect(homeOf(request)));
 }
 

@@ -17,10 +17,12 @@ export type Capability =
   /** Devices and their health: ids, labels, last contact; never a person. */
   | 'devices'
   | 'accounts.manage'
+  /** Create, edit, block, unblock and import pupils and guardians (ИИН included). */
+  | 'people.manage'
   | 'audit.export';
 
 const GRANTS: Record<Role, readonly Capability[]> = {
-  director: ['attendance.all', 'attendance.counts', 'devices', 'accounts.manage', 'audit.export'],
+  director: ['attendance.all', 'attendance.counts', 'devices', 'accounts.manage', 'people.manage', 'audit.export'],
   class_teacher: ['attendance.own_class'],
   canteen: [],
   librarian: [],

@@ -135,6 +135,16 @@ export class SqliteConsoleStore implements ConsoleStore {
     return new Map(rows.filter((r) => typeof r.person_id === 'string').map((r) => [r.person_id as string, Number(r.first_ms)]));
   }
 
+  async dailyFirstArrivals(fromMs: number, toMs: number, offsetMs: number): Promise<Array<{ personId: string; firstMs: number }>> {
+    const rows = await this.db.all<{ person_id: string | null; first_ms: number }>(
+      `SELECT json_extract(body, '$.personId') AS person_id, MIN(true_ms) AS first_ms FROM events
+       WHERE type = 'access.granted' AND true_ms >= ? AND true_ms < ? AND json_extract(body, '$.direction') IS NOT 'out'
+       GROUP BY 1, (true_ms + ?) / 86400000`,
+      [fromMs, toMs, offsetMs],
+    );
+    return rows.filter((r) => typeof r.person_id === 'string').map((r) => ({ personId: r.person_id as string, firstMs: Number(r.first_ms) }));
+  }
+
   async deviceHealth(sinceMs: number): Promise<DeviceHealthRow[]> {
     const rows = await this.db.all<{ id: string; name: string | null; disabled: number; last_ms: number | null; recent: number }>(
       `SELECT d.id, d.name, d.disabled, (SELECT MAX(received_ms) FROM events e WHERE e.device_id = d.id) AS last_ms,

@@ -4,6 +4,7 @@
 import { SqliteHubStorage } from '../sqlite-storage.js';
 import type { HubStorage } from '../storage.js';
 import { SqliteConsoleStore } from './sqlite-store.js';
+import { SqlitePeopleStore, type PeopleStore } from './people-store.js';
 import type { ConsoleStore } from './store.js';
 
 export async function consoleStoreFor(storage: HubStorage): Promise<ConsoleStore> {
@@ -11,5 +12,13 @@ export async function consoleStoreFor(storage: HubStorage): Promise<ConsoleStore
   const { PgHubStorage } = await import('../pg-storage.js');
   const { PgConsoleStore } = await import('./pg-store.js');
   if (storage instanceof PgHubStorage) return new PgConsoleStore(storage.database);
+  throw new Error('the console needs the hub on SQLite or PostgreSQL');
+}
+
+export async function peopleStoreFor(storage: HubStorage): Promise<PeopleStore> {
+  if (storage instanceof SqliteHubStorage) return new SqlitePeopleStore(storage.database);
+  const { PgHubStorage } = await import('../pg-storage.js');
+  const { PgPeopleStore } = await import('./people-pg-store.js');
+  if (storage instanceof PgHubStorage) return new PgPeopleStore(storage.database);
   throw new Error('the console needs the hub on SQLite or PostgreSQL');
 }

@@ -81,5 +81,7 @@ export interface ConsoleStore {
   rosterPeople(): Promise<RosterPerson[]>;
   /** Earliest granted entry ('in') per person with a true time in [fromMs, toMs). */
   firstArrivals(fromMs: number, toMs: number): Promise<Map<string, number>>;
+  /** Earliest granted entry per person per local day (days start at UTC midnight - offsetMs) in [fromMs, toMs): the register. */
+  dailyFirstArrivals(fromMs: number, toMs: number, offsetMs: number): Promise<Array<{ personId: string; firstMs: number }>>;
   deviceHealth(sinceMs: number): Promise<DeviceHealthRow[]>;
 }
