@@ -6,6 +6,8 @@
 //   --pool-size N         PostgreSQL connections of the hub's main pool (default 10); the canteen
 //                         ledger, library and notifier keep small pools of their own, each named
 //                         in pg_stat_activity (esik-hub-canteen, -library, -notify)
+//   --retention-months N  events kept for N whole months before the current one, then removed
+//                         (default 12, or ESIK_HUB_RETENTION_MONTHS; 0 keeps everything): retention.ts
 // The admin token comes from --admin-token-file or ESIK_HUB_ADMIN_TOKEN, never from the command
 // line; with neither, one is made once in a 0600 file beside the database and its path printed.
 import { readFile } from 'node:fs/promises';
@@ -17,6 +19,7 @@ import { notifierFromEnv } from './notify/index.js';
 import { ledgerConfigFromEnv, mealFolderOptionsFromEnv, openCanteenLedger, openCanteenMeals } from './canteen/index.js';
 import { privacyOptionsFromEnv } from './privacy/index.js';
 import { loanFolderOptionsFromEnv, openLibrary } from './library/index.js';
+import { DEFAULT_RETENTION, EventRetention } from './retention.js';
 import { buildHub } from './server.js';
 import { closeWithin } from '../lib/index.js';
 
@@ -30,6 +33,7 @@ interface HubCliOptions {
   adminTokenFile?: string;
   readerTokenFile?: string;
   poolSize: string;
+  retentionMonths: string;
 }
 
 async function secret(file: string | undefined, envName: string): Promise<string | null> {
@@ -59,6 +63,7 @@ function parseOptions(): HubCliOptions {
     .option('--admin-token-file <file>', 'file holding the admin token (else ESIK_HUB_ADMIN_TOKEN, else one made beside the database)')
     .option('--reader-token-file <file>', 'file holding the read-only events token (else ESIK_HUB_READER_TOKEN)')
     .option('--pool-size <n>', 'PostgreSQL connections per hub process', '10')
+    .option('--retention-months <n>', 'whole months of events kept before the current one (0 = keep all)', process.env.ESIK_HUB_RETENTION_MONTHS ?? String(DEFAULT_RETENTION.months))
     .parse();
   return program.opts<HubCliOptions>();
 }
@@ -75,7 +80,10 @@ async function main(): Promise<void> {
 
   const poolSize = Number(opts.poolSize);
   if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) throw new Error(`invalid --pool-size ${opts.poolSize}`);
+  const retentionMonths = Number(opts.retentionMonths);
+  if (!Number.isInteger(retentionMonths) || retentionMonths < 0 || retentionMonths > 1200) throw new Error(`invalid --retention-months ${opts.retentionMonths}`);
   const storage = await openHubStorage(location, logger.child({ ns: 'hub-db' }), { poolSize });
+  const retention = new EventRetention(storage, { ...DEFAULT_RETENTION, months: retentionMonths }, logger.child({ ns: 'retention' }));
   // The parents' notifier (hub/notify), when the environment configures it (ESIK_HUB_NOTIFY, a bot token).
   const notifier = await notifierFromEnv(storage, location, logger.child({ ns: 'notify' }), process.env);
   // The canteen ledger (hub/canteen), on its own connection to the same database.
@@ -93,9 +101,11 @@ async function main(): Promise<void> {
   notifier?.start();
   library.folder.start();
   meals.folder.start();
+  retention.start();
 
   const shutdown = (): void => {
     closeWithin(app.server, () => app.close())
+      .then(() => retention.stop())
       .then(() => notifier?.stop())
       .then(() => notifier?.store.close())
       .then(() => meals.close())

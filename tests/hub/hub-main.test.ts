@@ -7,7 +7,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteHubStorage } from '../../hub/index.js';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.js';
+import { event, items } from './backends.js';
 import { adminCall, registerDevice, repoRoot, tempDir } from '../sync/helpers.js';
 
 interface RunningHub {
@@ -121,6 +123,21 @@ describe('npm run hub', () => {
     }
     await hub.stop();
     await expect(runHub(['--database', url, '--pool-size', '0'], { ESIK_HUB_ADMIN_TOKEN: adminToken })).rejects.toThrow(/invalid --pool-size 0/);
+  });
+
+  it('applies the retention policy at start: events from before the kept months are gone, the recent ones stay', async () => {
+    const state = join(tmp.dir, 'retention-state');
+    const seeded = await SqliteHubStorage.open(join(state, 'hub.db'));
+    const dayMs = 24 * 3600 * 1000;
+    await seeded.ingest('kiosk-r', items(event(1), event(2)), null, null, Date.now() - 100 * dayMs);
+    await seeded.ingest('kiosk-r', items(event(3)), null, null, Date.now());
+    await seeded.close();
+    const hub = await runHub(['--retention-months', '1'], { ESIK_HUB_STATE_DIR: state });
+    await hub.stop();
+    const after = await SqliteHubStorage.open(join(state, 'hub.db'));
+    expect((await after.readEvents(0, 10)).events.map((e) => e.event.seq)).toEqual([3]);
+    await after.close();
+    await expect(runHub(['--retention-months', 'x'], { ESIK_HUB_STATE_DIR: state })).rejects.toThrow(/invalid --retention-months x/);
   });
 
   it('refuses an unknown database URL scheme', async () => {
