@@ -73,6 +73,9 @@ form.card { display: grid; gap: .6rem; max-width: 22rem; background: #fff; paddi
 label { display: grid; gap: .2rem; font-weight: 600; }
 input, select, button { font: inherit; padding: .45rem .6rem; }
 button { cursor: pointer; background: #123a5a; color: #fff; border: 0; border-radius: 4px; }
+label.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; }
+form.inline { display: inline; } form.inline button { padding: .2rem .5rem; }
+table + form.card, p + form.card { margin-top: 1rem; } .phone { white-space: nowrap; }
 .error { color: #a4161a; font-weight: 600; } .notice { color: #176b2c; font-weight: 600; }
 @media (max-width: 40rem) { header { flex-direction: column; align-items: flex-start; } .logout { margin-left: 0; } th, td { padding: .35rem .3rem; } }
 `;

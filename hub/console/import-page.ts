@@ -59,7 +59,7 @@ async function importUpload(ctx: ConsoleContext, request: FastifyRequest, reply:
     return page(`<p class="error" role="alert" id="import-refused">${esc(t.importErrors)}</p>${errorTable(t, errors)}`, 422);
   }
   const cursor = rows.length > 0 ? await ctx.people.importPupils(rows, ctx.now()) : null;
-  const groups = [...new Set(rows.map((r) => r.group))].sort();
+  const groups = [...new Set(rows.map((r) => r.group))].sort((a, b) => a.localeCompare(b, 'kk', { numeric: true }));
   await audit(ctx, request, 'people.import', 'people', { imported: rows.length, skipped: errors.length, classes: groups, cursor, skippedLines: errors.slice(0, 100).map((e) => e.line) });
   const summary = t.imported.replace('{n}', String(rows.length)).replace('{m}', String(errors.length));
   const links = groups.map((g) => `<a href="/console/people/classes/${encodeURIComponent(g)}">${esc(g)}</a>`).join(' · ');
