@@ -3,9 +3,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../errors.js';
 import { localTime, type ClassSummary, type PupilMark } from './attendance.js';
-import { accountOf, audit, sendPage, textsOf, type ConsoleContext } from './context.js';
+import { accountOf, audit, languageOf, sendPage, textsOf, type ConsoleContext } from './context.js';
 import { esc, raw } from './html.js';
 import type { Catalog } from './messages.js';
+import { peopleCatalog } from './people-messages.js';
 import { can, canSeeClass, type Capability } from './roles.js';
 
 export async function forbid(ctx: ConsoleContext, request: FastifyRequest, subject: string | null): Promise<never> {
@@ -43,6 +44,14 @@ async function attendancePage(ctx: ConsoleContext, request: FastifyRequest, repl
   return sendPage(request, reply, t.attendance, raw(summaryTable(rows, t, can(accountOf(request).role, 'attendance.all'))));
 }
 
+/** This month's register (XLSX, CSV) and the class's people page: the same rule lets one see all three. */
+function classLinks(ctx: ConsoleContext, request: FastifyRequest, group: string): string {
+  const p = peopleCatalog(languageOf(request));
+  const month = new Date(ctx.now() + ctx.day.utcOffsetMinutes * 60_000).toISOString().slice(0, 7);
+  const base = `/console/classes/${encodeURIComponent(group)}/register?month=${month}`;
+  return `<p class="actions"><a id="register-xlsx" href="${base}&amp;format=xlsx">${esc(p.register)} (XLSX)</a> · <a id="register-csv" href="${base}&amp;format=csv">CSV</a> · <a href="/console/people/classes/${encodeURIComponent(group)}">${esc(p.people)}</a></p>`;
+}
+
 async function classPage(ctx: ConsoleContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const group = (request.params as { group: string }).group;
   const subject = `class:${group.slice(0, 64)}`;
@@ -51,7 +60,7 @@ async function classPage(ctx: ConsoleContext, request: FastifyRequest, reply: Fa
   const pupils = await ctx.attendance.classMarks(ctx.now(), group);
   if (pupils === null) throw new HubError(404, 'not_found', 'no such class');
   await audit(ctx, request, 'view.class', subject, { pupils: pupils.length });
-  return sendPage(request, reply, `${t.klass} ${group}`, raw(classTable(pupils, t, ctx)));
+  return sendPage(request, reply, `${t.klass} ${group}`, raw(classLinks(ctx, request, group) + classTable(pupils, t, ctx)));
 }
 
 async function devicesPage(ctx: ConsoleContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
