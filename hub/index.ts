@@ -6,3 +6,4 @@ export type { HubStorage, HubEvent, DeviceRecord, CommandRecord, RosterPageResul
 export { EventRetention, DEFAULT_RETENTION, retentionCutoff, type RetentionOptions, type RetentionRun } from './retention.js';
 export { generateToken, hashToken, verifyToken } from './auth.js';
 export { MIGRATIONS } from './pg-schema.js';
+export { KioskErasureFolder, DEFAULT_KIOSK_ERASURE_OPTIONS, KIOSK_ERASURE_CURSOR, type KioskErasureOptions } from './kiosk-erasures.js';

@@ -20,6 +20,7 @@ import { ledgerConfigFromEnv, mealFolderOptionsFromEnv, openCanteenLedger, openC
 import { privacyOptionsFromEnv } from './privacy/index.js';
 import { loanFolderOptionsFromEnv, openLibrary } from './library/index.js';
 import { DEFAULT_RETENTION, EventRetention } from './retention.js';
+import { KioskErasureFolder } from './kiosk-erasures.js';
 import { buildHub } from './server.js';
 import { closeWithin } from '../lib/index.js';
 
@@ -84,6 +85,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(retentionMonths) || retentionMonths < 0 || retentionMonths > 1200) throw new Error(`invalid --retention-months ${opts.retentionMonths}`);
   const storage = await openHubStorage(location, logger.child({ ns: 'hub-db' }), { poolSize });
   const retention = new EventRetention(storage, { ...DEFAULT_RETENTION, months: retentionMonths }, logger.child({ ns: 'retention' }));
+  // People erased at a kiosk: the hub drops its template copies so no kiosk gets them back.
+  const kioskErasures = new KioskErasureFolder(storage, logger.child({ ns: 'kiosk-erasures' }));
   // The parents' notifier (hub/notify), when the environment configures it (ESIK_HUB_NOTIFY, a bot token).
   const notifier = await notifierFromEnv(storage, location, logger.child({ ns: 'notify' }), process.env);
   // The canteen ledger (hub/canteen), on its own connection to the same database.
@@ -102,10 +105,12 @@ async function main(): Promise<void> {
   library.folder.start();
   meals.folder.start();
   retention.start();
+  kioskErasures.start();
 
   const shutdown = (): void => {
     closeWithin(app.server, () => app.close())
       .then(() => retention.stop())
+      .then(() => kioskErasures.stop())
       .then(() => notifier?.stop())
       .then(() => notifier?.store.close())
       .then(() => meals.close())

@@ -128,6 +128,24 @@ export class PgHubStorage implements HubStorage {
     if (change.type === 'person' && !change.data.biometricConsent) await eraseTemplatesOf(tx, entityId);
   }
 
+  async consumerCursor(name: string): Promise<number> {
+    const rows = await this.db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [`cursor:${name}`]);
+    return rows[0] ? Number(rows[0].value) : 0;
+  }
+
+  async advanceConsumerCursor(name: string, from: number, to: number): Promise<boolean> {
+    const key = `cursor:${name}`;
+    // The first move inserts the row; later moves update it only from the value the caller read.
+    const rows = await this.db.query<{ key: string }>(
+      `INSERT INTO meta (key, value) VALUES ($1, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+        WHERE meta.value = $2 RETURNING key`,
+      [key, String(from), String(to)],
+    );
+    // Two processes moving from the same value: the second's upsert waits for the first's commit and
+    // then finds the value changed, so exactly one returns a row.
+    return rows.length === 1;
+  }
+
   async rosterPage(since: number | null, limit: number, full: boolean): Promise<RosterPageResult | null> {
     const rows = await this.db.query<RosterPageRow>(rosterPageSql(full, ['$1', '$2']), [since ?? 0, limit + 1]);
     return rosterPageFrom(rows, since, limit, full);

@@ -104,6 +104,19 @@ export class SqliteHubStorage implements HubStorage {
     return { ...step, droppedPartitions: [] };
   }
 
+  async consumerCursor(name: string): Promise<number> {
+    const row = await this.db.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [`cursor:${name}`]);
+    return row ? Number(row.value) : 0;
+  }
+
+  advanceConsumerCursor(name: string, from: number, to: number): Promise<boolean> {
+    return this.db.transaction(async () => {
+      if ((await this.consumerCursor(name)) !== from) return false;
+      await this.db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [`cursor:${name}`, String(to)]);
+      return true;
+    });
+  }
+
   async applyRoster(changes: readonly WireRosterChange[]): Promise<number> {
     const cursor = await this.db.transaction(async () => {
       let erased = false;

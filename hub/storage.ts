@@ -105,6 +105,11 @@ export interface HubStorage {
    */
   pruneEventsBefore(cutoffMs: number, batchSize: number): Promise<RetentionStep>;
 
+  /** A named consumer's position in the event log (0 when it has none yet), kept in the hub's meta table. */
+  consumerCursor(name: string): Promise<number>;
+  /** Moves it from `from` to `to`; false when another hub process moved it first. */
+  advanceConsumerCursor(name: string, from: number, to: number): Promise<boolean>;
+
   /** Applies admin changes in one transaction; returns the last cursor. A person delete erases its dependants. */
   applyRoster(changes: readonly WireRosterChange[]): Promise<number>;
   /**
