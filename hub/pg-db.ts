@@ -20,6 +20,18 @@ export class StorageUnavailableError extends HubError {
   }
 }
 
+/**
+ * A transaction that kept losing to other hub processes (serialisation failures, deadlocks, unique
+ * races) through every attempt: the caller gets 503 and retries later, like a kiosk's push, instead
+ * of a raw database error and a 500.
+ */
+export class StorageContendedError extends HubError {
+  constructor(cause: unknown) {
+    super(503, 'contended', 'the hub database is busy with the same rows; retry later', { 'retry-after': '1' });
+    this.cause = cause;
+  }
+}
+
 const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
 
 /**
@@ -103,7 +115,9 @@ export class PgDb implements PgQueryable {
       try {
         return await this.transactionOnce(work);
       } catch (error) {
-        if (attempt >= attempts || !isRetryable(error)) throw isConnectionError(error) ? new StorageUnavailableError(error) : error;
+        if (isConnectionError(error)) throw new StorageUnavailableError(error);
+        if (!isRetryable(error)) throw error;
+        if (attempt >= attempts) throw new StorageContendedError(error);
       }
     }
   }

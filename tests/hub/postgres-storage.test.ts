@@ -74,6 +74,26 @@ describe('PostgreSQL hub storage', () => {
     }
   });
 
+  it('answers 503 "contended" when a transaction keeps losing to other processes, after trying it five times', async () => {
+    const storage = await PgHubStorage.open(await server.createDatabase(), silentLogger);
+    let tries = 0;
+    const losing = storage.database.transaction(async (tx) => {
+      tries += 1;
+      await tx.query("DO $$ BEGIN RAISE EXCEPTION 'lost to another process' USING ERRCODE = 'serialization_failure'; END $$");
+    });
+    await expect(losing).rejects.toMatchObject({ status: 503, code: 'contended', headers: { 'retry-after': '1' } });
+    expect(tries).toBe(5);
+    // Any other database error is the caller's to see, after one try.
+    tries = 0;
+    const broken = storage.database.transaction(async (tx) => {
+      tries += 1;
+      await tx.query('SELECT * FROM no_such_table');
+    });
+    await expect(broken).rejects.toMatchObject({ code: '42P01' });
+    expect(tries).toBe(1);
+    await storage.close();
+  });
+
   it('keeps events in monthly partitions, made when a month is first needed', async () => {
     const url = await server.createDatabase();
     const storage = await PgHubStorage.open(url, silentLogger);
