@@ -9,6 +9,7 @@ export {
   type AccountBalance,
   type AccountInput,
   type AccountKind,
+  type BatchTransferResult,
   type CanteenLedger,
   type LedgerConfig,
   type StatementEntry,

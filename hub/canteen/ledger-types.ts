@@ -5,6 +5,8 @@
 // client chooses; applying one twice changes nothing; nothing is ever edited (a correction is a new
 // transfer). Implemented on SQLite (sqlite-ledger.ts) and PostgreSQL (pg-ledger.ts).
 
+import type { LedgerError } from './ledger-rules.js';
+
 /**
  * person: a child's or a staff member's balance (has a floor, usually 0).
  * revenue: the school canteen's takings. cash: where top-ups come from (a cashier's till, a payment
@@ -56,6 +58,9 @@ export interface StoredTransfer extends TransferInput {
 
 export type TransferResult = { status: 'applied' | 'duplicate'; transfer: StoredTransfer };
 
+/** One transfer's outcome in a batch: applied, a duplicate (of a stored transfer or of one earlier in the batch), or refused alone. */
+export type BatchTransferResult = TransferResult | { status: 'refused'; error: LedgerError };
+
 export interface StatementEntry {
   seq: number;
   transferId: string;
@@ -86,6 +91,8 @@ export interface LedgerConfig {
 export interface CanteenLedger {
   /** Creates the account, or finds it unchanged; a different account under the same id is refused. */
   openAccount(input: AccountInput, nowMs: number): Promise<{ status: 'created' | 'exists'; account: AccountBalance }>;
+  /** Applies the transfers in order in one transaction; each result is what apply() would have answered at its turn. */
+  applyBatch(inputs: readonly TransferInput[], nowMs: number): Promise<BatchTransferResult[]>;
   /** Applies the transfer once; the same id again (same content) is a duplicate that changes nothing. */
   apply(input: TransferInput, nowMs: number): Promise<TransferResult>;
   account(id: string): Promise<AccountBalance | null>;

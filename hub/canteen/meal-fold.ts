@@ -8,7 +8,6 @@
 // offline allowance) is flagged too: the meal was served, the money question is the cashier's.
 import { CANTEEN_MEAL_EVENT, canteenMealDataSchema, type CanteenMealData } from '../../protocol/index.js';
 import type { HubEvent, HubStorage } from '../storage.js';
-import { LedgerError } from './ledger-rules.js';
 import type { CanteenLedger, TransferInput } from './ledger-types.js';
 import type { MealFlagKind, MealSql, MealStore } from './meal-store.js';
 
@@ -65,6 +64,15 @@ async function foldMeal(sql: MealSql, item: FoldItem & { data: CanteenMealData }
   }
 }
 
+/** The transfers a meal names: the diner's charge and the subsidy's share, each under the till's id. */
+function mealTransfers(eventId: string, personId: string, data: CanteenMealData): TransferInput[] {
+  const base = { creditAccountId: REVENUE_ACCOUNT, kind: 'charge' as const, reference: eventId, note: null };
+  const out: TransferInput[] = [];
+  if (data.chargeTiyn > 0) out.push({ ...base, id: data.chargeTransferId, debitAccountId: personAccount(personId), amountTiyn: data.chargeTiyn, offlineCharge: data.offline });
+  if (data.subsidyTiyn > 0) out.push({ ...base, id: data.subsidyTransferId, debitAccountId: SUBSIDY_ACCOUNT, amountTiyn: data.subsidyTiyn, offlineCharge: false });
+  return out;
+}
+
 export class MealFolder {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #running: Promise<unknown> = Promise.resolve();
@@ -87,8 +95,7 @@ export class MealFolder {
       const from = await this.meals.cursor();
       const page = await this.storage.readEvents(from, this.options.pageSize);
       if (page.lastHubSeq === null || page.lastHubSeq <= from) return read;
-      const items: FoldItem[] = [];
-      for (const event of page.events) if (event.event.type === CANTEEN_MEAL_EVENT) items.push(await this.#post(event));
+      const items = await this.#postAll(page.events.filter((event) => event.event.type === CANTEEN_MEAL_EVENT));
       const to = page.lastHubSeq;
       // Another hub process moved the cursor first: it wrote this page; read on from where it is.
       if (await this.meals.driver.write((sql) => this.#writePage(sql, from, to, items))) read += page.events.length;
@@ -107,27 +114,32 @@ export class MealFolder {
     return true;
   }
 
-  /** Posts the meal's transfers (idempotent by id) before its row is written. */
-  async #post(event: HubEvent): Promise<FoldItem> {
-    const parsed = canteenMealDataSchema.safeParse(event.event.data ?? {});
-    const personId = event.event.personId;
-    if (!parsed.success || personId === null) return { event, data: null, refused: parsed.error?.issues[0]?.message ?? 'no person' };
-    const data = parsed.data;
-    const base = { creditAccountId: REVENUE_ACCOUNT, kind: 'charge' as const, reference: event.event.id, note: null };
-    const transfers: TransferInput[] = [];
-    if (data.chargeTiyn > 0) transfers.push({ ...base, id: data.chargeTransferId, debitAccountId: personAccount(personId), amountTiyn: data.chargeTiyn, offlineCharge: data.offline });
-    if (data.subsidyTiyn > 0) transfers.push({ ...base, id: data.subsidyTransferId, debitAccountId: SUBSIDY_ACCOUNT, amountTiyn: data.subsidyTiyn, offlineCharge: false });
-    const refusals: string[] = [];
-    for (const transfer of transfers) {
-      try {
+  /** Posts the page's transfers (idempotent by id, one ledger batch) before its meals are written. */
+  async #postAll(events: readonly HubEvent[]): Promise<FoldItem[]> {
+    const items: FoldItem[] = [];
+    const transfers: Array<{ item: FoldItem; transfer: TransferInput }> = [];
+    for (const event of events) {
+      const parsed = canteenMealDataSchema.safeParse(event.event.data ?? {});
+      const personId = event.event.personId;
+      if (!parsed.success || personId === null) {
+        items.push({ event, data: null, refused: parsed.error?.issues[0]?.message ?? 'no person' });
+        continue;
+      }
+      const item: FoldItem = { event, data: parsed.data, refused: null };
+      items.push(item);
+      for (const transfer of mealTransfers(event.event.id, personId, parsed.data)) {
         await this.#open(transfer.debitAccountId, personId);
-        await this.ledger.apply(transfer, this.now());
-      } catch (error) {
-        if (!(error instanceof LedgerError)) throw error;
-        refusals.push(`${error.ledgerCode}: ${error.message}`);
+        transfers.push({ item, transfer });
       }
     }
-    return { event, data, refused: refusals.length > 0 ? refusals.join('; ') : null };
+    const results = await this.ledger.applyBatch(transfers.map((t) => t.transfer), this.now());
+    results.forEach((result, i) => {
+      const entry = transfers[i];
+      if (result.status !== 'refused' || !entry) return;
+      const why = `${result.error.ledgerCode}: ${result.error.message}`;
+      entry.item.refused = entry.item.refused === null ? why : `${entry.item.refused}; ${why}`;
+    });
+    return items;
   }
 
   async #open(accountId: string, personId: string): Promise<void> {
