@@ -30,6 +30,7 @@ import { attachHealth } from './wiring/health.js';
 import { attachBiometrics } from './wiring/biometric.js';
 import { attachSync } from './wiring/sync.js';
 import { attachTill } from './wiring/till.js';
+import { attachDesk } from './wiring/desk.js';
 import { presentationAttackActions } from './config/index.js';
 import { createKioskLogger } from './systemd/logger.js';
 import { closeWithin, limitConnections, shortenHeadersTimeout } from '../lib/index.js';
@@ -104,6 +105,8 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
   await attachSync(services);
   // The canteen till, when configured, takes the readers that name it; the others serve the doors.
   const tillReaders = await attachTill(services);
+  // The library desk, when configured: the librarian's page; its scanners type into it.
+  await attachDesk(services);
   // ---- end wiring ----
 
   for (const reader of hardware.readers.values()) {

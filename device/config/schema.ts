@@ -9,6 +9,7 @@ import { boardConfigSchema } from '../../display/index.js';
 import { AntiPassbackModeSchema, FailModeSchema, KioskModeSchema } from '../vocabulary.js';
 import { SECOND_FACTOR_DEFAULTS, accessCrossCheck, credentialModesSchema, presentationAttackSchema, secondFactorSchema } from './access-schema.js';
 import { canteenTillSchema } from './canteen-schema.js';
+import { libraryDeskSchema } from './library-schema.js';
 
 export { DoorConfigSchema, ReaderConfigSchema, RelayConfigSchema, InputConfigSchema, type DoorConfig, type ReaderConfig };
 
@@ -128,6 +129,8 @@ export const ConfigSchema = z.object({
     .default({ retentionDays: 90, failMode: 'secure' }),
   // Present: this kiosk is also a canteen till; readers naming the till feed it, not a door (device/config/canteen-schema.ts).
   canteen: canteenTillSchema.optional(),
+  // Present: this kiosk is also a library desk with the librarian's page at /library (device/config/library-schema.ts).
+  library: libraryDeskSchema.optional(),
 });
 
 export type KioskConfig = z.infer<typeof ConfigSchema>;
@@ -138,6 +141,8 @@ export function crossCheck(config: KioskConfig): string[] {
   const problems: string[] = [];
   const till = config.canteen?.till;
   if (till !== undefined && doors.has(till)) problems.push(`canteen.till: "${till}" is also a door's name`);
+  const desk = config.library?.desk;
+  if (desk !== undefined && (doors.has(desk) || desk === till)) problems.push(`library.desk: "${desk}" is also a door's or the till's name`);
   config.readers.forEach((reader, index) => {
     if (!doors.has(reader.door) && reader.door !== till) problems.push(`readers[${index}].door: no door named "${reader.door}" (doors: ${[...doors].join(', ')})`);
   });

@@ -17,3 +17,4 @@ export {
 } from './types.js';
 export { LibraryDesk, type DeskCatalogue, type DeskClock, type DeskEventLog, type DeskLoan, type DeskOutcome, type DeskScan, type LibraryDeskOptions } from './desk.js';
 export { registerDeskPage, type DeskAnswer, type DeskPageOptions } from './desk-page.js';
+export { SnapshotDeskCatalogue, deskCatalogueFileSchema, deskRulesFileSchema, loadLibraryContext } from './desk-files.js';

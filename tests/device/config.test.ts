@@ -46,6 +46,13 @@ describe('configuration', () => {
     expect(problemsOf({ ...minimal, readers: [{ id: 'r1', driver: 'sim', door: 'side' }] })).toEqual(['readers[0].door: no door named "side" (doors: main)']);
   });
 
+  it('takes a library desk section, and refuses a desk named like a door or with a path missing', () => {
+    const desk = { desk: 'library-1', catalogueFile: 'catalogue.json', rulesFile: 'rules.json' };
+    expect(validateConfig({ ...minimal, library: desk }).library).toEqual({ ...desk, pageClients: [] });
+    expect(problemsOf({ ...minimal, library: { ...desk, desk: 'main' } })).toEqual(['library.desk: "main" is also a door\'s or the till\'s name']);
+    expect(problemsOf({ ...minimal, library: { desk: 'library-1', catalogueFile: 'c.json' } })[0]).toMatch(/^library\.rulesFile: /);
+  });
+
   it('refuses a misspelt field instead of silently using the default', () => {
     expect(problemsOf({ doors: [{ name: 'main', pulseMS: 500, relay: { driver: 'sim', activelow: true } }], htpp: {} })).toEqual([
       'doors[0].pulseMS: unknown field (misspelt?)',
