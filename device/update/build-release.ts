@@ -17,7 +17,7 @@ import { appRoot } from './version.js';
 
 const run = promisify(execFile);
 /** Everything a kiosk runs, relative to the checkout; node_modules is added from `npm ls`. */
-const APP_FILES = ['dist', 'bin', 'package.json', 'package-lock.json', 'config', 'systemd', 'scripts', 'display/public', 'device/sim/public', 'device/library/public', 'fixtures/demo-roster.json'];
+const APP_FILES = ['dist', 'bin', 'package.json', 'package-lock.json', 'config', 'systemd', 'scripts', 'display/public', 'device/sim/public', 'device/library/public', 'device/canteen/public', 'fixtures/demo-roster.json'];
 
 async function productionModules(root: string): Promise<string[]> {
   // `npm ls --omit=dev --parseable` lists exactly the installed production dependency folders.
