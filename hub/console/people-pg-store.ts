@@ -57,4 +57,18 @@ export class PgPeopleStore implements PeopleStore {
     );
     return groupGuardians(rows);
   }
+
+  async erase(personId: string): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const linked = await tx.query<{ guardian_id: string }>('DELETE FROM console_guardian_links WHERE child_id = $1 OR guardian_id = $1 RETURNING guardian_id', [personId]);
+      await tx.query('DELETE FROM console_people WHERE person_id = $1', [personId]);
+      await tx.query('DELETE FROM console_guardians WHERE id = $1', [personId]);
+      const candidates = [...new Set(linked.map((r) => r.guardian_id))].filter((id) => id !== personId);
+      const orphans = await tx.query<{ id: string }>(
+        'DELETE FROM console_guardians g WHERE g.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM console_guardian_links l WHERE l.guardian_id = g.id) RETURNING g.id',
+        [candidates],
+      );
+      return orphans.map((r) => r.id);
+    });
+  }
 }

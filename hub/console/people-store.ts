@@ -36,6 +36,12 @@ export interface PeopleStore {
   save(details: readonly PersonDetails[], guardians: readonly GuardianRecord[], links: readonly GuardianLink[], replaceLinks: boolean, nowMs: number): Promise<void>;
   details(personIds: readonly string[]): Promise<Map<string, PersonDetails>>;
   guardiansOf(childIds: readonly string[]): Promise<Map<string, GuardianRecord[]>>;
+  /**
+   * Removes what the hub keeps beside the roster for this person (a child's ИИН and links; a
+   * guardian's phone), and any guardian left linked to no child; returns those guardians' ids so
+   * their roster rows can be deleted too. For erasure on request (hub/privacy calls it).
+   */
+  erase(personId: string): Promise<string[]>;
 }
 
 export const PEOPLE_SQLITE_SCHEMA = `
@@ -131,5 +137,21 @@ export class SqlitePeopleStore implements PeopleStore {
       childIds,
     );
     return groupGuardians(rows);
+  }
+
+  async erase(personId: string): Promise<string[]> {
+    return this.db.transaction(async () => {
+      const linked = await this.db.all<{ guardian_id: string }>('SELECT guardian_id FROM console_guardian_links WHERE child_id = ?', [personId]);
+      await this.db.run('DELETE FROM console_people WHERE person_id = ?', [personId]);
+      await this.db.run('DELETE FROM console_guardian_links WHERE child_id = ? OR guardian_id = ?', [personId, personId]);
+      await this.db.run('DELETE FROM console_guardians WHERE id = ?', [personId]);
+      const orphans: string[] = [];
+      for (const { guardian_id: id } of linked) {
+        if (await this.db.get('SELECT 1 FROM console_guardian_links WHERE guardian_id = ?', [id])) continue;
+        await this.db.run('DELETE FROM console_guardians WHERE id = ?', [id]);
+        orphans.push(id);
+      }
+      return orphans;
+    });
   }
 }

@@ -104,6 +104,15 @@ export class PeopleService {
     return this.storage.applyRoster([{ op: 'upsert', type: 'person', data: { ...current, status } }]);
   }
 
+  /**
+   * Erases a person: the hub-only details, then the roster rows (the kiosks drop them on their next
+   * pull), with any guardian left without a child. Returns the roster cursor.
+   */
+  async erase(id: string): Promise<number> {
+    const orphans = await this.store.erase(id);
+    return this.storage.applyRoster([id, ...orphans].map((personId) => ({ op: 'delete', type: 'person', id: personId })));
+  }
+
   async person(id: string): Promise<PersonView | null> {
     const data = await this.current(id);
     if (data === null) return null;

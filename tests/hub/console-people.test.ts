@@ -5,7 +5,7 @@
 // through the roster; a class teacher reads only their class (no ИИН) and may change nothing; a
 // technician gets 403 and no name. Every action is in the audit log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleStoreFor } from '../../hub/console/index.js';
+import { consoleStoreFor, PeopleService, peopleStoreFor } from '../../hub/console/index.js';
 import { makeIin } from '../../hub/console/iin.js';
 import type { WireRosterChange } from '../../protocol/index.js';
 import { sampleClassList } from '../../scripts/class-list-sample.js';
@@ -113,6 +113,22 @@ describe.each(backends)('console people on %s', (_name, makeBackend) => {
       for (const g of sample.good) expect(body.includes(g.surname), `${g.surname} on ${path}`).toBe(false);
     }
     expect((await tech.upload(sample.csv, true)).status).toBe(403);
+  });
+
+  it('erases a pupil: ИИН and guardians\' phones gone from the hub, the pupil and their only guardians deleted from the roster', async () => {
+    const store = await peopleStoreFor(harness.storage);
+    const people = new PeopleService(harness.storage, store);
+    const target = sample.good[10];
+    if (!target) throw new Error('sample too small');
+    const id = (await store.idsByIin([target.iin])).get(target.iin) ?? '';
+    const guardians = (await store.guardiansOf([id])).get(id) ?? [];
+    expect(guardians).toHaveLength(2);
+    await people.erase(id);
+    expect((await store.idsByIin([target.iin])).size).toBe(0);
+    expect(await store.guardianIdsByPhone(guardians.map((g) => g.phone))).toEqual(new Map());
+    for (const personId of [id, ...guardians.map((g) => g.id)]) expect(await harness.storage.rosterEntity('person', personId)).toMatchObject({ op: 'delete' });
+    const wire = JSON.stringify(await harness.storage.rosterPage(0, 100_000, false));
+    expect(wire.includes(target.surname)).toBe(false);
   });
 
   it('records each import, refusal and change in the audit log', async () => {
