@@ -3,6 +3,7 @@
 // board) are changed through applyRoster like any admin edit, so kiosks purge on their next pull; the
 // roster has no flag for notices, so that withdrawal is kept by the notifier (notify_withdrawals) and
 // honoured by its planner and dispatcher. A data request is registered with the privacy service.
+import type { LibraryStore } from '../library/index.js';
 import type { PrivacyService, StoredRequest } from '../privacy/index.js';
 import type { HubStorage } from '../storage.js';
 import { schoolClock } from './attendance.js';
@@ -16,6 +17,8 @@ export interface ParentPageDataOptions {
   storage: HubStorage;
   timeZone: string;
   now: () => number;
+  /** The school library, when the hub serves one: the child's open loans. */
+  library?: LibraryStore | null;
 }
 
 type PersonData = Extract<Awaited<ReturnType<HubStorage['rosterEntity']>>, { op: 'upsert'; type: 'person' }>['data'];
@@ -38,6 +41,7 @@ export class ParentPageData {
         firstName: person.name.trim().split(/\s+/)[0] ?? '—',
         passages: passages.filter((p) => p.personId === personId).map((p) => ({ time: localTime(new Date(p.atMs).toISOString(), this.options.timeZone), door: p.door, direction: p.direction })),
         consents: { identification: person.biometricConsent, board: person.displayConsent !== 'none', notices: !withdrawn.has(personId) },
+        loans: await this.loans(personId),
       });
     }
     const first = link.guardians[0];
@@ -66,6 +70,19 @@ export class ParentPageData {
       kind: 'know', personId: guardian.personId, requester: `guardian ${guardian.id}`, channel: 'other', receivedOn: privacy.today(),
       note: "parents' page",
     });
+  }
+
+  /** Titles and due dates of the child's open loans (a copy no longer in the catalogue is skipped). */
+  private async loans(personId: string): Promise<ChildView['loans']> {
+    const library = this.options.library;
+    if (!library) return null;
+    const out: NonNullable<ChildView['loans']> = [];
+    for (const loan of await library.openLoans(personId)) {
+      const copy = await library.copy(loan.copyId);
+      const title = copy ? await library.title(copy.titleId) : null;
+      if (title) out.push({ title: title.title, dueDate: loan.dueDate });
+    }
+    return out;
   }
 
   private async person(personId: string): Promise<PersonData | null> {

@@ -9,6 +9,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { wireId } from '../../protocol/index.js';
+import type { LibraryStore } from '../library/index.js';
 import type { PrivacyService } from '../privacy/index.js';
 import type { HubStorage } from '../storage.js';
 import type { GuardianRecord, NotifyStore } from './model.js';
@@ -24,6 +25,8 @@ export interface ParentPageOptions {
   storage: HubStorage;
   /** Null only for a storage the privacy module does not know (a test double): no data requests then. */
   privacy: PrivacyService | null;
+  /** The school library when the hub serves one (the page lists a child's open loans); null otherwise. */
+  library: LibraryStore | null;
   timeZone: string;
   now: () => number;
   limits?: Partial<ParentPageLimits>;

@@ -9,6 +9,8 @@ export interface ChildView {
   firstName: string;
   passages: Array<{ time: string; door: string | null; direction: 'in' | 'out' }>;
   consents: Record<Purpose, boolean>;
+  /** Books on loan now; null when the hub serves no library. */
+  loans: Array<{ title: string; dueDate: string | null }> | null;
 }
 
 export type Flash = { kind: 'withdrawn' } | { kind: 'requested'; deadline: string } | { kind: 'quiet' };
@@ -80,7 +82,14 @@ function childHtml(view: PageView, child: ChildView, words: PageWords): string {
 <h3>${esc(words.consents)}</h3>${consentsHtml(view, child, words)}
 <h3>${esc(words.data)}</h3><form method="post" action="${esc(view.path)}/data-request">${hidden(view, child.personId)}<button type="submit" class="primary">${esc(words.requestData)}</button></form>
 <h3>${esc(words.meals)}</h3><p class="muted">${esc(words.notYet)}</p>
-<h3>${esc(words.loans)}</h3><p class="muted">${esc(words.notYet)}</p></section>`;
+<h3>${esc(words.loans)}</h3>${loansHtml(child, words)}</section>`;
+}
+
+function loansHtml(child: ChildView, words: PageWords): string {
+  if (child.loans === null) return `<p class="muted">${esc(words.notYet)}</p>`;
+  if (child.loans.length === 0) return `<p class="muted">${esc(words.noLoans)}</p>`;
+  const items = child.loans.map((loan) => `<li>${esc(loan.title)}${loan.dueDate ? ` <span class="state">${esc(words.due(loan.dueDate))}</span>` : ''}</li>`);
+  return `<ul class="loans">${items.join('')}</ul>`;
 }
 
 function quietHtml(view: PageView, words: PageWords): string {

@@ -1,7 +1,7 @@
 // A hub (fastify on port 0, SQLite or PostgreSQL) with the parents' notifier wired in, for the
 // notify-*.test.ts files.
 import type { FastifyInstance } from 'fastify';
-import { PgHubStorage, SqliteHubStorage, buildHub, type HubStorage } from '../../hub/index.js';
+import { PgHubStorage, SqliteHubStorage, buildHub, type HubOptions, type HubStorage } from '../../hub/index.js';
 import { Notifier, PgNotifyStore, SqliteNotifyStore, DEFAULT_NOTIFIER_CONFIG, type NotifierConfig, type NotifyStore } from '../../hub/notify/index.js';
 import { silentLogger, tempDir } from '../sync/helpers.js';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.js';
@@ -57,9 +57,10 @@ export interface NotifyHub {
   close(): Promise<void>;
 }
 
-export async function startNotifyHub(storage: HubStorage, store: NotifyStore, config: Partial<NotifierConfig>): Promise<NotifyHub> {
+/** `library`: the school library served beside (the parents' page lists loans from it). */
+export async function startNotifyHub(storage: HubStorage, store: NotifyStore, config: Partial<NotifierConfig>, library?: HubOptions['library']): Promise<NotifyHub> {
   const notifier = new Notifier(storage, store, silentNotifyLogger, { ...DEFAULT_NOTIFIER_CONFIG, allowLoopbackHttpWebhooks: true, pollMs: 100, ...config });
-  const app = await buildHub({ storage, logger: silentLogger, adminToken: ADMIN, notify: { notifier, allowLoopbackHttpWebhooks: true } });
+  const app = await buildHub({ storage, logger: silentLogger, adminToken: ADMIN, notify: { notifier, allowLoopbackHttpWebhooks: true }, ...(library ? { library } : {}) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

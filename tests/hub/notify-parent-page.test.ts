@@ -10,10 +10,13 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { openLibrary, type OpenedLibrary } from '../../hub/library/index.js';
 import { hashPageToken } from '../../hub/notify/index.js';
 import { privacyServiceFor } from '../../hub/privacy/index.js';
 import { safeWriteFile } from '../../lib/index.js';
+import { wireEventSchema } from '../../protocol/index.js';
 import { launchChromium, type LaunchedChromium } from '../../scripts/chromium.js';
+import { silentLogger } from '../sync/helpers.js';
 import { person } from './backends.js';
 import { BOT_TOKEN, passage, startEmulator, until, type Emulator } from './notify-helpers.js';
 import { notifyDb, startNotifyHub, type NotifyDb, type NotifyHub } from './notify-fixture.js';
@@ -28,6 +31,7 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
   let db: NotifyDb;
   let tg: Emulator;
   let hub: NotifyHub;
+  let library: OpenedLibrary;
   let browser: LaunchedChromium;
   let page: Page;
   let guardianId = '';
@@ -51,9 +55,19 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
   beforeAll(async () => {
     db = await notifyDb(backend);
     tg = await startEmulator();
-    const { storage, store } = await db.open();
+    const { storage, store, location } = await db.open();
     await storage.applyRoster([person(KID, { name: 'Aigerim Serikova', group: '5А' }), person(OTHER, { name: 'Other Child', group: '5А' })]);
-    hub = await startNotifyHub(storage, store, { telegram: { token: BOT_TOKEN, apiRoot: tg.apiRoot }, pageUrl: PUBLIC_URL });
+    // A book lent to the child at the library desk, folded by the hub: the page lists it.
+    library = await openLibrary(location, storage, silentLogger);
+    await library.store.saveRows([{ line: 2, title: { id: 'local:abai', isbn13: null, title: 'Қара сөздер', author: 'Абай', year: 1918 }, copy: { barcode: 'BOOK-7', titleId: 'local:abai', readingRoomOnly: false, status: 'available' } }], Date.now());
+    const loan = wireEventSchema.parse({
+      id: '0190a3b2-0000-7000-8000-000000000007', seq: 1, type: 'library.loan', at: new Date().toISOString(), wallMs: Date.now(), timeTrusted: true, bootId: 'desk-boot',
+      monoMs: 1000, door: 'library', direction: null, personId: KID, credential: { kind: 'card', ref: 'card-kid' }, reason: null,
+      data: { copyId: 'BOOK-7', titleId: null, dueDate: '2026-12-20', renewals: 0, loanEventId: null },
+    });
+    await storage.ingest('desk-1', [{ event: loan }], null, null, Date.now());
+    await library.folder.catchUp();
+    hub = await startNotifyHub(storage, store, { telegram: { token: BOT_TOKEN, apiRoot: tg.apiRoot }, pageUrl: PUBLIC_URL }, { store: library.store, folder: library.folder });
     const added = await hub.admin('POST', '/v1/admin/notify/guardians', { personId: KID, language: 'kk' });
     guardianId = String(added.body.guardianId);
     await tg.say(CHAT, `/start ${String(added.body.code)}`);
@@ -65,6 +79,7 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
   afterAll(async () => {
     await browser?.close();
     await hub?.close();
+    await library?.close();
     await hub?.storage.close();
     await hub?.store.close();
     await tg?.stop();
@@ -97,6 +112,7 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
     expect(text).not.toContain('5А');
     expect(text).not.toContain('Other');
     expect(await page.$$('img')).toHaveLength(0);
+    expect(await page.$$eval('ul.loans li', (items) => items.map((li) => li.textContent))).toEqual(['Қара сөздер 2026-12-20 дейін қайтару']);
     await screenshot('page');
   });
 
