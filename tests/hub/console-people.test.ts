@@ -69,6 +69,19 @@ describe.each(backends)('console people on %s', (_name, makeBackend) => {
     expect(new Set((await rosterPeople(harness)).map((p) => p.id))).toEqual(ids);
   });
 
+  it('refuses a file over 2 MB (413) and one that is not UTF-8 (400), importing nothing', async () => {
+    const before = (await rosterPeople(harness)).length;
+    const big = `${sample.csv}${'x'.repeat(2 * 1024 * 1024)}`;
+    expect((await director.upload(big, true)).status).toBe(413);
+    const form = new FormData();
+    form.set('_csrf', await director.csrf());
+    form.set('file', new Blob([Buffer.from([0xc8, 0xc8, 0xcd, 0x3b, 0xd4, 0x0a])], { type: 'text/csv' }), 'cp1251.csv');
+    const cp1251 = await fetch(`${harness.url}/console/people/import`, { method: 'POST', headers: { cookie: director.cookie, origin: harness.url }, body: form });
+    expect(cp1251.status).toBe(400);
+    expect(await cp1251.text()).toContain('UTF-8');
+    expect((await rosterPeople(harness)).length).toBe(before);
+  });
+
   it('creates, edits, blocks and unblocks a pupil through the roster', async () => {
     const iin = makeIin('2015-03-08', 'female', 77) ?? '';
     const created = await director.postForm('/console/people', { iin, surname: 'Сейітқали', name: 'Аружан', patronymic: '', group: '4 б' });
