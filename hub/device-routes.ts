@@ -52,7 +52,7 @@ export function formatCursor(cursor: number): string {
 }
 
 /** onRequest: protocol version, device id and token, before the body is read. */
-async function authenticateDevice(request: FastifyRequest, auth: HubAuth): Promise<void> {
+export async function authenticateDevice(request: FastifyRequest, auth: HubAuth): Promise<void> {
   const protocol = request.headers[PROTOCOL_HEADER];
   if (protocol !== undefined && protocol !== PROTOCOL_VERSION) {
     throw new HubError(400, 'unsupported_protocol', `protocol ${String(protocol)} is not supported; this hub speaks ${PROTOCOL_VERSION}`, { connection: 'close' });

@@ -11,6 +11,8 @@ export const libraryDeskSchema = z
     catalogueFile: z.string().min(1),
     /** Loan rules per role and class, and the library's calendar. */
     rulesFile: z.string().min(1),
+    /** How often the desk asks the hub (sync.url) for a newer catalogue. */
+    catalogueRefreshMs: z.number().int().min(10_000).max(86_400_000).default(300_000),
     /** Addresses besides loopback allowed to use the librarian's page. */
     pageClients: z.array(z.string().min(1)).default([]),
   })

@@ -18,3 +18,4 @@ export {
 export { LibraryDesk, type DeskCatalogue, type DeskClock, type DeskEventLog, type DeskLoan, type DeskOutcome, type DeskScan, type LibraryDeskOptions } from './desk.js';
 export { registerDeskPage, type DeskAnswer, type DeskPageOptions } from './desk-page.js';
 export { SnapshotDeskCatalogue, deskCatalogueFileSchema, deskRulesFileSchema, loadLibraryContext } from './desk-files.js';
+export { CatalogueSync, SwappableCatalogue, type CatalogueFetch } from './catalogue-sync.js';

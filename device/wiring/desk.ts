@@ -2,8 +2,11 @@
 // (loans, returns and renewals are ordinary events, synced like the rest) and the librarian's page
 // on the kiosk's HTTP port at /library. Book scanners and card readers in keyboard mode type into
 // the page; the door's readers and hot path are untouched, and without the section nothing here runs.
+// With sync.url the catalogue follows the hub's (device/library/catalogue-sync.ts).
+import { readFile } from 'node:fs/promises';
 import { isLoopbackAddress, normalizeAddress } from '../../lib/index.js';
-import { LibraryDesk, SnapshotDeskCatalogue, loadLibraryContext, registerDeskPage, type Borrower } from '../library/index.js';
+import { HubHttp, createHubDispatcher } from '../../sync/index.js';
+import { CatalogueSync, LibraryDesk, SnapshotDeskCatalogue, SwappableCatalogue, loadLibraryContext, registerDeskPage, type Borrower } from '../library/index.js';
 import { OriginPolicy } from '../security/origin.js';
 import type { KioskServices } from '../services.js';
 
@@ -13,10 +16,22 @@ function borrowerByCard(services: KioskServices, card: string): Borrower | null 
   return person === undefined ? null : { id: person.id, role: person.role, group: person.group, status: person.status };
 }
 
+/** The catalogue's updates from the hub, when the kiosk syncs with one; null without sync.url. */
+async function catalogueSync(services: KioskServices, catalogue: SwappableCatalogue, file: string, intervalMs: number): Promise<CatalogueSync | null> {
+  const sync = services.config.sync;
+  const tokenFile = sync.tokenFile;
+  if (!sync.url || !tokenFile) return null;
+  const dispatcher = sync.url.startsWith('https:') ? createHubDispatcher({ ca: sync.caFile ? await readFile(sync.caFile) : undefined, pins: sync.pins }) : undefined;
+  const http = new HubHttp({ baseUrl: sync.url, dispatcher, requestTimeoutMs: 20_000, userAgent: `esik-kiosk/${services.config.device.id}`, now: () => services.clock.wallMs() });
+  const path = `/v1/devices/${encodeURIComponent(services.config.device.id)}/library/catalogue`;
+  const fetchCatalogue = async (): Promise<unknown> => (await http.request('GET', path, (await readFile(tokenFile, 'utf8')).trim())).body;
+  return new CatalogueSync(catalogue, file, fetchCatalogue, services.logger.child({ ns: 'library-catalogue' }), intervalMs);
+}
+
 export async function attachDesk(services: KioskServices): Promise<void> {
   const config = services.config.library;
   if (config === undefined) return;
-  const catalogue = await SnapshotDeskCatalogue.load(config.catalogueFile);
+  const catalogue = new SwappableCatalogue(await SnapshotDeskCatalogue.load(config.catalogueFile));
   const desk = new LibraryDesk({ desk: config.desk, events: services.store.events, catalogue, context: await loadLibraryContext(config.rulesFile), clock: services.clock });
   await desk.start();
   const allowed = new Set(config.pageClients.map((address) => normalizeAddress(address)));
@@ -25,8 +40,15 @@ export async function attachDesk(services: KioskServices): Promise<void> {
     identify: (card) => borrowerByCard(services, card),
     admit: (address) => isLoopbackAddress(normalizeAddress(address)) || allowed.has(normalizeAddress(address)),
   });
+  const updates = await catalogueSync(services, catalogue, config.catalogueFile, config.catalogueRefreshMs);
   services.addStatus('library', () => {
     const address = services.http.server.address();
-    return { desk: config.desk, page: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/library` : null, copies: catalogue.size, catalogueAsOf: new Date(catalogue.asOfMs).toISOString() };
+    const snapshot = catalogue.snapshot;
+    return { desk: config.desk, page: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/library` : null, copies: snapshot.size, catalogueAsOf: new Date(snapshot.asOfMs).toISOString(), catalogueSync: updates?.status() ?? null };
   });
+  if (updates) {
+    services.admin.post('/v1/library/catalogue/refresh', async () => ({ updated: await updates.refresh(), ...updates.status() }));
+    services.onShutdown(() => updates.stop());
+    updates.start();
+  }
 }

@@ -106,6 +106,11 @@ export class SqlLibrary implements LibraryStore {
     return row ? { barcode: row.barcode, titleId: row.title_id, readingRoomOnly: Number(row.reading_room_only) === 1, status: row.status as CopyStatus } : null;
   }
 
+  async allCopies(): Promise<CopyRecord[]> {
+    const rows = await this.driver.read((sql) => sql.query<CopyRow>('SELECT barcode, title_id, reading_room_only, status FROM library_copies ORDER BY barcode'));
+    return rows.map((row) => ({ barcode: row.barcode, titleId: row.title_id, readingRoomOnly: Number(row.reading_room_only) === 1, status: row.status as CopyStatus }));
+  }
+
   counts(): Promise<{ titles: number; copies: number }> {
     return this.driver.read(async (sql) => {
       const rows = await sql.query<{ titles: number; copies: number }>('SELECT (SELECT count(*) FROM library_titles) AS titles, (SELECT count(*) FROM library_copies) AS copies');

@@ -80,6 +80,8 @@ export interface LibraryStore {
   title(id: string): Promise<TitleRecord | null>;
   copy(barcode: string): Promise<CopyRecord | null>;
   counts(): Promise<{ titles: number; copies: number }>;
+  /** Every copy, by barcode: the desks' catalogue snapshot (about 60 bytes a copy on the wire). */
+  allCopies(): Promise<CopyRecord[]>;
 
   /** The hub seq the loan fold has read up to. */
   cursor(): Promise<number>;

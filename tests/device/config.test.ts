@@ -48,7 +48,7 @@ describe('configuration', () => {
 
   it('takes a library desk section, and refuses a desk named like a door or with a path missing', () => {
     const desk = { desk: 'library-1', catalogueFile: 'catalogue.json', rulesFile: 'rules.json' };
-    expect(validateConfig({ ...minimal, library: desk }).library).toEqual({ ...desk, pageClients: [] });
+    expect(validateConfig({ ...minimal, library: desk }).library).toEqual({ ...desk, pageClients: [], catalogueRefreshMs: 300_000 });
     expect(problemsOf({ ...minimal, library: { ...desk, desk: 'main' } })).toEqual(['library.desk: "main" is also a door\'s or the till\'s name']);
     expect(problemsOf({ ...minimal, library: { desk: 'library-1', catalogueFile: 'c.json' } })[0]).toMatch(/^library\.rulesFile: /);
   });
