@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAdminRoutes, tokenGuard } from './admin-routes.js';
-import { registerLedgerRoutes, type CanteenLedger } from './canteen/index.js';
+import { registerLedgerRoutes, type CanteenLedger, type MealStore } from './canteen/index.js';
 import { registerConsole, type ConsoleOptions } from './console/index.js';
 import { registerDeviceRoutes } from './device-routes.js';
 import { HubError, hubErrorHandler } from './errors.js';
@@ -10,7 +10,7 @@ import { HubAuth, ScryptTokenVerifier, type AuthLimits, type TokenVerifier } fro
 import { registerJsonBodyParser } from './json-body.js';
 import { registerLibraryRoutes, type LibraryStore, type LoanFolder } from './library/index.js';
 import { HubMetrics } from './metrics.js';
-import { registerNotifyRoutes, registerParentPage, type Notifier, type ParentPageLimits } from './notify/index.js';
+import { registerNotifyRoutes, registerParentPage, type MealReader, type Notifier, type ParentPageLimits } from './notify/index.js';
 import { privacyServiceFor, registerPrivacyRoutes, type PrivacyServiceOptions } from './privacy/index.js';
 import type { HubStorage } from './storage.js';
 import { limitConnections, shortenHeadersTimeout } from '../lib/index.js';
@@ -27,13 +27,13 @@ export interface HubOptions {
   tokenVerifier?: TokenVerifier;
   authLimits?: Partial<AuthLimits>;
   /** The parents' notifier (hub/notify): its admin routes are served when given; it is started by its owner. */
-  notify?: { notifier: Notifier; allowLoopbackHttpWebhooks?: boolean; pageLimits?: Partial<ParentPageLimits> };
+  notify?: { notifier: Notifier; allowLoopbackHttpWebhooks?: boolean; pageLimits?: Partial<ParentPageLimits>; meals?: MealReader | null };
   /** Serve the school console under /console (hub/console); off unless given. */
   console?: ConsoleOptions;
   /** Data-subject requests (hub/privacy): deadlines and the school's time zone; always served. */
   privacy?: Pick<PrivacyServiceOptions, 'deadlines' | 'timeZone'>;
   /** The canteen ledger (hub/canteen): its admin routes are served when given. */
-  canteen?: { ledger: CanteenLedger };
+  canteen?: { ledger: CanteenLedger; meals?: MealStore };
   /** The school library (hub/library): catalogue and loan routes when given; the folder is started by its owner. */
   library?: { store: LibraryStore; folder: LoanFolder };
 }
@@ -79,10 +79,10 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
     registerNotifyRoutes(app, { notifier, allowLoopbackHttpWebhooks: options.notify.allowLoopbackHttpWebhooks ?? false, auth, adminToken: options.adminToken });
     // The parents' page (/parent/<token>): its links come from the notifier, data requests go to privacy.
     await registerParentPage(app, {
-      links: notifier.pageLinks, store: notifier.store, storage: options.storage, privacy, library: options.library?.store ?? null, timeZone: notifier.timeZone, now, limits: options.notify.pageLimits,
+      links: notifier.pageLinks, store: notifier.store, storage: options.storage, privacy, library: options.library?.store ?? null, meals: options.notify.meals ?? null, timeZone: notifier.timeZone, now, limits: options.notify.pageLimits,
     });
   }
-  if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, auth, adminToken: options.adminToken, now });
+  if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, meals: options.canteen.meals, auth, adminToken: options.adminToken, now });
   if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now, storage: options.storage });
   if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls) });
   await app.ready();

@@ -13,6 +13,7 @@ export { outboxKey, LANGUAGES } from './model.js';
 export type { NotifyStore, GuardianRecord, OutboxRow, OutboxState, NoticePayload, Language, Channel } from './model.js';
 export { notifierFromEnv, notifierConfigFromEnv, openNotifyStore } from './from-env.js';
 export { registerParentPage, DEFAULT_PARENT_PAGE_LIMITS, type ParentPageOptions, type ParentPageLimits } from './parent-page.js';
+export type { MealReader } from './parent-data.js';
 export { ParentPageLinks, hashPageToken, DEFAULT_PAGE_LINK_OPTIONS, type PageLinkOptions } from './page-links.js';
 export { quietUntil, parseQuietText, quietHoursSchema } from './quiet.js';
 export type { QuietHours, PageLink, PassageRow } from './model.js';

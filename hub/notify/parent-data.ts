@@ -19,6 +19,13 @@ export interface ParentPageDataOptions {
   now: () => number;
   /** The school library, when the hub serves one: the child's open loans. */
   library?: LibraryStore | null;
+  /** The canteen's served meals (hub/canteen's MealStore), when the hub runs the canteen. */
+  meals?: MealReader | null;
+}
+
+/** What the page needs of the canteen's meal store. */
+export interface MealReader {
+  meals(personId: string): Promise<Array<{ date: string; periodId: string; free: boolean; chargeTiyn: number }>>;
 }
 
 type PersonData = Extract<Awaited<ReturnType<HubStorage['rosterEntity']>>, { op: 'upsert'; type: 'person' }>['data'];
@@ -28,7 +35,7 @@ export class ParentPageData {
 
   /** The page of these guardian rows: each child still on the roster, today's passages, the consents. */
   async view(link: { link: PageLink; guardians: GuardianRecord[] }, path: string, flash: Flash | null): Promise<PageView> {
-    const { startMs, endMs } = this.today();
+    const { startMs, endMs, day } = this.today();
     const childIds = [...new Set(link.guardians.map((g) => g.personId))];
     const [passages, withdrawn] = await Promise.all([this.options.store.passages(childIds, startMs, endMs), this.options.store.noticesWithdrawn(childIds)]);
     const children: ChildView[] = [];
@@ -42,6 +49,9 @@ export class ParentPageData {
         passages: passages.filter((p) => p.personId === personId).map((p) => ({ time: localTime(new Date(p.atMs).toISOString(), this.options.timeZone), door: p.door, direction: p.direction })),
         consents: { identification: person.biometricConsent, board: person.displayConsent !== 'none', notices: !withdrawn.has(personId) },
         loans: await this.loans(personId),
+        meals: this.options.meals
+          ? (await this.options.meals.meals(personId)).filter((m) => m.date === day).map((m) => ({ period: m.periodId, free: m.free, chargeTiyn: m.chargeTiyn }))
+          : null,
       });
     }
     const first = link.guardians[0];
@@ -91,10 +101,10 @@ export class ParentPageData {
   }
 
   /** The school's local day around now: [start, end) in ms (zone offsets are whole minutes). */
-  private today(): { startMs: number; endMs: number } {
+  private today(): { startMs: number; endMs: number; day: string } {
     const now = this.options.now();
-    const { minutes } = schoolClock(now, this.options.timeZone);
+    const { minutes, day } = schoolClock(now, this.options.timeZone);
     const startMs = now - (now % 60_000) - minutes * 60_000;
-    return { startMs, endMs: startMs + 86_400_000 };
+    return { startMs, endMs: startMs + 86_400_000, day };
   }
 }

@@ -14,7 +14,7 @@ import type { PrivacyService } from '../privacy/index.js';
 import type { HubStorage } from '../storage.js';
 import type { GuardianRecord, NotifyStore } from './model.js';
 import { sameToken, type OpenedLink, type ParentPageLinks } from './page-links.js';
-import { ParentPageData } from './parent-data.js';
+import { ParentPageData, type MealReader } from './parent-data.js';
 import { PARENT_CSS, parentPage, refusalPage, type Flash } from './parent-view.js';
 import { languageOf, pageWords, PURPOSES, type Purpose } from './parent-words.js';
 import { quietHoursSchema } from './quiet.js';
@@ -27,6 +27,8 @@ export interface ParentPageOptions {
   privacy: PrivacyService | null;
   /** The school library when the hub serves one (the page lists a child's open loans); null otherwise. */
   library: LibraryStore | null;
+  /** The canteen's served meals when the hub runs the canteen (the page lists today's); null otherwise. */
+  meals: MealReader | null;
   timeZone: string;
   now: () => number;
   limits?: Partial<ParentPageLimits>;

@@ -11,6 +11,8 @@ export interface ChildView {
   consents: Record<Purpose, boolean>;
   /** Books on loan now; null when the hub serves no library. */
   loans: Array<{ title: string; dueDate: string | null }> | null;
+  /** Today's meals served by the canteen (period, free or the charge in tiyn); null when the hub serves no canteen. */
+  meals: Array<{ period: string; free: boolean; chargeTiyn: number }> | null;
 }
 
 export type Flash = { kind: 'withdrawn' } | { kind: 'requested'; deadline: string } | { kind: 'quiet' };
@@ -81,8 +83,15 @@ function childHtml(view: PageView, child: ChildView, words: PageWords): string {
 <h3>${esc(words.today)}</h3>${passagesHtml(child, words)}
 <h3>${esc(words.consents)}</h3>${consentsHtml(view, child, words)}
 <h3>${esc(words.data)}</h3><form method="post" action="${esc(view.path)}/data-request">${hidden(view, child.personId)}<button type="submit" class="primary">${esc(words.requestData)}</button></form>
-<h3>${esc(words.meals)}</h3><p class="muted">${esc(words.notYet)}</p>
+<h3>${esc(words.meals)}</h3>${mealsHtml(child, words)}
 <h3>${esc(words.loans)}</h3>${loansHtml(child, words)}</section>`;
+}
+
+function mealsHtml(child: ChildView, words: PageWords): string {
+  if (child.meals === null) return `<p class="muted">${esc(words.notYet)}</p>`;
+  if (child.meals.length === 0) return `<p class="muted">${esc(words.noMeals)}</p>`;
+  const items = child.meals.map((meal) => `<li>${esc(meal.period)} <span class="state">${esc(meal.free ? words.free : words.paid((meal.chargeTiyn / 100).toFixed(2)))}</span></li>`);
+  return `<ul class="meals">${items.join('')}</ul>`;
 }
 
 function loansHtml(child: ChildView, words: PageWords): string {

@@ -27,6 +27,9 @@ export interface PageWords {
   loans: string;
   notYet: string;
   noLoans: string;
+  noMeals: string;
+  free: string;
+  paid(tenge: string): string;
   due(date: string): string;
   quiet: string;
   quietHelp: string;
@@ -49,7 +52,7 @@ const WORDS: Record<Language, PageWords> = {
     purpose: { identification: 'Бет немесе алақан бойынша тану', board: 'Фойедегі экранда көрсету', notices: 'Ата-анаға хабарламалар' },
     given: 'Берілген', withdrawn: 'Кері қайтарылған', withdraw: 'Кері қайтару', data: 'Деректер', requestData: 'Бала туралы деректерді сұрау',
     requested: (deadline) => `Сұрау тіркелді. Мектеп ${deadline} дейін жауап береді.`, withdrawDone: 'Келісім кері қайтарылды.',
-    meals: 'Тамақ', loans: 'Кітапхана', notYet: 'Әзірге қолжетімсіз.', noLoans: 'Қолында кітап жоқ.', due: (date) => `${date} дейін қайтару`,
+    meals: 'Тамақ', loans: 'Кітапхана', notYet: 'Әзірге қолжетімсіз.', noLoans: 'Қолында кітап жоқ.', noMeals: 'Бүгін тамақ болған жоқ.', free: 'тегін', paid: (tenge) => `${tenge} ₸`, due: (date) => `${date} дейін қайтару`,
     quiet: 'Тыныш сағаттар', quietHelp: 'Бұл уақытта хабарламалар жіберілмейді: олар кейін келеді.', quietFrom: 'Басы', quietTo: 'Соңы',
     save: 'Сақтау', off: 'Өшіру', quietSaved: 'Тыныш сағаттар сақталды.', quietNone: 'Орнатылмаған.',
     expired: 'Сілтеменің мерзімі өтті. Жаңасын алу үшін ботқа /page жіберіңіз.', invalid: 'Сілтеме жарамсыз.',
@@ -61,7 +64,7 @@ const WORDS: Record<Language, PageWords> = {
     purpose: { identification: 'Распознавание по лицу или ладони', board: 'Показ на экране в фойе', notices: 'Уведомления родителям' },
     given: 'Дано', withdrawn: 'Отозвано', withdraw: 'Отозвать', data: 'Данные', requestData: 'Запросить данные ребёнка',
     requested: (deadline) => `Запрос зарегистрирован. Школа ответит до ${deadline}.`, withdrawDone: 'Согласие отозвано.',
-    meals: 'Питание', loans: 'Библиотека', notYet: 'Пока недоступно.', noLoans: 'Книг на руках нет.', due: (date) => `вернуть до ${date}`,
+    meals: 'Питание', loans: 'Библиотека', notYet: 'Пока недоступно.', noLoans: 'Книг на руках нет.', noMeals: 'Сегодня питания не было.', free: 'бесплатно', paid: (tenge) => `${tenge} ₸`, due: (date) => `вернуть до ${date}`,
     quiet: 'Тихие часы', quietHelp: 'В эти часы уведомления не приходят: они придут после.', quietFrom: 'С', quietTo: 'До',
     save: 'Сохранить', off: 'Выключить', quietSaved: 'Тихие часы сохранены.', quietNone: 'Не заданы.',
     expired: 'Срок ссылки истёк. Отправьте боту /page, чтобы получить новую.', invalid: 'Ссылка недействительна.',
@@ -73,7 +76,7 @@ const WORDS: Record<Language, PageWords> = {
     purpose: { identification: 'Recognition by face or palm', board: 'Shown on the lobby screen', notices: 'Notices to parents' },
     given: 'Given', withdrawn: 'Withdrawn', withdraw: 'Withdraw', data: 'Data', requestData: "Request the child's data",
     requested: (deadline) => `Request registered. The school answers by ${deadline}.`, withdrawDone: 'Consent withdrawn.',
-    meals: 'Meals', loans: 'Library', notYet: 'Not available yet.', noLoans: 'No books on loan.', due: (date) => `due ${date}`,
+    meals: 'Meals', loans: 'Library', notYet: 'Not available yet.', noLoans: 'No books on loan.', noMeals: 'No meals today.', free: 'free', paid: (tenge) => `${tenge} ₸`, due: (date) => `due ${date}`,
     quiet: 'Quiet hours', quietHelp: 'No notices in these hours: they come when the hours end.', quietFrom: 'From', quietTo: 'To',
     save: 'Save', off: 'Turn off', quietSaved: 'Quiet hours saved.', quietNone: 'Not set.',
     expired: 'This link has expired. Send /page to the bot for a new one.', invalid: 'This link is not valid.',

@@ -2,7 +2,7 @@
 // notify-*.test.ts files.
 import type { FastifyInstance } from 'fastify';
 import { PgHubStorage, SqliteHubStorage, buildHub, type HubOptions, type HubStorage } from '../../hub/index.js';
-import { Notifier, PgNotifyStore, SqliteNotifyStore, DEFAULT_NOTIFIER_CONFIG, type NotifierConfig, type NotifyStore } from '../../hub/notify/index.js';
+import { Notifier, PgNotifyStore, SqliteNotifyStore, DEFAULT_NOTIFIER_CONFIG, type MealReader, type NotifierConfig, type NotifyStore } from '../../hub/notify/index.js';
 import { silentLogger, tempDir } from '../sync/helpers.js';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.js';
 import { silentNotifyLogger } from './notify-helpers.js';
@@ -57,10 +57,14 @@ export interface NotifyHub {
   close(): Promise<void>;
 }
 
-/** `library`: the school library served beside (the parents' page lists loans from it). */
-export async function startNotifyHub(storage: HubStorage, store: NotifyStore, config: Partial<NotifierConfig>, library?: HubOptions['library']): Promise<NotifyHub> {
+/** `served`: the school library and the canteen's meals served beside (the parents' page lists from them). */
+export async function startNotifyHub(
+  storage: HubStorage, store: NotifyStore, config: Partial<NotifierConfig>, served: { library?: HubOptions['library']; meals?: MealReader } = {},
+): Promise<NotifyHub> {
   const notifier = new Notifier(storage, store, silentNotifyLogger, { ...DEFAULT_NOTIFIER_CONFIG, allowLoopbackHttpWebhooks: true, pollMs: 100, ...config });
-  const app = await buildHub({ storage, logger: silentLogger, adminToken: ADMIN, notify: { notifier, allowLoopbackHttpWebhooks: true }, ...(library ? { library } : {}) });
+  const app = await buildHub({
+    storage, logger: silentLogger, adminToken: ADMIN, notify: { notifier, allowLoopbackHttpWebhooks: true, meals: served.meals ?? null }, ...(served.library ? { library: served.library } : {}),
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -10,8 +10,10 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { openSqliteMealStore, pgMealStore, type MealStore } from '../../hub/canteen/index.js';
 import { openLibrary, type OpenedLibrary } from '../../hub/library/index.js';
 import { hashPageToken } from '../../hub/notify/index.js';
+import { PgDb } from '../../hub/pg-db.js';
 import { privacyServiceFor } from '../../hub/privacy/index.js';
 import { safeWriteFile } from '../../lib/index.js';
 import { wireEventSchema } from '../../protocol/index.js';
@@ -32,6 +34,7 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
   let tg: Emulator;
   let hub: NotifyHub;
   let library: OpenedLibrary;
+  let meals: MealStore;
   let browser: LaunchedChromium;
   let page: Page;
   let guardianId = '';
@@ -67,7 +70,13 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
     });
     await storage.ingest('desk-1', [{ event: loan }], null, null, Date.now());
     await library.folder.catchUp();
-    hub = await startNotifyHub(storage, store, { telegram: { token: BOT_TOKEN, apiRoot: tg.apiRoot }, pageUrl: PUBLIC_URL }, { store: library.store, folder: library.folder });
+    // A lunch the canteen served today (written as the canteen's fold writes it): the page lists it.
+    meals = backend === 'sqlite' ? await openSqliteMealStore(location) : pgMealStore(PgDb.open(location, silentLogger, 1, 'esik-test-meals'));
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Almaty', year: 'numeric', month: '2-digit', day: '2-digit' }).format(Date.now());
+    await meals.driver.write((sql) => sql.query(
+      `INSERT INTO canteen_meals (event_id, device_id, hub_seq, person_id, day, period_id, free, free_category, charge_tiyn, subsidy_tiyn, served_ms, conflict)
+       VALUES ($1, 'till-1', 1, $2, $3, 'lunch', 0, NULL, 45000, 0, $4, 0)`, ['meal-1', KID, today, Date.now()]));
+    hub = await startNotifyHub(storage, store, { telegram: { token: BOT_TOKEN, apiRoot: tg.apiRoot }, pageUrl: PUBLIC_URL }, { library: { store: library.store, folder: library.folder }, meals });
     const added = await hub.admin('POST', '/v1/admin/notify/guardians', { personId: KID, language: 'kk' });
     guardianId = String(added.body.guardianId);
     await tg.say(CHAT, `/start ${String(added.body.code)}`);
@@ -80,6 +89,7 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
     await browser?.close();
     await hub?.close();
     await library?.close();
+    await meals?.close();
     await hub?.storage.close();
     await hub?.store.close();
     await tg?.stop();
@@ -113,6 +123,7 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
     expect(text).not.toContain('Other');
     expect(await page.$$('img')).toHaveLength(0);
     expect(await page.$$eval('ul.loans li', (items) => items.map((li) => li.textContent))).toEqual(['Қара сөздер 2026-12-20 дейін қайтару']);
+    expect(await page.$$eval('ul.meals li', (items) => items.map((li) => li.textContent))).toEqual(['lunch 450.00 ₸']);
     await screenshot('page');
   });
 
