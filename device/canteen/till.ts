@@ -179,10 +179,11 @@ export class CanteenTill {
     const diner = presentation.diner;
     if (diner === null) return null;
     if (diner.role === 'staff') return this.options.context.staffMeals === 'free' ? 'staff' : 'paid';
-    // What the rule will use is its business; the screen shows whether the register names the child today.
-    const kind = this.#periodKind(mealDecision({ ...request, order: [] }, this.options.context).periodId);
-    const today = request.freeMeals.some((entry) => kind !== null && (entry.periods.includes('*') || entry.periods.includes(kind)));
-    return today ? 'free' : 'paid';
+    // Whether the register covers the child now, by the rule itself (validity windows, periods):
+    // a free set meal on a fresh day, with no guardian blocks, comes out free or it does not.
+    const sets = this.options.context.menu.filter((item) => item.kind === 'set' && item.freeEligible);
+    const free = sets.some((item) => mealDecision({ ...request, order: [{ itemId: item.id, quantity: 1 }], servedToday: [], guardian: null }, this.options.context).outcome === 'free');
+    return free ? 'free' : 'paid';
   }
 
   #periodKind(periodId: string | null): MenuItem['periods'][number] | null {

@@ -8,10 +8,13 @@ import { z } from 'zod';
 import { tokenGuard } from '../admin-routes.js';
 import type { HubAuth } from '../hub-auth.js';
 import { ACCOUNT_KINDS, TRANSFER_KINDS, type CanteenLedger } from './ledger-types.js';
+import type { MealStore } from './meal-store.js';
 import { HubError } from '../errors.js';
 
 export interface LedgerRouteOptions {
   ledger: CanteenLedger;
+  /** The tills' folded meals and their flags (double free meals, refused charges): served when given. */
+  meals?: MealStore;
   auth: HubAuth;
   adminToken: string;
   now: () => number;
@@ -82,4 +85,14 @@ export function registerLedgerRoutes(app: FastifyInstance, options: LedgerRouteO
     if (!page) throw new HubError(404, 'not_found', `no account ${params.id}`);
     return page;
   });
+
+  const meals = options.meals;
+  if (meals === undefined) return;
+  // The canteen manager's list of what the fold flagged, oldest first, paged by flag id.
+  app.get('/v1/admin/canteen/meal-flags', { onRequest }, async (request) => {
+    const query = statementQuery.parse(request.query);
+    const flags = await meals.flags(query.after, query.limit);
+    return { flags, next: flags.at(-1)?.id ?? query.after, more: flags.length === query.limit };
+  });
+  app.get('/v1/admin/canteen/meals/:personId', { onRequest }, async (request) => ({ meals: await meals.meals(z.object({ personId: id }).parse(request.params).personId) }));
 }

@@ -80,6 +80,13 @@ describe('till configuration', () => {
       const fresh = new CanteenTill({ till: 'till-1', deviceId: 'till-1', events: store.events, directory: newer, context: ALL_DAY, clock, staleAfterMs: 60_000 });
       await fresh.start();
       expect(fresh.present(card(PAYING_CHILD))).toMatchObject({ balanceTiyn: 25_000 });
+      // A register entry that ended shows "paid" and is charged, as the rule decides.
+      const expired = new SnapshotDinerDirectory(new Map([['p-pay', { ...payer, freeMeals: [{ category: 'large_family', validFrom: null, validTo: '2020-05-25', periods: ['lunch'] }] }]]), Date.now() + 1);
+      const lapsed = new CanteenTill({ till: 'till-1', deviceId: 'till-1', events: store.events, directory: expired, context: ALL_DAY, clock, staleAfterMs: 60_000 });
+      expect(lapsed.present(card(PAYING_CHILD))).toMatchObject({ entitlement: 'paid', decision: { outcome: 'charge' } });
+      const current = new SnapshotDinerDirectory(new Map([['p-pay', { ...payer, freeMeals: [{ category: 'large_family', validFrom: null, validTo: null, periods: ['lunch'] }] }]]), Date.now() + 1);
+      const entitled = new CanteenTill({ till: 'till-1', deviceId: 'till-1', events: store.events, directory: current, context: ALL_DAY, clock, staleAfterMs: 60_000 });
+      expect(entitled.present(card(PAYING_CHILD))).toMatchObject({ entitlement: 'free', decision: { outcome: 'free' } });
       // A snapshot older than the freshness bound: the till is offline and says so.
       const stale = new CanteenTill({ till: 'till-1', deviceId: 'till-1', events: store.events, directory, context: ALL_DAY, clock, staleAfterMs: 1 });
       await stale.start();

@@ -2,7 +2,7 @@
 // free lunch while neither has synced (each refuses a second free lunch itself); a paying child is
 // charged at one of them. Their sync clients push through the hub's HTTP API, the hub's meal fold
 // posts the tills' transfers to the ledger and flags the double free meal: both meals kept and
-// marked, one flag naming both events, the ledger balanced. Folding the same events again (a fresh
+// marked, one flag naming both events (also on the admin API), the ledger balanced. Folding the same events again (a fresh
 // fold cursor, as after a lost fold table) posts nothing twice: the transfer ids are the tills'.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { HubDb } from '../../../hub/db.js';
 import { MealFolder, openSqliteLedger, openSqliteMealStore, personAccount, type CanteenLedger, type MealStore } from '../../../hub/canteen/index.js';
 import { SyncClient } from '../../../sync/client/index.js';
 import type { Store } from '../../../sync/store/index.js';
-import { allHubEvents, openKioskStore, registerDevice, silentLogger, tempDir, TEST_ADMIN_TOKEN } from '../../sync/helpers.js';
+import { adminCall, allHubEvents, openKioskStore, registerDevice, silentLogger, tempDir, TEST_ADMIN_TOKEN } from '../../sync/helpers.js';
 import { ALL_DAY, card, directoryOf, diners, FREE_CHILD, PAYING_CHILD } from './till-fixtures.js';
 
 const clock = { wallMs: () => Date.now(), trusted: () => true, utcOffsetMinutes: () => 300 };
@@ -40,7 +40,7 @@ describe('two tills offline, then synced', () => {
     ledgerDb = await HubDb.open(file);
     ledger = await openSqliteLedger(ledgerDb, { offlineAllowanceTiyn: 50_000 });
     meals = await openSqliteMealStore(file);
-    app = await buildHub({ storage, logger: silentLogger, adminToken: TEST_ADMIN_TOKEN });
+    app = await buildHub({ storage, logger: silentLogger, adminToken: TEST_ADMIN_TOKEN, canteen: { ledger, meals } });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();
     url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -104,6 +104,11 @@ describe('two tills offline, then synced', () => {
     expect(flags.map((f) => f.kind)).toEqual(['double_free_meal']);
     expect(new Set([flags[0]?.eventId, flags[0]?.otherEventId])).toEqual(new Set(ids));
     expect((await meals.meals('p-free')).map((m) => [m.free, m.conflict]).sort()).toEqual([[true, true], [true, true]]);
+    // The canteen manager reads the same flag over the hub's admin API.
+    const listed = await adminCall({ url, adminToken: TEST_ADMIN_TOKEN }, 'GET', '/v1/admin/canteen/meal-flags');
+    expect(listed.status).toBe(200);
+    expect(listed.json).toMatchObject({ flags: [{ kind: 'double_free_meal', detail: { personId: 'p-free', devices: expect.arrayContaining(['till-a', 'till-b']) as unknown } }], more: false });
+    expect((await fetch(`${url}/v1/admin/canteen/meal-flags`)).status).toBe(401);
     expect((await meals.meals('p-pay')).map((m) => [m.chargeTiyn, m.conflict])).toEqual([[95_000, false]]);
 
     const balances = async () => Object.fromEntries((await ledger.accounts('', 100)).map((acc) => [acc.id, acc.balanceTiyn]));
