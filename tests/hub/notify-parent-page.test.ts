@@ -165,11 +165,15 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
     await screenshot('requested');
   });
 
-  it('quiet hours set on the page are the guardian\'s', async () => {
+  it('quiet hours set on the page or with the bot\'s /quiet are the guardian\'s', async () => {
     await page.fill('input[name=start]', '22:00');
     await page.fill('input[name=end]', '07:00');
     await Promise.all([page.waitForURL(/done=quiet/), page.click('form.quiet button')]);
     expect((await hub.store.guardian(guardianId))?.quiet).toEqual({ start: '22:00', end: '07:00' });
+    const before = tg.sent(CHAT).length;
+    await tg.say(CHAT, '/quiet 21:30 6:45');
+    expect((await tg.waitFor(CHAT, before + 1)).at(-1)).toBe('Тыныш сағаттар: 21:30–06:45. Бұл уақыттағы хабарламалар кейін келеді.');
+    expect((await hub.store.guardian(guardianId))?.quiet).toEqual({ start: '21:30', end: '06:45' });
   });
 
   it('refuses an expired link, a tampered one, a form without its token and a cross-site post, showing no data', async () => {
@@ -196,5 +200,11 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
     expect((await post(null, 'x')).status).toBe(403);
     const entity = await hub.storage.rosterEntity('person', KID);
     expect(entity?.op === 'upsert' && entity.type === 'person' && entity.data.displayConsent).toBe('short');
+
+    // Form posts are limited per address (10 a minute): a flood is refused with 429 before its form is looked at.
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await post(hub.url, 'x')).status);
+    expect(statuses).toContain(429);
+    expect(statuses.slice(statuses.indexOf(429))).toEqual(Array.from({ length: 12 - statuses.indexOf(429) }, () => 429));
   });
 });
