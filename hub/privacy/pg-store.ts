@@ -25,6 +25,11 @@ async function personEvents(db: PgQueryable, personId: string, limit: number): P
   return out;
 }
 
+async function hasTables(db: PgQueryable, names: readonly string[]): Promise<boolean> {
+  const rows = await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY($1::text[])', [names]);
+  return Number(rows[0]?.n ?? 0) === names.length;
+}
+
 async function hasNotifyTables(db: PgQueryable): Promise<boolean> {
   const rows = await db.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ('notify_guardians', 'notify_outbox', 'notify_codes')");
   return Number(rows[0]?.n ?? 0) === 3;
@@ -128,7 +133,20 @@ export class PgPrivacyStore implements PrivacyStore {
         notifyRowsDeleted += (await tx.query(`DELETE FROM notify_codes WHERE guardian_id IN (${guardians}) RETURNING hash`, [personId])).length;
         notifyRowsDeleted += (await tx.query('DELETE FROM notify_guardians WHERE person_id = $1 RETURNING id', [personId])).length;
       }
-      return { eventsPseudonymised, notifyRowsDeleted };
+      if (await hasTables(tx, ['notify_withdrawals'])) {
+        notifyRowsDeleted += (await tx.query('DELETE FROM notify_withdrawals WHERE person_id = $1 RETURNING person_id', [personId])).length;
+      }
+      let consoleRowsDeleted = 0;
+      if (await hasTables(tx, ['console_people', 'console_guardians', 'console_guardian_links'])) {
+        // The child's ИИН and name parts, its guardian links, and the guardians (phones) left with no other child.
+        consoleRowsDeleted += (await tx.query(
+          'DELETE FROM console_guardians WHERE id IN (SELECT guardian_id FROM console_guardian_links WHERE child_id = $1) AND id NOT IN (SELECT guardian_id FROM console_guardian_links WHERE child_id <> $1) RETURNING id',
+          [personId],
+        )).length;
+        consoleRowsDeleted += (await tx.query('DELETE FROM console_guardian_links WHERE child_id = $1 OR guardian_id = $1 RETURNING child_id', [personId])).length;
+        consoleRowsDeleted += (await tx.query('DELETE FROM console_people WHERE person_id = $1 RETURNING person_id', [personId])).length;
+      }
+      return { eventsPseudonymised, notifyRowsDeleted, consoleRowsDeleted };
     });
     // Outside the transaction (VACUUM cannot run in one): frees the roster's dead row versions now.
     // Not the events table: a district's is large and partitioned, a full VACUUM per request would

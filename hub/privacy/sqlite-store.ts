@@ -100,6 +100,21 @@ export class SqlitePrivacyStore implements PrivacyStore {
     return rows.map((r) => ({ id: r.id, atMs: r.at_ms, username: r.username, action: r.action, subject: r.subject }));
   }
 
+  private async hasTables(names: readonly string[]): Promise<boolean> {
+    const row = await this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN (${names.map(() => '?').join(', ')})`, names);
+    return row?.n === names.length;
+  }
+
+  /** The parents' page (hub/notify): the consents withdrawn there (its links die with the guardians' rows). */
+  private hasNotifyPageTables(): Promise<boolean> {
+    return this.hasTables(['notify_withdrawals']);
+  }
+
+  /** The console's people details (hub/console/people-store.ts): ИИН, name parts, guardians' phones. */
+  private hasConsolePeopleTables(): Promise<boolean> {
+    return this.hasTables(['console_people', 'console_guardians', 'console_guardian_links']);
+  }
+
   private async hasNotifyTables(): Promise<boolean> {
     const row = await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('notify_guardians', 'notify_outbox', 'notify_codes')");
     return row?.n === 3;
@@ -133,7 +148,20 @@ export class SqlitePrivacyStore implements PrivacyStore {
         notifyRowsDeleted += (await this.db.run(`DELETE FROM notify_codes WHERE guardian_id IN (${guardians})`, [personId])).changes;
         notifyRowsDeleted += (await this.db.run('DELETE FROM notify_guardians WHERE person_id = ?', [personId])).changes;
       }
-      return { eventsPseudonymised, notifyRowsDeleted };
+      if (await this.hasNotifyPageTables()) {
+        notifyRowsDeleted += (await this.db.run('DELETE FROM notify_withdrawals WHERE person_id = ?', [personId])).changes;
+      }
+      let consoleRowsDeleted = 0;
+      if (await this.hasConsolePeopleTables()) {
+        // The child's ИИН and name parts, its guardian links, and the guardians (phones) left with no other child.
+        consoleRowsDeleted += (await this.db.run(
+          'DELETE FROM console_guardians WHERE id IN (SELECT guardian_id FROM console_guardian_links WHERE child_id = ?) AND id NOT IN (SELECT guardian_id FROM console_guardian_links WHERE child_id <> ?)',
+          [personId, personId],
+        )).changes;
+        consoleRowsDeleted += (await this.db.run('DELETE FROM console_guardian_links WHERE child_id = ? OR guardian_id = ?', [personId, personId])).changes;
+        consoleRowsDeleted += (await this.db.run('DELETE FROM console_people WHERE person_id = ?', [personId])).changes;
+      }
+      return { eventsPseudonymised, notifyRowsDeleted, consoleRowsDeleted };
     });
     // secure_delete (lib/sqlite.ts) zeroed the old cells in the database pages; the WAL still holds
     // the pages as they were until it is copied back and truncated.

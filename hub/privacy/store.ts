@@ -57,6 +57,8 @@ export interface HeldAudit {
 export interface ErasureCounts {
   eventsPseudonymised: number;
   notifyRowsDeleted: number;
+  /** The console's hub-only details: the child's ИИН and name parts, guardian links, orphaned guardians' phones. */
+  consoleRowsDeleted: number;
   /** SQLite: whether the WAL was copied back and truncated (another connection's reader can hold it). */
   walTruncated?: boolean;
 }

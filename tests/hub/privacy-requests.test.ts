@@ -8,6 +8,7 @@
 // pseudonymises the events and VACUUMs, and this file checks what is readable through SQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetch } from 'undici';
+import { peopleStoreFor } from '../../hub/console/index.js';
 import { deadlineFor, DEFAULT_DEADLINES, privacyOptionsFromEnv } from '../../hub/privacy/index.js';
 import { encodeTemplateVector } from '../../protocol/index.js';
 import { scanFiles } from '../helpers/file-scan.js';
@@ -134,6 +135,17 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
   });
 
   it('destroys through the roster, leaves nothing readable on the hub, and closes with each device\'s acknowledgement', async () => {
+    // What the console keeps beside the roster: the child's ИИН, a guardian only this child has, and
+    // one shared with another child (kept, with that child's link).
+    const people = await peopleStoreFor(hub.storage);
+    const iin = '140512600015';
+    const solePhone = '+77011234567';
+    await people.save(
+      [{ personId: CHILD.id, iin, surname: 'Жұмабаева', givenName: 'Әлия', patronymic: 'Қасымқызы', birthDate: '2014-05-12' }],
+      [{ id: 'g-sole', name: 'Қасым Жұмабаев', phone: solePhone }, { id: 'g-shared', name: 'Гүлнар Әбенова', phone: '+77017654321' }],
+      [{ guardianId: 'g-sole', childId: CHILD.id }, { guardianId: 'g-shared', childId: CHILD.id }, { guardianId: 'g-shared', childId: 'p-other' }],
+      true, Date.now(),
+    );
     const request = await newRequest(hub, 'destroy', '2026-09-01');
     expect((await adminCall(hub, 'POST', `/v1/admin/privacy/requests/${request.id}/execute`)).json.request.status).toBe('awaiting_devices');
     // Recorded on kiosk-a before it applied the delete, pushed after the destruction.
@@ -158,9 +170,14 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
     expect(events.filter((e) => e.personId?.startsWith('erased-'))).toHaveLength(3);
     expect(JSON.stringify(events)).not.toContain(CHILD.name);
     expect(events.find((e) => e.personId === 'p-other')?.credential).toMatchObject({ ref: 'c-other' });
+    expect(closed.record).toMatchObject({ consoleRowsDeleted: 4 });
+    expect((await people.details([CHILD.id])).size).toBe(0);
+    expect((await people.guardiansOf([CHILD.id])).get(CHILD.id) ?? []).toEqual([]);
+    expect((await people.guardiansOf(['p-other'])).get('p-other')?.map((g) => g.id)).toEqual(['g-shared']);
     if (hub.dbDir) {
       expect(closed.record).toMatchObject({ walTruncated: true, walTruncatedAtClose: true });
-      expect(await scanFiles([hub.dbDir], childNeedles())).toEqual([]);
+      const needles = [...childNeedles(), { what: 'ИИН', bytes: Buffer.from(iin) }, { what: "sole guardian's phone", bytes: Buffer.from(solePhone) }];
+      expect(await scanFiles([hub.dbDir], needles)).toEqual([]);
     }
   });
 });
