@@ -115,7 +115,8 @@ function registerRoutes(scope: FastifyInstance, options: ParentPageOptions, limi
 
   /** The link behind the URL, refused when it is unknown or expired; for a POST, its form token too. */
   const opened = async (request: FastifyRequest, form?: string): Promise<Extract<OpenedLink, { ok: true }>> => {
-    const link = await options.links.open(tokenParams.parse(request.params).token);
+    const params = tokenParams.safeParse(request.params);
+    const link = params.success ? await options.links.open(params.data.token) : ({ ok: false, reason: 'invalid' } as const);
     if (!link.ok) throw new PageRefusal(link.reason === 'expired' ? 410 : 404, link.reason);
     if (form !== undefined && !sameToken(form, link.link.formToken)) throw new PageRefusal(403, 'refused');
     return link;

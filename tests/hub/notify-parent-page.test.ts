@@ -201,10 +201,34 @@ describe.each(['sqlite', 'postgres'] as const)('parents page in Chromium (%s)', 
     const entity = await hub.storage.rosterEntity('person', KID);
     expect(entity?.op === 'upsert' && entity.type === 'person' && entity.data.displayConsent).toBe('short');
 
+    // Longer than any token: refused by the page (404), or by fastify's parameter limit (414) before it.
+    expect((await page.goto(`${hub.url}/parent/${'x'.repeat(80)}`))?.status()).toBe(404);
+    expect((await page.goto(`${hub.url}/parent/${'x'.repeat(200)}`))?.status()).toBe(414);
+    expect(await page.textContent('body')).not.toContain('Aigerim');
+
     // Form posts are limited per address (10 a minute): a flood is refused with 429 before its form is looked at.
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await post(hub.url, 'x')).status);
     expect(statuses).toContain(429);
     expect(statuses.slice(statuses.indexOf(429))).toEqual(Array.from({ length: 12 - statuses.indexOf(429) }, () => 429));
+  });
+
+  it('the school makes a link with the admin token; once the guardian is unlinked the link opens nothing', async () => {
+    expect((await fetch(`${hub.url}/v1/admin/notify/guardians/${guardianId}/page-link`, { method: 'POST' })).status).toBe(401);
+    const made = await hub.admin('POST', `/v1/admin/notify/guardians/${guardianId}/page-link`);
+    expect(made.status).toBe(201);
+    expect(String(made.body.path)).toMatch(/^\/parent\/[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(String(made.body.expiresAt)) - Date.now()).toBeGreaterThan(23 * 3600_000);
+    const opened = await fetch(`${hub.url}${String(made.body.path)}`);
+    expect(opened.status).toBe(200);
+    expect(await opened.text()).toContain('Aigerim');
+
+    expect((await hub.admin('DELETE', `/v1/admin/notify/guardians/${guardianId}`)).status).toBe(200);
+    for (const path of [String(made.body.path), pagePath]) {
+      const refused = await fetch(`${hub.url}${path}`);
+      expect(refused.status).toBe(404);
+      expect(await refused.text()).not.toContain('Aigerim');
+    }
+    expect((await hub.admin('POST', `/v1/admin/notify/guardians/${guardianId}/page-link`)).status).toBe(404);
   });
 });
