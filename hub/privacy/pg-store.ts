@@ -10,7 +10,7 @@ import type { PgDb, PgQueryable } from '../pg-db.js';
 import type { DeviceAck, RequestStatus, StoredRequest } from './model.js';
 import {
   REQUEST_COLUMNS, eventIdOf, parseJsonObject, pseudonymiseEvent, requestParams, rowToRequest,
-  type ErasureCounts, type HeldAlarm, type HeldAudit, type HeldEvent, type HeldGuardian, type Holdings, type PrivacyStore, type RequestRow,
+  CONSOLE_DETAILS_SQL, type ErasureCounts, type HeldAlarm, type HeldAudit, type HeldDetails, type HeldEvent, type HeldGuardian, type Holdings, type PrivacyStore, type RequestRow,
 } from './store.js';
 
 type EventDbRow = { hub_seq: string | number; device_id: string; received_ms: string | number; body: string };
@@ -95,7 +95,15 @@ export class PgPrivacyStore implements PrivacyStore {
       alarms: alarms.filter((a) => eventIds.some((id) => a.detail.includes(id))).map((a): HeldAlarm => ({ id: Number(a.id), deviceId: a.device_id, kind: a.kind, atMs: Number(a.at_ms), detail: a.detail })),
       guardians: await this.guardians(personId),
       audit: await this.audit(personId),
+      details: await this.consoleDetails(personId),
     };
+  }
+
+  private async consoleDetails(personId: string): Promise<HeldDetails | null> {
+    if (!(await hasTables(this.db, ['console_people', 'console_guardians', 'console_guardian_links']))) return null;
+    const person = (await this.db.query<Record<string, unknown>>(CONSOLE_DETAILS_SQL.person, [personId]))[0];
+    const guardians = await this.db.query<{ id: string; name: string; phone: string }>(CONSOLE_DETAILS_SQL.guardians, [personId]);
+    return { person: person ?? null, guardians };
   }
 
   private async audit(personId: string): Promise<HeldAudit[]> {

@@ -4,7 +4,7 @@ import type { HubDb } from '../db.js';
 import type { DeviceAck, RequestStatus, StoredRequest } from './model.js';
 import {
   REQUEST_COLUMNS, eventIdOf, parseJsonObject, pseudonymiseEvent, requestParams, rowToRequest,
-  type ErasureCounts, type HeldAlarm, type HeldAudit, type HeldGuardian, type HeldRosterRow, type Holdings, type PrivacyStore, type RequestRow,
+  CONSOLE_DETAILS_SQL, type ErasureCounts, type HeldAlarm, type HeldAudit, type HeldDetails, type HeldGuardian, type HeldRosterRow, type Holdings, type PrivacyStore, type RequestRow,
 } from './store.js';
 
 const SCHEMA = `
@@ -86,8 +86,17 @@ export class SqlitePrivacyStore implements PrivacyStore {
           .map((a): HeldAlarm => ({ id: a.id, deviceId: a.device_id, kind: a.kind, atMs: a.at_ms, detail: a.detail })),
         guardians: await this.guardians(personId),
         audit: await this.audit(personId),
+        details: await this.consoleDetails(personId),
       };
     });
+  }
+
+  private async consoleDetails(personId: string): Promise<HeldDetails | null> {
+    if (!(await this.hasConsolePeopleTables())) return null;
+    // SQLite reads $1 as a parameter too: the shared statements bind the person id positionally.
+    const person = await this.db.get<Record<string, unknown>>(CONSOLE_DETAILS_SQL.person, [personId]);
+    const guardians = await this.db.all<{ id: string; name: string; phone: string }>(CONSOLE_DETAILS_SQL.guardians, [personId]);
+    return { person: person ?? null, guardians };
   }
 
   private async audit(personId: string): Promise<HeldAudit[]> {

@@ -43,7 +43,20 @@ export interface Holdings {
   guardians: HeldGuardian[];
   /** Console audit records whose subject is the person (hub/console), when that table exists. */
   audit: HeldAudit[];
+  /** What the console keeps beside the roster (hub/console people): ИИН, name parts, birth date, guardians' phones. */
+  details: HeldDetails | null;
 }
+
+export interface HeldDetails {
+  person: Record<string, unknown> | null;
+  guardians: Array<{ id: string; name: string; phone: string }>;
+}
+
+/** The console's people tables, read the same way on both storages (positional parameter: the person id). */
+export const CONSOLE_DETAILS_SQL = {
+  person: 'SELECT iin, surname, given_name, patronymic, birth_date, updated_ms FROM console_people WHERE person_id = $1',
+  guardians: 'SELECT g.id, g.name, g.phone FROM console_guardian_links l JOIN console_guardians g ON g.id = l.guardian_id WHERE l.child_id = $1 ORDER BY g.id',
+};
 
 export interface HeldAudit {
   id: number;

@@ -16,6 +16,8 @@ import { adminCall } from '../sync/helpers.js';
 import { CHILD, PullingDevice, auditAbout, childNeedles, childRoster, newRequest, otherRoster, startPrivacyHub, type PrivacyHub } from './privacy-fixture.js';
 
 const WALL = Date.UTC(2026, 8, 1, 3, 0, 0);
+const IIN = '140512600015';
+const SOLE_PHONE = '+77011234567';
 
 function arrival(seq: number, personId: string, ref: string): Record<string, unknown> {
   return {
@@ -56,6 +58,14 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
     await kioskA.sync();
     await kioskB.sync();
     expect(await kioskA.push([arrival(1, CHILD.id, 'c-aliya'), arrival(2, 'p-other', 'c-other'), arrival(3, CHILD.id, 'c-aliya')])).toBe(200);
+    // What the console keeps beside the roster: the child's ИИН, a guardian only this child has, and
+    // one shared with another child (kept by a destroy, with that child's link).
+    await (await peopleStoreFor(hub.storage)).save(
+      [{ personId: CHILD.id, iin: IIN, surname: 'Жұмабаева', givenName: 'Әлия', patronymic: 'Қасымқызы', birthDate: '2014-05-12' }],
+      [{ id: 'g-sole', name: 'Қасым Жұмабаев', phone: SOLE_PHONE }, { id: 'g-shared', name: 'Гүлнар Әбенова', phone: '+77017654321' }],
+      [{ guardianId: 'g-sole', childId: CHILD.id }, { guardianId: 'g-shared', childId: CHILD.id }, { guardianId: 'g-shared', childId: 'p-other' }],
+      true, Date.now(),
+    );
   }, 60_000);
   afterAll(async () => hub?.stop());
 
@@ -85,7 +95,9 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
     const answer = await adminCall(hub, 'POST', `/v1/admin/privacy/requests/${request.id}/execute`);
     expect(answer.status).toBe(200);
     const exported = answer.json.export as { summary: Record<string, number>; items: Array<{ kind: string; source: { table: string; origin: string }; data: Record<string, unknown> }> };
-    expect(exported.summary).toMatchObject({ person: 1, credential: 1, template: 1, event: 2, audit: 1 });
+    expect(exported.summary).toMatchObject({ person: 1, person_details: 1, guardian: 2, credential: 1, template: 1, event: 2, audit: 1 });
+    expect(exported.items.find((i) => i.kind === 'person_details')).toMatchObject({ source: { table: 'console_people' }, data: { iin: IIN, birth_date: '2014-05-12' } });
+    expect(exported.items.filter((i) => i.kind === 'guardian').map((i) => i.data.phone).sort()).toEqual(['+77011234567', '+77017654321']);
     expect(exported.items.find((i) => i.kind === 'audit')?.source).toMatchObject({ table: 'console_audit', origin: 'console account director' });
     expect(exported.items.find((i) => i.kind === 'person')?.data.name).toBe(CHILD.name);
     expect(exported.items.find((i) => i.kind === 'template')?.data).toMatchObject({ modality: 'face', vectorBytes: 512 });
@@ -135,17 +147,7 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
   });
 
   it('destroys through the roster, leaves nothing readable on the hub, and closes with each device\'s acknowledgement', async () => {
-    // What the console keeps beside the roster: the child's ИИН, a guardian only this child has, and
-    // one shared with another child (kept, with that child's link).
     const people = await peopleStoreFor(hub.storage);
-    const iin = '140512600015';
-    const solePhone = '+77011234567';
-    await people.save(
-      [{ personId: CHILD.id, iin, surname: 'Жұмабаева', givenName: 'Әлия', patronymic: 'Қасымқызы', birthDate: '2014-05-12' }],
-      [{ id: 'g-sole', name: 'Қасым Жұмабаев', phone: solePhone }, { id: 'g-shared', name: 'Гүлнар Әбенова', phone: '+77017654321' }],
-      [{ guardianId: 'g-sole', childId: CHILD.id }, { guardianId: 'g-shared', childId: CHILD.id }, { guardianId: 'g-shared', childId: 'p-other' }],
-      true, Date.now(),
-    );
     const request = await newRequest(hub, 'destroy', '2026-09-01');
     expect((await adminCall(hub, 'POST', `/v1/admin/privacy/requests/${request.id}/execute`)).json.request.status).toBe('awaiting_devices');
     // Recorded on kiosk-a before it applied the delete, pushed after the destruction.
@@ -176,7 +178,7 @@ describe.each([['sqlite' as const], ['postgres' as const]])('data-subject reques
     expect((await people.guardiansOf(['p-other'])).get('p-other')?.map((g) => g.id)).toEqual(['g-shared']);
     if (hub.dbDir) {
       expect(closed.record).toMatchObject({ walTruncated: true, walTruncatedAtClose: true });
-      const needles = [...childNeedles(), { what: 'ИИН', bytes: Buffer.from(iin) }, { what: "sole guardian's phone", bytes: Buffer.from(solePhone) }];
+      const needles = [...childNeedles(), { what: 'ИИН', bytes: Buffer.from(IIN) }, { what: "sole guardian's phone", bytes: Buffer.from(SOLE_PHONE) }];
       expect(await scanFiles([hub.dbDir], needles)).toEqual([]);
     }
   });
