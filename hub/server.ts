@@ -79,7 +79,7 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
     registerNotifyRoutes(app, { notifier, allowLoopbackHttpWebhooks: options.notify.allowLoopbackHttpWebhooks ?? false, auth, adminToken: options.adminToken });
     // The parents' page (/parent/<token>): its links come from the notifier, data requests go to privacy.
     await registerParentPage(app, {
-      links: notifier.pageLinks, store: notifier.store, storage: options.storage, privacy, library: options.library?.store ?? null, meals: options.notify.meals ?? null, timeZone: notifier.timeZone, now, limits: options.notify.pageLimits,
+      links: notifier.pageLinks, store: notifier.store, storage: options.storage, privacy, library: options.library?.store ?? null, meals: options.notify.meals ?? options.canteen?.meals ?? null, timeZone: notifier.timeZone, now, limits: options.notify.pageLimits,
     });
   }
   if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, meals: options.canteen.meals, auth, adminToken: options.adminToken, now });
