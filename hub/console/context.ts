@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleAccounts } from './accounts.js';
 import type { AttendanceReader, SchoolDay } from './attendance.js';
+import type { EnrolmentService } from './enrolment.js';
 import type { PeopleService } from './people.js';
 import { layout, type Html, type NavItem } from './html.js';
 import { catalog, isLanguage, type Catalog, type Language } from './messages.js';
@@ -24,6 +25,7 @@ export interface ConsoleContext {
   accounts: ConsoleAccounts;
   attendance: AttendanceReader;
   people: PeopleService;
+  enrolment: EnrolmentService;
   day: SchoolDay;
   now: () => number;
 }

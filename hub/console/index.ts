@@ -7,6 +7,8 @@ import type { HubStorage } from '../storage.js';
 import { ConsoleAccounts } from './accounts.js';
 import { AttendanceReader, DEFAULT_SCHOOL_DAY, type SchoolDay } from './attendance.js';
 import type { ConsoleContext } from './context.js';
+import { EnrolmentService } from './enrolment.js';
+import { HubFaceEngine, type EnrolmentFaceEngine } from '../faces/index.js';
 import { PasswordPolicy } from './passwords.js';
 import { DEFAULT_CONSOLE_LIMITS, consolePlugin, type ConsoleLimits } from './plugin.js';
 import { PeopleService } from './people.js';
@@ -29,6 +31,8 @@ export interface ConsoleOptions {
   idleTimeoutMs?: number;
   schoolDay?: SchoolDay;
   limits?: Partial<ConsoleLimits>;
+  /** Photo enrolment's face engine (default: biometric/ on a worker thread, loaded on first use). */
+  faces?: EnrolmentFaceEngine;
 }
 
 export interface RegisterConsoleInput extends ConsoleOptions {
@@ -48,7 +52,10 @@ export async function registerConsole(app: FastifyInstance, input: RegisterConso
   await peopleStore.migrate();
   const day = input.schoolDay ?? DEFAULT_SCHOOL_DAY;
   const people = new PeopleService(input.storage, peopleStore);
-  const ctx: ConsoleContext = { store, accounts, attendance: new AttendanceReader(store, day), people, day, now: input.now };
+  const faces = input.faces ?? new HubFaceEngine({ logger: app.log });
+  app.addHook('onClose', () => faces.close());
+  const enrolment = new EnrolmentService(input.storage, faces);
+  const ctx: ConsoleContext = { store, accounts, attendance: new AttendanceReader(store, day), people, enrolment, day, now: input.now };
   const idleTimeoutMs = input.idleTimeoutMs ?? 15 * 60_000;
   await app.register(consolePlugin, { prefix: '/console', ctx, idleTimeoutMs, secureCookies: input.secureCookies, limits: { ...DEFAULT_CONSOLE_LIMITS, ...input.limits } });
   // Expired sessions are refused when read; this only keeps the table small.

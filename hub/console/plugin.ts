@@ -15,6 +15,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { HubError } from '../errors.js';
 import { FailureLimiter } from '../failure-limiter.js';
 import { registerAdminPages } from './admin-pages.js';
+import { registerEnrolPage } from './enrol-page.js';
 import { accountOf, sendPage, textsOf, type ConsoleContext } from './context.js';
 import { esc, raw, CONSOLE_CSS } from './html.js';
 import { registerImportPage } from './import-page.js';
@@ -130,6 +131,7 @@ export async function consolePlugin(scope: FastifyInstance, options: ConsolePlug
   registerPeoplePages(scope, ctx);
   registerRegisterRoute(scope, ctx);
   await registerImportPage(scope, ctx);
+  await registerEnrolPage(scope, ctx);
   scope.get('/', (request, reply) => reply.redirect(homeOf(request)));
 }
 

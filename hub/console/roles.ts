@@ -19,11 +19,15 @@ export type Capability =
   | 'accounts.manage'
   /** Create, edit, block, unblock and import pupils and guardians (ИИН included). */
   | 'people.manage'
+  /** Enrol face photos for anyone in the school (templates, never the photos, are kept). */
+  | 'biometrics.enrol'
+  /** Enrol face photos for the pupils of the account's own class only. */
+  | 'biometrics.enrol_own_class'
   | 'audit.export';
 
 const GRANTS: Record<Role, readonly Capability[]> = {
-  director: ['attendance.all', 'attendance.counts', 'devices', 'accounts.manage', 'people.manage', 'audit.export'],
-  class_teacher: ['attendance.own_class'],
+  director: ['attendance.all', 'attendance.counts', 'devices', 'accounts.manage', 'people.manage', 'biometrics.enrol', 'audit.export'],
+  class_teacher: ['attendance.own_class', 'biometrics.enrol_own_class'],
   canteen: [],
   librarian: [],
   technician: ['devices'],
@@ -38,4 +42,10 @@ export function can(role: Role, capability: Capability): boolean {
 export function canSeeClass(account: { role: Role; className: string | null }, group: string): boolean {
   if (can(account.role, 'attendance.all')) return true;
   return can(account.role, 'attendance.own_class') && account.className !== null && account.className === group;
+}
+
+/** May this account enrol photos of a person in class `group` (null: not in a class)? */
+export function canEnrol(account: { role: Role; className: string | null }, group: string | null): boolean {
+  if (can(account.role, 'biometrics.enrol')) return true;
+  return can(account.role, 'biometrics.enrol_own_class') && account.className !== null && group !== null && account.className === group;
 }
