@@ -25,6 +25,9 @@ export const SLOW_TESTS = [
   'tests/hub/notify-restart.test.ts', // a hub process SIGKILLed in the middle of delivering notices
   'tests/hub/ledger-multi-process.test.ts', // two hub processes on one PostgreSQL posting the same transfers
   'tests/device/library/desk-hub-process.test.ts', // two desks and a hub process killed between their syncs
+  'tests/hub/notify-burst.test.ts', // a hub process sends 500 notices to the Telegram emulator
+  'tests/e2e/till-crash.test.ts', // kill -9 of a till kiosk after a confirmed meal, restart, two syncs
+  'tests/e2e/desk-station.test.ts', // kiosks configured as a library desk, restarted; one syncing with a hub
 ];
 
 export default mergeConfig(
