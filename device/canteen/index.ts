@@ -18,7 +18,8 @@ export {
   type OrderLine,
   type ServedMeal,
 } from './types.js';
-export { CanteenTill, type CanteenTillOptions } from './till.js';
+export { CanteenTill, type CanteenTillOptions, type FreeMealClaim, type TillPeerLink } from './till.js';
+export { HttpTillPeers, PEER_CLAIM_PATH, registerPeerRoute, type HttpTillPeersOptions } from './till-peers.js';
 export type { DinerDirectory, DinerRecord, OwnMeal, TillClock, TillConfirmation, TillDiner, TillEventLog, TillPresentation, TillView } from './till-types.js';
 export { SnapshotDinerDirectory, canteenFileSchema, dinersFileSchema, loadCanteenContext } from './till-data.js';
 export { registerTillPage, type TillPageOptions } from './till-page.js';

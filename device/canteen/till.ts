@@ -23,8 +23,26 @@ export interface CanteenTillOptions {
   clock: TillClock;
   /** Balances older than this are stale: the till is offline and may use the offline allowance. */
   staleAfterMs: number;
+  /** The other tills of the canteen, asked before a free meal is served (absent: none). */
+  peers?: TillPeerLink;
   newId?: () => string;
 }
+
+/** One free meal's key: a child, a school-local date, a period. */
+export interface FreeMealClaim {
+  personId: string;
+  date: string;
+  periodId: string;
+  /** The claiming till's name. */
+  till: string;
+}
+
+export interface TillPeerLink {
+  /** False when a reachable peer has served or claimed this free meal; unreachable peers do not count (the hub flags a double serving). */
+  claim(claim: FreeMealClaim): Promise<boolean>;
+}
+
+const claimKey = (c: Pick<FreeMealClaim, 'personId' | 'date' | 'periodId'>): string => `${c.personId}|${c.date}|${c.periodId}`;
 
 interface Proposal {
   presentation: TillPresentation;
@@ -47,6 +65,12 @@ export class CanteenTill {
   readonly #proposals = new Map<string, Proposal>();
   #current: string | null = null;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Free meals other tills claimed from us: served there, as far as this till can know. */
+  readonly #peerClaims = new Map<string, { till: string; meal: OwnMeal }>();
+  /** Our own claim in flight, for the tie between two tills confirming the same meal at once. */
+  #claiming: string | null = null;
+  /** Our own claim granted, the meal being written: refused to anyone. */
+  #serving: string | null = null;
 
   constructor(private readonly options: CanteenTillOptions) {}
 
@@ -96,6 +120,36 @@ export class CanteenTill {
     return this.#meals;
   }
 
+  /**
+   * Another till asks before serving a free meal. Refused when this till served it, holds another
+   * till's claim to it, or is claiming it right now and its name sorts first (two tills asking each
+   * other at once: exactly one wins). A granted claim is kept: the meal counts as served here too.
+   */
+  peerClaim(claim: FreeMealClaim): boolean {
+    const key = claimKey(claim);
+    if (this.#serving === key || this.#meals.some((meal) => meal.free && claimKey(meal) === key)) return false;
+    const earlier = this.#peerClaims.get(key);
+    if (earlier !== undefined && earlier.till !== claim.till) return false;
+    if (this.#claiming === key && this.options.till < claim.till) return false;
+    this.#peerClaims.set(key, { till: claim.till, meal: { personId: claim.personId, date: claim.date, periodId: claim.periodId, free: true, chargeTiyn: 0, wallMs: this.options.clock.wallMs() } });
+    return true;
+  }
+
+  /** Asks the peers for a free meal; a refusal is remembered like a peer's claim. */
+  async #claimFromPeers(claim: FreeMealClaim): Promise<boolean> {
+    const peers = this.options.peers;
+    if (peers === undefined) return true;
+    const key = claimKey(claim);
+    this.#claiming = key;
+    try {
+      const granted = await peers.claim(claim);
+      if (!granted && !this.#peerClaims.has(key)) this.peerClaim({ ...claim, till: '(a peer)' });
+      return granted;
+    } finally {
+      this.#claiming = null;
+    }
+  }
+
   confirm(proposalId: string): Promise<TillConfirmation> {
     const next = this.#queue.then(() => this.#confirm(proposalId));
     this.#queue = next.catch(() => undefined);
@@ -112,7 +166,20 @@ export class CanteenTill {
       proposal.view = view;
       return { status: 'refused', view };
     }
-    const event = await this.options.events.append(this.#draft(proposal, view.decision, view.offline));
+    if (view.decision.subsidyTiyn > 0) {
+      const claim = { personId: diner.id, date: toLocalTime(this.options.clock.wallMs(), this.options.clock.utcOffsetMinutes()).date, periodId: view.decision.periodId, till: this.options.till };
+      if (!(await this.#claimFromPeers(claim))) {
+        proposal.view = this.#view(proposalId, proposal.presentation, proposal.order);
+        return { status: 'refused', view: proposal.view };
+      }
+      this.#serving = claimKey(claim);
+    }
+    let event: StoredEvent;
+    try {
+      event = await this.options.events.append(this.#draft(proposal, view.decision, view.offline));
+    } finally {
+      this.#serving = null;
+    }
     this.#note(event);
     this.#proposals.delete(proposalId);
     if (this.#current === proposalId) this.#current = null;
@@ -148,7 +215,8 @@ export class CanteenTill {
     const { clock, directory, staleAfterMs } = this.options;
     const now = clock.wallMs();
     const own = presentation.diner === null ? [] : this.#ownSince(presentation.diner.id, directory.asOfMs());
-    const servedToday: ServedMeal[] = [...(record?.served ?? []), ...own];
+    const claimed = [...this.#peerClaims.values()].filter((c) => c.meal.personId === presentation.diner?.id).map((c) => c.meal);
+    const servedToday: ServedMeal[] = [...(record?.served ?? []), ...own, ...claimed];
     return {
       person: presentation.diner, order, nowWallMs: now, utcOffsetMinutes: clock.utcOffsetMinutes(), clockTrusted: clock.trusted(),
       freeMeals: record?.freeMeals ?? [], guardian: record?.guardian ?? null, servedToday,

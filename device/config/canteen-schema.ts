@@ -16,6 +16,10 @@ export const canteenTillSchema = z
     staleAfterMs: z.number().int().min(1000).default(120_000),
     /** Addresses besides loopback allowed to use the operator's page (its touch screen on the network). */
     pageClients: z.array(z.string().min(1)).default([]),
+    /** The canteen's other tills (base URLs), asked before a free meal is served. */
+    peers: z.array(z.url()).default([]),
+    /** The token the canteen's tills share for those questions (a file, at least 16 characters). */
+    peerTokenFile: z.string().min(1).optional(),
     /** An ESC/POS receipt printer: a USB printer-class device file (/dev/usb/lp0) or a serial tty set to raw. */
     printer: z.object({ path: z.string().min(1), columns: z.number().int().min(24).max(64).default(42) }).strict().optional(),
   })

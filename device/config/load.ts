@@ -223,7 +223,7 @@ function resolvePaths(config: KioskConfig, base: string): KioskConfig {
     sync: { ...config.sync, tokenFile: at(config.sync.tokenFile), caFile: at(config.sync.caFile) },
     biometric: config.biometric && { ...config.biometric, modelDir: at(config.biometric.modelDir) },
     library: config.library && { ...config.library, catalogueFile: at(config.library.catalogueFile) ?? base, rulesFile: at(config.library.rulesFile) ?? base },
-    canteen: config.canteen && { ...config.canteen, menuFile: at(config.canteen.menuFile) ?? base, dinersFile: at(config.canteen.dinersFile) ?? base, printer: config.canteen.printer && { ...config.canteen.printer, path: at(config.canteen.printer.path) ?? base } },
+    canteen: config.canteen && { ...config.canteen, menuFile: at(config.canteen.menuFile) ?? base, dinersFile: at(config.canteen.dinersFile) ?? base, peerTokenFile: at(config.canteen.peerTokenFile), printer: config.canteen.printer && { ...config.canteen.printer, path: at(config.canteen.printer.path) ?? base } },
   };
 }
 

@@ -141,6 +141,7 @@ export function crossCheck(config: KioskConfig): string[] {
   const problems: string[] = [];
   const till = config.canteen?.till;
   if (till !== undefined && doors.has(till)) problems.push(`canteen.till: "${till}" is also a door's name`);
+  if (config.canteen !== undefined && config.canteen.peers.length > 0 && config.canteen.peerTokenFile === undefined) problems.push('canteen.peerTokenFile: required when canteen.peers are listed');
   const desk = config.library?.desk;
   if (desk !== undefined && (doors.has(desk) || desk === till)) problems.push(`library.desk: "${desk}" is also a door's or the till's name`);
   config.readers.forEach((reader, index) => {

@@ -5,7 +5,8 @@
 import type { Person } from '../../sync/store/index.js';
 import { isLoopbackAddress, normalizeAddress } from '../../lib/index.js';
 import { maskName } from '../board-feed.js';
-import { CanteenTill, SnapshotDinerDirectory, loadCanteenContext, registerTillPage, type TillPresentation } from '../canteen/index.js';
+import { readFile } from 'node:fs/promises';
+import { CanteenTill, HttpTillPeers, SnapshotDinerDirectory, loadCanteenContext, registerPeerRoute, registerTillPage, type TillPresentation } from '../canteen/index.js';
 import type { CredentialReader, Presentation } from '../hw/index.js';
 import { identify } from '../kiosk/index.js';
 import { OriginPolicy } from '../security/origin.js';
@@ -31,17 +32,26 @@ function feedReader(services: KioskServices, till: CanteenTill, reader: Credenti
   reader.on('warning', (message) => services.logger.warn({ reader: reader.id }, message));
 }
 
+async function readPeerToken(file: string): Promise<string> {
+  const token = (await readFile(file, 'utf8')).trim();
+  if (token.length < 16) throw new Error(`canteen.peerTokenFile ${file}: the token must be at least 16 characters`);
+  return token;
+}
+
 /** Returns the ids of the readers the till took (main.ts attaches the others to the doors). */
 export async function attachTill(services: KioskServices): Promise<Set<string>> {
   const config = services.config.canteen;
   if (config === undefined) return new Set();
+  const peerToken = config.peerTokenFile === undefined ? null : await readPeerToken(config.peerTokenFile);
   const till = new CanteenTill({
     till: config.till, deviceId: services.config.device.id, events: services.store.events,
     directory: await SnapshotDinerDirectory.load(config.dinersFile),
     context: await loadCanteenContext(config.menuFile, config.offlineAllowanceTiyn),
     clock: services.clock, staleAfterMs: config.staleAfterMs,
+    ...(peerToken !== null && config.peers.length > 0 ? { peers: new HttpTillPeers({ urls: config.peers, token: peerToken }) } : {}),
   });
   await till.start();
+  if (peerToken !== null) await registerPeerRoute(services.http, { till, token: peerToken });
   const allowed = new Set(config.pageClients.map((address) => normalizeAddress(address)));
   const printer = config.printer === undefined ? null : attachReceiptPrinter(services, config.printer);
   await registerTillPage(services.http, {
