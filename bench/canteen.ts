@@ -186,7 +186,8 @@ export async function run(flags: string[]): Promise<unknown> {
   const presentations = flag(flags, 'presentations', 2000);
   const transfers = flag(flags, 'transfers', 20_000);
   const concurrency = flag(flags, 'concurrency', 4);
-  const batch = flag(flags, 'batch', 500);
+  // The meal fold's largest batch: a page of 500 meal events, each with a charge and a subsidy share.
+  const batch = flag(flags, 'batch', 1000);
   const dir = await mkdtemp(join(tmpdir(), 'esik-bench-canteen-'));
   const pg = await startPostgres();
   try {
