@@ -34,6 +34,10 @@ export interface EnrolSubject {
   biometricConsent: boolean;
 }
 
+function notAnImage(error: unknown): FaceExtraction {
+  return { ok: false, reason: 'not_an_image', detail: error instanceof Error ? error.message : String(error) };
+}
+
 export class EnrolmentService {
   private busy = false;
 
@@ -74,6 +78,8 @@ export class EnrolmentService {
   async enrol(subject: EnrolSubject, photos: Buffer[]): Promise<EnrolmentOutcome> {
     const refused = this.refusal(subject);
     if (refused !== null) return { ok: false, refusal: refused };
+    // An engine that cannot load is the hub's problem, said as such, not a reason on every photo.
+    if ((await this.faces.start().catch(() => null)) === null) return { ok: false, refusal: 'engine_unavailable' };
     const verdicts: PhotoVerdict[] = [];
     const changes: WireRosterChange[] = [];
     const templateIds: string[] = [];
@@ -82,8 +88,8 @@ export class EnrolmentService {
     for (let index = 1; index <= count; index += 1) {
       const photo = photos.shift();
       if (photo === undefined) break;
-      const result = await this.faces.extract(photo).catch(() => null);
-      if (result === null) return { ok: false, refusal: 'engine_unavailable' };
+      // A photo the engine throws on (a decoder's error on a malformed file) is that photo's problem.
+      const result = await this.faces.extract(photo).catch((error: unknown) => ({ algo: '', extraction: notAnImage(error) }));
       const verdict = this.verdict(index, result.extraction);
       verdicts.push(verdict);
       if (verdict.ok && result.extraction.ok) {

@@ -14,6 +14,8 @@ import type { FaceThreadInit, FaceThreadReply, FaceThreadRequest } from './face-
 
 /** What enrolment needs: a descriptor (or a refusal with its reason) per photo, and the model's name. */
 export interface EnrolmentFaceEngine {
+  /** Loads the models if they are not yet loaded; resolves to the algo, rejects if they cannot be. */
+  start(): Promise<string>;
   extract(image: Buffer): Promise<{ algo: string; extraction: FaceExtraction }>;
   close(): Promise<void>;
 }
@@ -44,6 +46,10 @@ export class HubFaceEngine implements EnrolmentFaceEngine {
 
   constructor(private readonly options: HubFaceEngineOptions) {
     this.log = options.logger.child({ ns: 'hub-face' });
+  }
+
+  async start(): Promise<string> {
+    return (await this.load()).algo;
   }
 
   async extract(image: Buffer): Promise<{ algo: string; extraction: FaceExtraction }> {

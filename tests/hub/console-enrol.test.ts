@@ -154,6 +154,13 @@ describe('console photo enrolment reaching a real kiosk (hub on SQLite)', () => 
       expect(html).toContain(`<li data-photo="1" data-ok="false" data-reason="no_face">`);
       expect(html).toContain(text);
     }
+    // A file that is no image at all, beside the faceless one: each photo gets its own reason.
+    const both = await postPhotos(director, SUBJECT.id, [{ name: 'sky.jpg', bytes: noise }, { name: 'notes.jpg', bytes: Buffer.from('not a photo at all, just text') }]);
+    expect(both.status).toBe(422);
+    const reasons = [...(await both.text()).matchAll(/data-ok="false" data-reason="([a-z_]+)"/g)].map((m) => m[1]);
+    expect(reasons).toEqual(['no_face', 'not_an_image']);
+    // Over 4 MB is refused whole (413) by the multipart limit.
+    expect((await postPhotos(director, SUBJECT.id, [{ name: 'big.jpg', bytes: Buffer.alloc(4 * 1024 * 1024 + 1, 0xff) }])).status).toBe(413);
     expect((await pull(harness.url, before.cursor)).changes).toEqual([]);
   }, 120_000);
 
