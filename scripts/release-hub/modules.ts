@@ -1,6 +1,7 @@
 // Which installed packages a hub build needs: the packages its compiled files import, and what
 // those depend on, resolved the way Node resolves them (a nested node_modules first, then up to the
-// checkout's). The kiosk's packages (sharp, TF.js, the hardware drivers) stay out of a hub release.
+// checkout's). The kiosk's hardware drivers stay out of a hub release; the face engine's packages
+// (sharp, TF.js core and WASM backend, face-api and its weights) come in with photo enrolment.
 import { builtinModules } from 'node:module';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';

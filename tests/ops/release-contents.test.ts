@@ -1,7 +1,9 @@
 // What each program's build holds. A kiosk release is built from tsconfig.build.json (what
 // `npm run release` compiles into dist/ and packs): it must hold the kiosk and the wire protocol and
 // no hub code, neither a hub/ folder nor a module that imports one. The hub is built on its own from
-// tsconfig.hub.json (hub/, protocol/, lib/) and runs from that build alone.
+// tsconfig.hub.json (hub/, protocol/, lib/, and biometric/ for the console's photo enrolment) and
+// runs from that build alone; a hub release carries the face engine's packages and model weights
+// and enrols a photo from its own unpacked files.
 // Both builds skip type checking (--noCheck; `npm run typecheck` does that) to stay quick: what is
 // under test is which files each build takes in, not their types.
 import { execFile, spawn } from 'node:child_process';
@@ -79,6 +81,27 @@ async function expectBuiltHubServes(mainJs: string, cwd: string, dbFile: string)
   }
 }
 
+/**
+ * The unpacked release's own face engine (dist-hub/hub/faces, its worker thread, the packaged
+ * weights) makes a descriptor of a face photo, in a plain node process from the install folder.
+ */
+async function expectBuiltHubEnrols(installed: string): Promise<void> {
+  const photo = join(process.env.ESIK_DATA_DIR ?? join(repoRoot, '../shared/data'), 'faces-bbt', 'examples', 'amy', 'amy1.png');
+  const script = [
+    `import { createRequire } from 'node:module';`,
+    `import { readFileSync } from 'node:fs';`,
+    `import { HubFaceEngine } from './dist-hub/hub/faces/index.js';`,
+    `const pino = createRequire(import.meta.url)('pino');`,
+    `const engine = new HubFaceEngine({ logger: pino({ level: 'silent' }) });`,
+    `const { algo, extraction } = await engine.extract(readFileSync(${JSON.stringify(photo)}));`,
+    `await engine.close();`,
+    `console.log(JSON.stringify({ algo, ok: extraction.ok, length: extraction.ok ? extraction.descriptor.length : 0 }));`,
+  ].join('\n');
+  await writeFile(join(installed, 'enrol-check.mjs'), script);
+  const { stdout } = await run(process.execPath, ['enrol-check.mjs'], { cwd: installed, timeout: 120_000 });
+  expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({ algo: 'dlib-resnet-v1/face-api-1.7/chip150+mirror', ok: true, length: 128 });
+}
+
 describe('program builds', () => {
   let work: string;
 
@@ -112,12 +135,12 @@ describe('program builds', () => {
     expect(importers).toEqual([]);
   }, 180_000);
 
-  it('the hub builds on its own from hub/, protocol/ and lib/, and serves from that build', async () => {
+  it('the hub builds on its own from hub/, protocol/, lib/ and biometric/, and serves from that build', async () => {
     const checkout = join(work, 'hub');
     const out = join(checkout, 'dist-hub');
     await compile('tsconfig.hub.json', out);
     const folders = new Set((await filesUnder(out)).map((file) => file.split('/')[0]));
-    expect([...folders].sort()).toEqual(['hub', 'lib', 'protocol']);
+    expect([...folders].sort()).toEqual(['biometric', 'hub', 'lib', 'protocol']);
 
     // Only the build, package.json's module type and the installed packages: no source, no tsx.
     await writeFile(join(checkout, 'package.json'), JSON.stringify({ type: 'module' }));
@@ -168,10 +191,14 @@ describe('a hub release', () => {
     const files = await filesUnder(installed);
     expect(files).toContain('dist-hub/hub/main.js');
     expect(files).toContain('systemd/esik-hub.service');
-    expect(files.filter((file) => /^dist-hub\/(device|sync|biometric|display)\//.test(file))).toEqual([]);
+    expect(files.filter((file) => /^dist-hub\/(device|sync|display)\//.test(file))).toEqual([]);
     const packages = new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(1, f.split('/')[1]?.startsWith('@') ? 3 : 2).join('/')));
-    for (const needed of ['fastify', 'pg', 'sqlite3', 'zod', 'pino']) expect(packages, needed).toContain(needed);
-    for (const kioskOnly of ['sharp', '@tensorflow/tfjs-core', 'johnny-five', 'node-hid', 'onoff', 'socket.io', 'vitest', 'typescript']) expect(packages, kioskOnly).not.toContain(kioskOnly);
+    // Enrolment's face engine: sharp decodes, face-api on TF.js's core and WASM backend describes.
+    for (const needed of ['fastify', 'pg', 'sqlite3', 'zod', 'pino', 'sharp', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@vladmandic/face-api']) expect(packages, needed).toContain(needed);
+    for (const weights of ['@vladmandic/face-api/model/face_recognition_model.bin', '@vladmandic/face-api/model/tiny_face_detector_model.bin', '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm']) expect(files).toContain(`node_modules/${weights}`);
+    // The full TF.js bundle is never loaded by the WASM path; the kiosk's hardware and the tools stay out.
+    for (const kioskOnly of ['@tensorflow/tfjs', 'johnny-five', 'node-hid', 'onoff', 'socket.io', 'vitest', 'typescript']) expect(packages, kioskOnly).not.toContain(kioskOnly);
+    await expectBuiltHubEnrols(installed);
 
     await expectBuiltHubServes(join(installed, 'dist-hub', 'hub', 'main.js'), installed, join(work, 'hub.db'));
   }, 240_000);
