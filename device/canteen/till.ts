@@ -71,6 +71,8 @@ export class CanteenTill {
   #claiming: string | null = null;
   /** Our own claim granted, the meal being written: refused to anyone. */
   #serving: string | null = null;
+  /** When each diner was last seen by a reader (wall ms). */
+  readonly #seen = new Map<string, number>();
 
   constructor(private readonly options: CanteenTillOptions) {}
 
@@ -95,6 +97,21 @@ export class CanteenTill {
     this.#proposals.set(proposalId, proposal);
     this.#current = proposalId;
     return proposal.view;
+  }
+
+  /**
+   * A presentation from the kiosk's readers. A camera sees the pupil in front of it frame after
+   * frame: a diner seen again within `repeatMs` of the last sighting makes no new proposal (the one
+   * on screen stays confirmable, and a served pupil still standing there is not proposed again).
+   */
+  presentFromReader(presentation: TillPresentation, repeatMs = 10_000): TillView | null {
+    const id = presentation.diner?.id;
+    if (id === undefined) return this.present(presentation);
+    const now = this.options.clock.wallMs();
+    const last = this.#seen.get(id);
+    this.#seen.set(id, now);
+    if (this.#seen.size > 5000) for (const [key, at] of this.#seen) if (now - at > repeatMs) this.#seen.delete(key);
+    return last !== undefined && now - last < repeatMs ? null : this.present(presentation);
   }
 
   /** The operator changed the tray: decide again. */

@@ -24,7 +24,7 @@ function feedReader(services: KioskServices, till: CanteenTill, reader: Credenti
     identify(presentation, services.roster, services.kiosk.biometricIdentifier, tillName)
       .then((found) => {
         if (found.kind !== 'identified') return;
-        till.present(presentationOf(found.person, { kind: presentation.kind, ...(found.ref === undefined ? {} : { ref: found.ref }) }));
+        till.presentFromReader(presentationOf(found.person, { kind: presentation.kind, ...(found.ref === undefined ? {} : { ref: found.ref }) }));
       })
       .catch((error: unknown) => services.logger.error({ err: error, reader: reader.id }, 'till presentation failed'))
       .finally(() => reader.settled?.(presentation));

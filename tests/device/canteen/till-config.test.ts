@@ -87,6 +87,17 @@ describe('till configuration', () => {
       const current = new SnapshotDinerDirectory(new Map([['p-pay', { ...payer, freeMeals: [{ category: 'large_family', validFrom: null, validTo: null, periods: ['lunch'] }] }]]), Date.now() + 1);
       const entitled = new CanteenTill({ till: 'till-1', deviceId: 'till-1', events: store.events, directory: current, context: ALL_DAY, clock, staleAfterMs: 60_000 });
       expect(entitled.present(card(PAYING_CHILD))).toMatchObject({ entitlement: 'free', decision: { outcome: 'free' } });
+      // A camera sees the same pupil frame after frame: one proposal until they are gone 10 s.
+      let now = Date.now();
+      const frames = new CanteenTill({ till: 'till-1', deviceId: 'till-1', events: store.events, directory, context: ALL_DAY, clock: { ...clock, wallMs: () => now }, staleAfterMs: 60_000 });
+      const shown = frames.presentFromReader(card(PAYING_CHILD));
+      now += 500;
+      expect(frames.presentFromReader(card(PAYING_CHILD))).toBeNull();
+      now += 9_000;
+      expect(frames.presentFromReader(card(PAYING_CHILD))).toBeNull();
+      expect(frames.current()?.proposalId).toBe(shown?.proposalId);
+      now += 10_001;
+      expect(frames.presentFromReader(card(PAYING_CHILD))?.proposalId).not.toBe(shown?.proposalId);
       // A snapshot older than the freshness bound: the till is offline and says so.
       const stale = new CanteenTill({ till: 'till-1', deviceId: 'till-1', events: store.events, directory, context: ALL_DAY, clock, staleAfterMs: 1 });
       await stale.start();
