@@ -8,9 +8,12 @@
 // while another LFW person's photo is denied. Also: a photo with no face is refused with its reason
 // (in Kazakh and English) and stores nothing; a person without biometric consent is refused before
 // any photo is looked at; a technician and another class's teacher get 403, the own class's
-// teacher the page; a second upload while one is computed gets 429.
-import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+// teacher the page; a second upload while one is computed gets 429. The hub's database files, the
+// kiosk's state and every temp file of both (TMPDIR points at a folder of this test's own) hold no
+// image signature and no run of the enrolled photos' bytes.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +25,7 @@ import { launchChromium, type LaunchedChromium } from '../../scripts/chromium.js
 import { safeWriteFile } from '../../lib/index.js';
 import { daemonDir, repoRoot, type DaemonDir } from '../device/daemon.js';
 import { startKioskChild, waitFor, type KioskChild } from '../fault/helpers.js';
+import { IMAGE_SIGNATURES, scanFiles, type Needle } from '../helpers/file-scan.js';
 import { backends, person } from './backends.js';
 import { ConsoleHarness, PASSWORD } from './console-harness.js';
 import { ConsoleClient } from './console-people-client.js';
@@ -73,11 +77,26 @@ describe('console photo enrolment reaching a real kiosk (hub on SQLite)', () => 
   let browser: LaunchedChromium;
   let page: Page;
   let director: ConsoleClient;
+  let ownTmp: string;
+  const previousTmp = process.env.TMPDIR;
+
+  /** 32-byte runs from inside each enrolled photo's compressed data: unique to that file. */
+  async function photoNeedles(): Promise<Needle[]> {
+    const needles: Needle[] = [...IMAGE_SIGNATURES];
+    for (const file of ENROL) {
+      const bytes = await readFile(file);
+      for (const at of [0.25, 0.5, 0.75].map((f) => Math.floor(bytes.length * f))) needles.push({ what: `bytes of ${file} @${at}`, bytes: bytes.subarray(at, at + 32) });
+    }
+    return needles;
+  }
 
   const present = (file: string): Promise<FaceResult> =>
     readFile(file).then((image) => adminRequest(kioskDir.socketPath, 'POST', '/v1/simulate/face', { actor: 'enrol-test', image: image.toString('base64') }, 120_000) as Promise<FaceResult>);
 
   beforeAll(async () => {
+    // The hub's SQLite files, the kiosk's folder and any temp file either writes land in here.
+    ownTmp = await mkdtemp(join(tmpdir(), 'esik-enrol-'));
+    process.env.TMPDIR = ownTmp;
     await backend.start();
     harness = await ConsoleHarness.start(backend);
     await harness.storage.applyRoster([
@@ -118,6 +137,9 @@ describe('console photo enrolment reaching a real kiosk (hub on SQLite)', () => 
     await harness?.stop();
     await backend.stop();
     await kioskDir?.cleanup();
+    if (previousTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previousTmp;
+    await rm(ownTmp, { recursive: true, force: true });
   });
 
   it('lets the director and the own class\'s teacher open the page; a technician and another class\'s teacher get 403', async () => {
@@ -195,6 +217,15 @@ describe('console photo enrolment reaching a real kiosk (hub on SQLite)', () => 
     expect(granted).toMatchObject({ result: 'granted', personId: SUBJECT.id });
     const stranger = await present(STRANGER);
     expect(stranger).toMatchObject({ result: 'denied', personId: null });
+
+    // The photos were never written: not in the hub's database (db, -wal, -shm), the kiosk's state or
+    // a temp file (Chromium's own profile, which held the upload form, is left out).
+    const needles = await photoNeedles();
+    const folders = (await readdir(ownTmp)).filter((name) => !name.startsWith('esik-chromium-')).map((name) => join(ownTmp, name));
+    expect(folders.length).toBeGreaterThanOrEqual(2);
+    expect(await scanFiles(folders, needles)).toEqual([]);
+    // Control: the same needles are found in the photos themselves.
+    expect((await scanFiles([dirname(ENROL[0])], needles)).filter((hit) => ENROL.some((file) => hit.startsWith(file))).length).toBeGreaterThanOrEqual(ENROL.length * 4);
   }, 300_000);
 
   it('answers 429 to a second upload while one is being computed', async () => {
