@@ -1,12 +1,11 @@
 // `npm run bench -- notify [--pupils N] [--guardians N] [--window-s S]`
 // A school of N pupils (default 1,000) with G guardians each (default 2, each its own Telegram chat),
 // all arriving within S seconds (default 60), announced by a real hub process (hub/main.ts with the
-// notifier) to the telegram-test-api emulator. The arrivals are written into the hub's SQLite file
-// every 250 ms, as kiosks' pushes would land (the push's HTTP hop is not part of this run); each
-// event's wall time is the kiosk's decision. Reported: decision_to_message p50/p99 (decision to the
+// notifier) to the telegram-test-api emulator. A kiosk pushes the arrivals over the hub's device API
+// every 250 ms (each event's wall time is the kiosk's decision, so the push's HTTP hop is timed). Reported: decision_to_message p50/p99 (decision to the
 // emulator storing the message), messages_per_s over the delivery, duplicates, and the floor the
-// per-bot limit sets: the notifier paces itself to 28 messages/s (Telegram allows about 30), so the
-// last of M messages cannot go before M/28 s after the first arrival.
+// per-bot limit sets: the notifier paces itself to Telegram's 30 messages/s (TELEGRAM_PACE_PER_SECOND),
+// so the last of M messages cannot go before M/30 s after the first arrival.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,17 +30,34 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN);
 }
 
-async function startHub(db: string, apiRoot: string): Promise<ChildProcess> {
+const ADMIN_TOKEN = 'bench-notify-admin-token-0123456789';
+
+interface RunningHub {
+  child: ChildProcess;
+  url: string;
+}
+
+async function startHub(db: string, apiRoot: string): Promise<RunningHub> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'hub/main.ts'), '--db', db, '--port', '0'], {
     cwd: repoRoot,
-    env: { ...process.env, ESIK_HUB_ADMIN_TOKEN: 'bench-notify-admin-token-0123456789', LOG_LEVEL: 'warn', ESIK_HUB_TELEGRAM_TOKEN: TOKEN, ESIK_HUB_TELEGRAM_API_ROOT: apiRoot },
+    env: { ...process.env, ESIK_HUB_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'warn', ESIK_HUB_TELEGRAM_TOKEN: TOKEN, ESIK_HUB_TELEGRAM_API_ROOT: apiRoot },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((done, fail) => {
-    child.stdout?.on('data', (c: Buffer) => c.toString().includes('hub listening') && done());
+  const port = await new Promise<number>((done, fail) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const match = /"port":(\d+)[^\n]*"msg":"hub listening"/.exec(out);
+      if (match) done(Number(match[1]));
+    });
     child.once('exit', (code) => fail(new Error(`hub exited ${String(code)}`)));
   });
-  return child;
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+async function hubCall(hub: RunningHub, path: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${hub.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
 async function school(file: string, pupils: number, guardians: number): Promise<void> {
@@ -63,9 +79,11 @@ async function school(file: string, pupils: number, guardians: number): Promise<
   await storage.close();
 }
 
-/** Pushes each pupil's arrival at its decision time, spread evenly over the window, every 250 ms. */
-async function arrive(file: string, pupils: number, windowMs: number, decidedAt: number[]): Promise<void> {
-  const storage = await SqliteHubStorage.open(file);
+/** A kiosk pushing each pupil's arrival at its decision time over the hub's device API, every 250 ms. */
+async function arrive(hub: RunningHub, pupils: number, windowMs: number, decidedAt: number[]): Promise<void> {
+  const registered = await hubCall(hub, '/v1/admin/devices', ADMIN_TOKEN, { id: 'kiosk-bench' });
+  if (registered.status !== 201) throw new Error(`register device: ${registered.status}`);
+  const token = String(registered.json.token);
   const start = Date.now();
   let next = 0;
   while (next < pupils) {
@@ -75,14 +93,15 @@ async function arrive(file: string, pupils: number, windowMs: number, decidedAt:
     for (; next < due; next++) {
       const wallMs = start + Math.floor((next / pupils) * windowMs);
       decidedAt[next] = wallMs;
-      events.push({ event: wireEventSchema.parse({
+      events.push(wireEventSchema.parse({
         id: uuidv7(), seq: next + 1, type: 'access.granted', at: new Date(wallMs).toISOString(), wallMs, timeTrusted: true, bootId: 'bench',
         monoMs: wallMs - start, door: 'main', direction: 'in', personId: `pupil-${next}`, credential: { kind: 'card', ref: 'c' }, reason: null,
-      }) });
+      }));
     }
-    if (events.length > 0) await storage.ingest('kiosk-bench', events, null, null, Date.now());
+    if (events.length === 0) continue;
+    const pushed = await hubCall(hub, '/v1/devices/kiosk-bench/events', token, { events });
+    if (pushed.status !== 200) throw new Error(`push: ${pushed.status} ${JSON.stringify(pushed.json)}`);
   }
-  await storage.close();
 }
 
 export async function run(flags: string[]): Promise<Record<string, unknown>> {
@@ -101,13 +120,13 @@ export async function run(flags: string[]): Promise<Record<string, unknown>> {
     if (last) received.set(String(last.message.chat_id), [...(received.get(String(last.message.chat_id)) ?? []), Date.now()]);
   });
   const file = join(dir, 'hub.db');
-  let hub: ChildProcess | null = null;
+  let hub: RunningHub | null = null;
   try {
     await school(file, pupils, guardians);
     hub = await startHub(file, apiRoot);
     const decidedAt: number[] = [];
     const total = pupils * guardians;
-    await arrive(file, pupils, windowMs, decidedAt);
+    await arrive(hub, pupils, windowMs, decidedAt);
     const deadline = Date.now() + windowMs + 10 * 60_000;
     while ([...received.values()].reduce((n, t) => n + t.length, 0) < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const latencies: number[] = [];
@@ -134,7 +153,7 @@ export async function run(flags: string[]): Promise<Record<string, unknown>> {
       pace_per_s: TELEGRAM_PACE_PER_SECOND, floor_last_message_ms: Math.round(floorLastMs),
     };
   } finally {
-    hub?.kill('SIGTERM');
+    hub?.child.kill('SIGTERM');
     await tg.stop();
     await rm(dir, { recursive: true, force: true });
   }
