@@ -48,25 +48,25 @@ ensure_group() {
 ensure_user() {
   if ((LIVE)); then
     id esik >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /var/lib/esik --shell /usr/sbin/nologin --user-group esik
-    usermod -a -G gpio,hidraw,dialout esik
+    usermod -a -G gpio,hidraw,dialout,lp esik
   else
     touch "$R/etc/passwd"
     grep -q '^esik:' "$R/etc/passwd" || echo 'esik:x:990:990:esik kiosk:/var/lib/esik:/usr/sbin/nologin' >>"$R/etc/passwd"
     grep -q '^esik:' "$R/etc/group" || echo 'esik:x:990:' >>"$R/etc/group"
-    local g; for g in gpio hidraw dialout; do
+    local g; for g in gpio hidraw dialout lp; do
       awk -F: -v OFS=: -v g="$g" '$1 == g { n = split($4, m, ","); for (i = 1; i <= n; i++) if (m[i] == "esik") n = -1
         if (n >= 0) $4 = ($4 == "" ? "esik" : $4 ",esik") } { print }' "$R/etc/group" >"$R/etc/group.esik-tmp"
       mv "$R/etc/group.esik-tmp" "$R/etc/group"
     done
   fi
 }
-ensure_group gpio 997; ensure_group hidraw 996; ensure_group dialout 20
+ensure_group gpio 997; ensure_group hidraw 996; ensure_group dialout 20; ensure_group lp 7
 ensure_user
 owner() { ((LIVE)) && chown "$@" || true; }
 
 # ---- udev rules ----
 install -D -m 0644 "$SRC/scripts/udev/99-esik.rules" "$R/etc/udev/rules.d/99-esik.rules"
-if ((LIVE)) && command -v udevadm >/dev/null; then udevadm control --reload && udevadm trigger --subsystem-match=hidraw --subsystem-match=gpio --subsystem-match=tty || true; fi
+if ((LIVE)) && command -v udevadm >/dev/null; then udevadm control --reload && udevadm trigger --subsystem-match=hidraw --subsystem-match=gpio --subsystem-match=tty --subsystem-match=usbmisc || true; fi
 
 # ---- /etc/esik: configuration, release key, upstream token (never overwritten) ----
 install -d -m 0750 "$R/etc/esik"; owner root:esik "$R/etc/esik"

@@ -63,7 +63,7 @@ describe('scripts/install-pi.sh --root', () => {
     expect(files.find((f) => f.startsWith('etc/udev/rules.d/99-esik.rules '))).toBeDefined();
     expect(files.find((f) => f.startsWith('etc/systemd/user/esik-board.service '))).toBeDefined();
     const groups = await readFile(join(root, 'etc', 'group'), 'utf8');
-    for (const group of ['gpio', 'hidraw', 'dialout']) expect(groups).toMatch(new RegExp(`^${group}:x:\\d+:esik$`, 'm'));
+    for (const group of ['gpio', 'hidraw', 'dialout', 'lp']) expect(groups).toMatch(new RegExp(`^${group}:x:\\d+:esik$`, 'm'));
     expect(await readFile(join(root, 'etc', 'passwd'), 'utf8')).toMatch(/^esik:x:\d+:\d+:.*:\/usr\/sbin\/nologin$/m);
     const layout = new ReleaseLayout(root);
     expect(await layout.currentVersion()).toBe('0.9.1');

@@ -61,9 +61,9 @@ describe('systemd/esik.service', () => {
   it('is hardened, reaches hardware only through its groups, and leaves the V8 JIT alone', async () => {
     const u = await unit('esik.service');
     expect(one(u, 'Service.User')).toBe('esik');
-    expect(one(u, 'Service.SupplementaryGroups')?.split(/\s+/).sort()).toEqual(['dialout', 'gpio', 'hidraw']);
+    expect(one(u, 'Service.SupplementaryGroups')?.split(/\s+/).sort()).toEqual(['dialout', 'gpio', 'hidraw', 'lp']);
     expect(one(u, 'Service.DevicePolicy')).toBe('closed');
-    expect(u.get('Service.DeviceAllow')).toEqual(['char-gpiochip rw', 'char-hidraw rw', 'char-ttyACM rw', 'char-ttyUSB rw']);
+    expect(u.get('Service.DeviceAllow')).toEqual(['char-gpiochip rw', 'char-hidraw rw', 'char-ttyACM rw', 'char-ttyUSB rw', 'char-usb rw']);
     for (const [key, value] of [
       ['NoNewPrivileges', 'yes'],
       ['ProtectSystem', 'strict'],
