@@ -29,6 +29,7 @@ export const SLOW_TESTS = [
   'tests/e2e/till-crash.test.ts', // kill -9 of a till kiosk after a confirmed meal, restart, two syncs
   'tests/e2e/desk-station.test.ts', // kiosks configured as a library desk, restarted; one syncing with a hub
   'tests/hub/console-enrol.test.ts', // a hub's face engine and a kiosk process: photos enrolled, the face admitted
+  'tests/hub/ledger-topup-crash.test.ts', // hub processes SIGKILLed during top-ups, restarted, replayed
 ];
 
 export default mergeConfig(
