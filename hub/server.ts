@@ -82,7 +82,7 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
       links: notifier.pageLinks, store: notifier.store, storage: options.storage, privacy, library: options.library?.store ?? null, meals: options.notify.meals ?? options.canteen?.meals ?? null, timeZone: notifier.timeZone, now, limits: options.notify.pageLimits,
     });
   }
-  if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, meals: options.canteen.meals, auth, adminToken: options.adminToken, now });
+  if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, meals: options.canteen.meals, storage: options.storage, auth, adminToken: options.adminToken, now });
   if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now, storage: options.storage });
   if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls) });
   await app.ready();

@@ -24,3 +24,4 @@ export { DEFAULT_OFFLINE_ALLOWANCE_TIYN, ledgerConfigFromEnv, openCanteenLedger 
 export { MealFolder, DEFAULT_MEAL_FOLDER_OPTIONS, REVENUE_ACCOUNT, SUBSIDY_ACCOUNT, personAccount, type MealFolderOptions } from './meal-fold.js';
 export { MealStore, MEAL_FLAG_KINDS, MEAL_SQLITE_SCHEMA, openSqliteMealStore, pgMealStore, type MealFlag, type MealFlagKind, type MealRecord } from './meal-store.js';
 export { openCanteenMeals, mealFolderOptionsFromEnv, type OpenedMeals } from './open-meals.js';
+export { freeMealCsv, freeMealReport, freeMealXlsx, tenge, type FreeMealLine, type FreeMealReport } from './reports.js';

@@ -9,16 +9,23 @@ import { tokenGuard } from '../admin-routes.js';
 import type { HubAuth } from '../hub-auth.js';
 import { ACCOUNT_KINDS, TRANSFER_KINDS, type CanteenLedger } from './ledger-types.js';
 import type { MealStore } from './meal-store.js';
+import { freeMealCsv, freeMealReport, freeMealXlsx } from './reports.js';
+import type { HubStorage } from '../storage.js';
 import { HubError } from '../errors.js';
 
 export interface LedgerRouteOptions {
   ledger: CanteenLedger;
   /** The tills' folded meals and their flags (double free meals, refused charges): served when given. */
   meals?: MealStore;
+  /** For the reports' names and classes (the roster). */
+  storage?: HubStorage;
   auth: HubAuth;
   adminToken: string;
   now: () => number;
 }
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const reportQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/), format: z.enum(['json', 'csv', 'xlsx']).default('json') });
 
 /** A transfer or account is a few hundred bytes; anything much larger is not one. */
 const BODY_LIMIT = 8 * 1024;
@@ -95,4 +102,19 @@ export function registerLedgerRoutes(app: FastifyInstance, options: LedgerRouteO
     return { flags, next: flags.at(-1)?.id ?? query.after, more: flags.length === query.limit };
   });
   app.get('/v1/admin/canteen/meals/:personId', { onRequest }, async (request) => ({ meals: await meals.meals(z.object({ personId: id }).parse(request.params).personId) }));
+  const storage = options.storage;
+  if (storage === undefined) return;
+  // The monthly free-meal report (by the 5th: name, class, category, quantity, cost) and a day's counts.
+  app.get('/v1/admin/canteen/reports/free-meals', { onRequest }, async (request, reply) => {
+    const query = reportQuery.parse(request.query);
+    const report = await freeMealReport(meals, storage, query.month);
+    const file = `free-meals-${query.month}`;
+    if (query.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file}.csv"`).send(freeMealCsv(report));
+    if (query.format === 'xlsx') return reply.type(XLSX_TYPE).header('content-disposition', `attachment; filename="${file}.xlsx"`).send(await freeMealXlsx(report));
+    return report;
+  });
+  app.get('/v1/admin/canteen/reports/day', { onRequest }, async (request) => {
+    const { day } = z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }).parse(request.query);
+    return { day, periods: await meals.dayCounts(day) };
+  });
 }

@@ -108,6 +108,30 @@ export class MealStore {
     }));
   }
 
+  /** Free meals served from `fromDay` to `toDay` (school-local dates, inclusive), per child and category. */
+  async freeMealTotals(fromDay: string, toDay: string): Promise<Array<{ personId: string; category: string | null; meals: number; costTiyn: number; doubleServed: number }>> {
+    const rows = await this.driver.read((sql) =>
+      sql.query<{ person_id: string; free_category: string | null; meals: number | string; cost: number | string | null; doubled: number | string | null }>(
+        `SELECT person_id, free_category, COUNT(*) AS meals, SUM(subsidy_tiyn) AS cost, SUM(conflict) AS doubled FROM canteen_meals
+          WHERE free = 1 AND day >= $1 AND day <= $2 GROUP BY person_id, free_category ORDER BY person_id, free_category`,
+        [fromDay, toDay],
+      ),
+    );
+    return rows.map((r) => ({ personId: r.person_id, category: r.free_category, meals: Number(r.meals), costTiyn: Number(r.cost ?? 0), doubleServed: Number(r.doubled ?? 0) }));
+  }
+
+  /** One day's meals per period, free and paid, for the kitchen. */
+  async dayCounts(day: string): Promise<Array<{ periodId: string; free: number; paid: number; chargeTiyn: number; subsidyTiyn: number }>> {
+    const rows = await this.driver.read((sql) =>
+      sql.query<{ period_id: string; free: number | string; paid: number | string; charge: number | string | null; subsidy: number | string | null }>(
+        `SELECT period_id, SUM(free) AS free, SUM(1 - free) AS paid, SUM(charge_tiyn) AS charge, SUM(subsidy_tiyn) AS subsidy FROM canteen_meals
+          WHERE day = $1 GROUP BY period_id ORDER BY period_id`,
+        [day],
+      ),
+    );
+    return rows.map((r) => ({ periodId: r.period_id, free: Number(r.free), paid: Number(r.paid), chargeTiyn: Number(r.charge ?? 0), subsidyTiyn: Number(r.subsidy ?? 0) }));
+  }
+
   async flags(afterId: number, limit: number): Promise<MealFlag[]> {
     const rows = await this.driver.read((sql) => sql.query<FlagRow>('SELECT id, kind, event_id, other_event_id, detail, created_ms FROM canteen_flags WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]));
     return rows.map((row) => ({ id: Number(row.id), kind: row.kind as MealFlagKind, eventId: row.event_id, otherEventId: row.other_event_id, detail: detailOf(row.detail), createdMs: Number(row.created_ms) }));
