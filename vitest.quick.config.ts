@@ -1,8 +1,9 @@
-// `npm run test:quick`: the everyday suite, under three minutes here. The same tests as `npm test`
-// (which CI runs, all of them) minus the ones that run the kiosk, the hub or the CLI as real
-// processes over and over: the fault suite (kill -9 trials, crash loops, a damaged database, a full
-// disk, clock jumps, a 100,000-event partition), the crash tests and the CLI-as-a-process tests; the
-// fuzzers run 1,000 cases each instead of 10,000. Run `npm test` before a merge.
+// `npm run test:quick`: the everyday suite. The same tests as `npm test` (which CI runs, all of
+// them) minus the ones that run the kiosk, the hub or the CLI as real processes over and over (the
+// fault suite: kill -9 trials, crash loops, a damaged database, a full disk, clock jumps, a
+// 100,000-event partition; the crash tests; the CLI-as-a-process tests; hub and kiosk processes
+// together) and the pages in headless Chromium; the fuzzers run 1,000 cases each instead of 10,000.
+// Run `npm test` before a merge. (More workers than cores made it no faster and broke a timing test.)
 import { configDefaults, defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
@@ -32,11 +33,22 @@ export const SLOW_TESTS = [
   'tests/hub/ledger-topup-crash.test.ts', // hub processes SIGKILLed during top-ups, restarted, replayed
 ];
 
+/** The pages in headless Chromium: every page's browser test runs in `npm test`. */
+export const BROWSER_TESTS = [
+  'tests/hub/console-browser.test.ts',
+  'tests/hub/console-import-browser.test.ts',
+  'tests/hub/console-audit.test.ts',
+  'tests/hub/notify-parent-page.test.ts',
+  'tests/display/board-page.test.ts',
+  'tests/device/library/desk-page.test.ts',
+  'tests/device/canteen/till-page.test.ts',
+];
+
 export default mergeConfig(
   base,
   defineConfig({
     test: {
-      exclude: [...configDefaults.exclude, ...SLOW_TESTS],
+      exclude: [...configDefaults.exclude, ...SLOW_TESTS, ...BROWSER_TESTS],
       env: { ESIK_FUZZ_RUNS: process.env.ESIK_FUZZ_RUNS ?? '1000' },
     },
   }),
