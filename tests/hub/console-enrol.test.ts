@@ -11,7 +11,7 @@
 // teacher the page; a second upload while one is computed gets 429. The hub's database files, the
 // kiosk's state and every temp file of both (TMPDIR points at a folder of this test's own) hold no
 // image signature and no run of the enrolled photos' bytes.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -199,6 +199,8 @@ describe('console photo enrolment reaching a real kiosk (hub on SQLite)', () => 
     expect(response?.status()).toBe(200);
     expect(await page.getAttribute('#enrol-done', 'data-enrolled')).toBe('3');
     expect(await page.$$eval('#photo-results li', (items) => items.map((li) => li.getAttribute('data-ok')))).toEqual(['true', 'true', 'true']);
+    // A clean clone has no artifacts/ folder yet.
+    await mkdir(ARTIFACTS, { recursive: true });
     await safeWriteFile(join(ARTIFACTS, 'sqlite-enrol-done.png'), await page.screenshot({ fullPage: true }));
 
     const templates = (await pull(harness.url, before.cursor)).changes.flatMap((c) => (c.op === 'upsert' && c.type === 'template' ? [c.data] : []));
