@@ -35,8 +35,19 @@ export function hubErrorHandler(error: FastifyError | Error, request: FastifyReq
     void reply.code(413).send({ error: 'too_large', message: 'request body exceeds the limit' });
   } else if (status >= 400 && status < 500) {
     void reply.code(status).send({ error: fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : 'invalid_payload', message: error.message });
+  } else if (isSqliteBusy(error)) {
+    // Another connection of this hub (a fold, the notifier) held SQLite's one write lock past the
+    // busy timeout, as happens under heavy disk load: nothing was written, the client retries.
+    request.log.warn({ err: error }, 'hub database busy');
+    void reply.code(503).headers({ 'retry-after': '1' }).send({ error: 'unavailable', message: 'the hub database is busy; retry later' });
   } else {
     request.log.error({ err: error }, 'hub request failed');
     void reply.code(500).send({ error: 'internal', message: 'internal error' });
   }
+}
+
+/** SQLITE_BUSY / SQLITE_LOCKED from node-sqlite3 (its errors carry the code as a string). */
+function isSqliteBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }

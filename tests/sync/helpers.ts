@@ -88,9 +88,16 @@ export async function adminCall(hub: { url: string; adminToken: string }, method
 }
 
 export async function registerDevice(hub: { url: string; adminToken: string }, id: string, dispatcher?: Dispatcher): Promise<string> {
-  const { status, json } = await adminCall(hub, 'POST', '/v1/admin/devices', { id }, dispatcher);
-  if (status !== 201) throw new Error(`register device: ${status} ${JSON.stringify(json)}`);
-  return json.token as string;
+  // A hub busy with other writers answers 503 and Retry-After (nothing written): retried, as a client should.
+  for (let attempt = 1; ; attempt++) {
+    const { status, json } = await adminCall(hub, 'POST', '/v1/admin/devices', { id }, dispatcher);
+    if (status === 503 && attempt < 5) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
+    if (status !== 201) throw new Error(`register device: ${status} ${JSON.stringify(json)}`);
+    return json.token as string;
+  }
 }
 
 /** Every event the hub holds, in the hub's ingestion order, through the read API. */
