@@ -81,6 +81,8 @@ describe('notifier retries (sqlite)', () => {
     expect(deliveredAt - (proxy.throttledAt[0] ?? 0)).toBeGreaterThanOrEqual(1_000);
 
     await until(async () => (await hub.store.outbox('failed')).length === 1, 6_000, 'the webhook to be given up');
+    // The emulator has the message before the dispatcher records it sent (after the answer).
+    await until(async () => (await hub.store.outbox('sent')).length === 1, 6_000, 'the Telegram row recorded sent');
     const rows = await hub.store.outbox();
     expect(rows.find((r) => r.channel === 'telegram')).toMatchObject({ state: 'sent', attempts: 2 });
     expect(rows.find((r) => r.channel === 'webhook')).toMatchObject({ state: 'failed', attempts: 3, lastError: 'webhook: HTTP 503' });
