@@ -6,6 +6,7 @@
 // Names, class and cards stay: whether the whole record goes is the school's decision, taken as a
 // data-subject request in the console. Idempotent: a person already without consent is left alone,
 // so two hub processes or a replayed page change nothing twice.
+import { PollingLoop } from '../lib/index.js';
 import type { HubStorage } from './storage.js';
 
 export const KIOSK_ERASURE_CURSOR = 'kiosk-erasures';
@@ -23,15 +24,15 @@ interface ErasureLogger {
 }
 
 export class KioskErasureFolder {
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  #running: Promise<unknown> = Promise.resolve();
-  #stopped = true;
+  readonly #loop: PollingLoop;
 
   constructor(
     private readonly storage: HubStorage,
     private readonly logger: ErasureLogger,
     private readonly options: KioskErasureOptions = DEFAULT_KIOSK_ERASURE_OPTIONS,
-  ) {}
+  ) {
+    this.#loop = new PollingLoop(() => this.catchUp(), options.intervalMs, (error) => logger.warn({ err: error }, 'kiosk erasure consumer failed; retrying'));
+  }
 
   /** Reads pages until caught up; returns the people whose templates it dropped. */
   async catchUp(): Promise<string[]> {
@@ -60,24 +61,11 @@ export class KioskErasureFolder {
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#schedule(0);
+    this.#loop.start();
   }
 
   /** Stops polling and waits for a page in progress. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.catchUp()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'kiosk erasure consumer failed; retrying'))
-        .finally(() => this.#schedule(this.options.intervalMs));
-    }, delayMs);
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }

@@ -11,3 +11,4 @@ export { makeDatabaseFilePrivate, makeDirectoryPrivate, PRIVATE_DIR_MODE, PRIVAT
 export { DURABILITY_PRAGMAS, openSqliteFile } from './sqlite.js';
 export { ean13CheckDigit, isbn10CheckChar, isbn10To13, isValidEan13, isValidIsbn10, parseBarcode } from './barcode.js';
 export type { Barcode, BarcodeKind, BarcodeProblem, BarcodeResult } from './barcode.js';
+export { PollingLoop } from './polling-loop.js';

@@ -3,7 +3,7 @@
 // it over the catalogue file (temp file, fsync, rename, fsync the folder) and swaps it in. Offline,
 // or on a bad answer, the desk keeps lending from the last good file: a new book is unknown until
 // the next good answer, and a withdrawn one stays lendable until then (the hub flags such a loan).
-import { safeWriteFile } from '../../lib/index.js';
+import { PollingLoop, safeWriteFile } from '../../lib/index.js';
 import { SnapshotDeskCatalogue, deskCatalogueFileSchema } from './desk-files.js';
 import type { DeskCatalogue } from './desk.js';
 import type { LibraryCopy } from './types.js';
@@ -34,18 +34,26 @@ export class SwappableCatalogue implements DeskCatalogue {
 }
 
 export class CatalogueSync {
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  #running: Promise<unknown> = Promise.resolve();
-  #stopped = true;
   #lastError: string | null = null;
+  readonly #loop: PollingLoop;
 
   constructor(
     private readonly catalogue: SwappableCatalogue,
     private readonly file: string,
     private readonly fetchCatalogue: CatalogueFetch,
     private readonly logger: CatalogueLogger,
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    const refreshed = async (): Promise<void> => {
+      await this.refresh();
+      this.#lastError = null;
+    };
+    const failed = (error: unknown): void => {
+      this.#lastError = error instanceof Error ? error.message : String(error);
+      this.logger.warn({ err: error }, 'library catalogue not updated; the desk keeps its last one');
+    };
+    this.#loop = new PollingLoop(refreshed, intervalMs, failed, true);
+  }
 
   /** One exchange: true when a newer catalogue was written and swapped in. */
   async refresh(): Promise<boolean> {
@@ -66,28 +74,10 @@ export class CatalogueSync {
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#schedule(0);
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.refresh()
-        .then(() => (this.#lastError = null))
-        .catch((error: unknown) => {
-          this.#lastError = error instanceof Error ? error.message : String(error);
-          this.logger.warn({ err: error }, 'library catalogue not updated; the desk keeps its last one');
-        })
-        .finally(() => this.#schedule(this.intervalMs));
-    }, delayMs);
-    this.#timer.unref();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }

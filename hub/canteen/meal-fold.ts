@@ -7,6 +7,7 @@
 // the canteen manager; the fold never picks a winner. A charge the ledger refuses (beyond the
 // offline allowance) is flagged too: the meal was served, the money question is the cashier's.
 import { CANTEEN_MEAL_EVENT, canteenMealDataSchema, type CanteenMealData } from '../../protocol/index.js';
+import { PollingLoop } from '../../lib/index.js';
 import type { HubEvent, HubStorage } from '../storage.js';
 import type { CanteenLedger, TransferInput } from './ledger-types.js';
 import type { MealFlagKind, MealSql, MealStore } from './meal-store.js';
@@ -74,10 +75,8 @@ function mealTransfers(eventId: string, personId: string, data: CanteenMealData)
 }
 
 export class MealFolder {
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  #running: Promise<unknown> = Promise.resolve();
-  #stopped = true;
   readonly #opened = new Set<string>();
+  readonly #loop: PollingLoop;
 
   constructor(
     private readonly storage: HubStorage,
@@ -86,7 +85,9 @@ export class MealFolder {
     private readonly logger: FolderLogger,
     private readonly now: () => number = Date.now,
     private readonly options: MealFolderOptions = DEFAULT_MEAL_FOLDER_OPTIONS,
-  ) {}
+  ) {
+    this.#loop = new PollingLoop(() => this.catchUp(), options.intervalMs, (error) => logger.warn({ err: error }, 'canteen meal fold failed; retrying'));
+  }
 
   /** Folds pages until caught up. Returns how many hub events it read. */
   async catchUp(): Promise<number> {
@@ -156,23 +157,11 @@ export class MealFolder {
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#schedule(0);
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.catchUp()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'canteen meal fold failed; retrying'))
-        .finally(() => this.#schedule(this.options.intervalMs));
-    }, delayMs);
+  /** Stops polling and waits for a fold in progress. */
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }

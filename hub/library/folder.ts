@@ -1,6 +1,7 @@
 // The hub-side consumer of the desks' library events: reads the hub's events in hub-seq order from
 // its durable cursor (library_cursor) and folds each page into the loans table in the transaction
 // that moves the cursor, like the notifier's planner. A start/stop lifecycle polls while running.
+import { PollingLoop } from '../../lib/index.js';
 import type { HubStorage } from '../storage.js';
 import type { LibraryStore } from './types.js';
 
@@ -16,9 +17,7 @@ interface FolderLogger {
 }
 
 export class LoanFolder {
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  #running: Promise<unknown> = Promise.resolve();
-  #stopped = true;
+  readonly #loop: PollingLoop;
 
   constructor(
     private readonly storage: HubStorage,
@@ -26,7 +25,9 @@ export class LoanFolder {
     private readonly logger: FolderLogger,
     private readonly now: () => number = Date.now,
     private readonly options: LoanFolderOptions = DEFAULT_LOAN_FOLDER_OPTIONS,
-  ) {}
+  ) {
+    this.#loop = new PollingLoop(() => this.catchUp(), options.intervalMs, (error) => logger.warn({ err: error }, 'library fold failed; retrying'));
+  }
 
   /** Folds pages until the reader is caught up. Returns how many hub events it read. */
   async catchUp(): Promise<number> {
@@ -43,24 +44,11 @@ export class LoanFolder {
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#schedule(0);
+    this.#loop.start();
   }
 
   /** Stops polling and waits for a fold in progress. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.catchUp()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'library fold failed; retrying'))
-        .finally(() => this.#schedule(this.options.intervalMs));
-    }, delayMs);
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }
