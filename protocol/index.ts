@@ -21,3 +21,7 @@ export {
 } from './vocabulary.js';
 export { LIBRARY_EVENT_TYPES, isLibraryEventType, libraryEventDataSchema, type LibraryEventData, type LibraryEventType } from './library.js';
 export { CANTEEN_MEAL_EVENT, canteenMealDataSchema, mealTransferIds, type CanteenMealData } from './canteen.js';
+export {
+  MEAL_PERIOD_KINDS, canteenFileSchema, canteenPeriodSchema, canteenSnapshotSchema, dinerRecordSchema, dinersFileSchema, freeMealEntrySchema, guardianSettingsSchema, menuItemSchema, servedMealSchema,
+  type CanteenFile, type CanteenSnapshot, type DinersFile,
+} from './canteen-snapshot.js';

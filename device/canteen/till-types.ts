@@ -16,8 +16,13 @@ export interface DinerRecord {
 
 export interface DinerDirectory {
   diner(personId: string): DinerRecord | null;
-  /** When the hub produced these data (wall ms); the till's own later charges are subtracted. */
+  /** When the hub produced these data (wall ms). */
   asOfMs(): number;
+  /**
+   * The event id of this till's last meal charge the balances include (null: none of them);
+   * undefined when the data do not say (a hand-written file): then the till's meals since asOfMs count as not included.
+   */
+  lastChargeEventId?(): string | null | undefined;
 }
 
 export interface TillEventLog {
@@ -71,4 +76,6 @@ export type TillConfirmation =
 export interface OwnMeal extends ServedMeal {
   personId: string;
   wallMs: number;
+  /** The meal event's seq in the till's log (its order). */
+  seq: number;
 }

@@ -57,7 +57,7 @@ function ownMealOf(event: StoredEvent): OwnMeal | null {
   const parsed = canteenMealDataSchema.safeParse(event.data ?? {});
   if (!parsed.success) return null;
   const { date, periodId, free, chargeTiyn } = parsed.data;
-  return { personId: event.personId, date, periodId, free, chargeTiyn, wallMs: event.wallMs };
+  return { personId: event.personId, date, periodId, free, chargeTiyn, wallMs: event.wallMs, seq: event.seq, eventId: event.id };
 }
 
 export class CanteenTill {
@@ -148,7 +148,7 @@ export class CanteenTill {
     const earlier = this.#peerClaims.get(key);
     if (earlier !== undefined && earlier.till !== claim.till) return false;
     if (this.#claiming === key && this.options.till < claim.till) return false;
-    this.#peerClaims.set(key, { till: claim.till, meal: { personId: claim.personId, date: claim.date, periodId: claim.periodId, free: true, chargeTiyn: 0, wallMs: this.options.clock.wallMs() } });
+    this.#peerClaims.set(key, { till: claim.till, meal: { personId: claim.personId, date: claim.date, periodId: claim.periodId, free: true, chargeTiyn: 0, wallMs: this.options.clock.wallMs(), seq: 0 } });
     return true;
   }
 
@@ -223,22 +223,45 @@ export class CanteenTill {
     if (meal !== null) this.#meals.push(meal);
   }
 
-  /** The till's own meals the hub's data cannot include yet: those after the data were made. */
-  #ownSince(personId: string, asOfMs: number): OwnMeal[] {
-    return this.#meals.filter((meal) => meal.personId === personId && meal.wallMs >= asOfMs);
+  /**
+   * The till's own meals of this diner the hub's balance does not include yet. With the hub's
+   * position (its snapshot names this till's last charge the ledger holds): the meals after it in
+   * the log, whenever they were served, so neither a meal served before the snapshot but not yet
+   * folded is missed, nor one folded is subtracted twice. An unknown position (a log reset, or the
+   * meal pruned as synced) leaves every meal in the log after it: all of them. Without a position (a
+   * hand-written file): the meals since the data were made.
+   */
+  #unposted(personId: string): OwnMeal[] {
+    const { directory } = this.options;
+    const position = directory.lastChargeEventId?.();
+    if (position === undefined) return this.#meals.filter((meal) => meal.personId === personId && meal.wallMs >= directory.asOfMs());
+    const after = position === null ? 0 : (this.#meals.find((meal) => meal.eventId === position)?.seq ?? 0);
+    return this.#meals.filter((meal) => meal.personId === personId && meal.seq > after);
+  }
+
+  /** Today's meals as the hub knows them, plus this till's own the hub's list does not name. */
+  #servedToday(personId: string, record: DinerRecord | null): ServedMeal[] {
+    const { directory } = this.options;
+    const listed = record?.served ?? [];
+    const mine = this.#meals.filter((meal) => meal.personId === personId);
+    // A hand-written file names no events: the till's meals since it was made are not in it.
+    if (directory.lastChargeEventId?.() === undefined) return [...listed, ...mine.filter((meal) => meal.wallMs >= directory.asOfMs())];
+    const named = new Set(listed.map((meal) => meal.eventId));
+    return [...listed, ...mine.filter((meal) => !named.has(meal.eventId))];
   }
 
   #request(presentation: TillPresentation, order: readonly OrderLine[], record: DinerRecord | null): MealRequest {
     const { clock, directory, staleAfterMs } = this.options;
     const now = clock.wallMs();
-    const own = presentation.diner === null ? [] : this.#ownSince(presentation.diner.id, directory.asOfMs());
-    const claimed = [...this.#peerClaims.values()].filter((c) => c.meal.personId === presentation.diner?.id).map((c) => c.meal);
-    const servedToday: ServedMeal[] = [...(record?.served ?? []), ...own, ...claimed];
+    const personId = presentation.diner?.id ?? null;
+    const unposted = personId === null ? [] : this.#unposted(personId);
+    const claimed = [...this.#peerClaims.values()].filter((c) => c.meal.personId === personId).map((c) => c.meal);
+    const servedToday: ServedMeal[] = [...(personId === null ? [] : this.#servedToday(personId, record)), ...claimed];
     return {
       person: presentation.diner, order, nowWallMs: now, utcOffsetMinutes: clock.utcOffsetMinutes(), clockTrusted: clock.trusted(),
       freeMeals: record?.freeMeals ?? [], guardian: record?.guardian ?? null, servedToday,
       balance: {
-        tiyn: (record?.balanceTiyn ?? 0) - own.reduce((sum, meal) => sum + meal.chargeTiyn, 0),
+        tiyn: (record?.balanceTiyn ?? 0) - unposted.reduce((sum, meal) => sum + meal.chargeTiyn, 0),
         floorTiyn: record?.floorTiyn ?? 0,
         offline: now - directory.asOfMs() > staleAfterMs,
       },

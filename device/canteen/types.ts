@@ -2,9 +2,10 @@
 // balance lookups, so a till's decision can be replayed from its inputs, like the door's decide().
 // Money is integer tiyn everywhere (1 tenge = 100 tiyn); a price that is not a safe integer is a
 // configuration error the rule refuses on, never a float it rounds.
+import { MEAL_PERIOD_KINDS } from '../../protocol/index.js';
 import type { Person } from '../../sync/store/index.js';
 
-export const MEAL_PERIOD_KINDS = ['breakfast', 'lunch', 'snack'] as const;
+export { MEAL_PERIOD_KINDS };
 export type MealPeriodKind = (typeof MEAL_PERIOD_KINDS)[number];
 
 /**
@@ -87,6 +88,8 @@ export interface ServedMeal {
   periodId: string;
   free: boolean;
   chargeTiyn: number;
+  /** The meal's event, when known (the hub's snapshot names it): the same meal is never counted twice. */
+  eventId?: string;
 }
 
 /**
