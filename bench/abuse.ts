@@ -1,4 +1,4 @@
-// `npm run bench -- abuse [--seconds=N] [--attacks=a,b]`: the door's latency while the kiosk and the
+// `npm run bench -- abuse [--seconds=N] [--attacks=a,b] [--gatekeeper=off]`: the door's latency while the kiosk and the
 // hub are attacked from the school network. A real hub and a real kiosk (simulated hardware) run as
 // child processes on loopback; a probe in this process presents a card every 20 ms over the
 // simulator's socket from 127.0.0.1 and times presentation -> decision (recorded durably, relay
@@ -87,7 +87,7 @@ async function hubAdmin(port: number, id: string): Promise<string> {
   return ((await response.json()) as { token: string }).token;
 }
 
-async function kioskConfig(dir: string, hubPort: number, tokenFile: string): Promise<string> {
+async function kioskConfig(dir: string, hubPort: number, tokenFile: string, gatekeeper: 'on' | 'off'): Promise<string> {
   const pinFile = join(dir, 'pin.hash');
   await writeFile(pinFile, `${await hashPin(RIGHT_PIN)}\n`, { mode: 0o600 });
   const config = {
@@ -95,7 +95,10 @@ async function kioskConfig(dir: string, hubPort: number, tokenFile: string): Pro
     doors: [{ name: 'main', kind: 'door', lockType: 'fail-secure', pulseMs: 200, heldOpenMs: 30000, relay: { driver: 'sim' }, sensor: { driver: 'sim' }, exitButton: { driver: 'sim' } }],
     readers: [{ id: 'main-in', driver: 'sim', door: 'main', direction: 'in', kind: 'card' }],
     policy: { antiPassback: 'off', mode: 'normal' },
-    http: { host: '127.0.0.1', port: 0 },
+    // 'on' is what a kiosk whose port is open to the network runs ('auto' with a host that is not
+    // loopback): its connections accepted by a gatekeeper process (lib/gatekeeper.ts). Here the
+    // host stays loopback, and the attackers come from 127.0.0.2 and up.
+    http: { host: '127.0.0.1', port: 0, gatekeeper },
     health: { host: '127.0.0.1', port: 0 },
     admin: { socketPath: join(dir, 'admin.sock') },
     board: { tokens: [BOARD_TOKEN] },
@@ -231,6 +234,7 @@ async function runAttack(name: string, target: AttackTarget): Promise<AttackRepo
 export async function run(flags: string[]): Promise<unknown> {
   const seconds = Math.min(30, Math.max(2, Number(flag(flags, 'seconds') ?? 10)));
   const chosen = (flag(flags, 'attacks') ?? Object.keys(ATTACKS).join(',')).split(',');
+  const gatekeeper = flag(flags, 'gatekeeper') === 'off' ? 'off' : 'on';
   const dir = await mkdtemp(join(tmpdir(), 'esik-bench-abuse-'));
   const children: Child[] = [];
   try {
@@ -239,7 +243,7 @@ export async function run(flags: string[]): Promise<unknown> {
     const hubPort = jsonLine<{ port: number }>(hub.output, '"hub listening"').port;
     const tokenFile = join(dir, 'sync.token');
     await writeFile(tokenFile, `${await hubAdmin(hubPort, 'bench-kiosk')}\n`, { mode: 0o600 });
-    const kiosk = await startChild('device/cli/index.ts', ['run', '--config', await kioskConfig(dir, hubPort, tokenFile)], '"kiosk started"', { LOG_LEVEL: 'warn' }, await unitNiceness());
+    const kiosk = await startChild('device/cli/index.ts', ['run', '--config', await kioskConfig(dir, hubPort, tokenFile, gatekeeper)], '"kiosk started"', { LOG_LEVEL: 'warn' }, await unitNiceness());
     children.push(kiosk);
     const kioskPort = jsonLine<{ http: { port: number } }>(kiosk.output, '"kiosk started"').http.port;
     const socketJson = await fetch(`http://127.0.0.1:${kioskPort}/board/socket.json`).then((r) => (r.ok ? (r.json() as Promise<{ port: number }>) : null), () => null);
@@ -285,7 +289,7 @@ export async function run(flags: string[]): Promise<unknown> {
       console.error(JSON.stringify(attacks.at(-1)));
     }
     probe.close();
-    return { seconds, rest: { ...rest, hub_device_p99_ms: hubRest.p99_ms }, attacks, ok: attacks.every((a) => a.p99_ratio <= 2 && !a.achieved) };
+    return { seconds, gatekeeper, rest: { ...rest, hub_device_p99_ms: hubRest.p99_ms }, attacks, ok: attacks.every((a) => a.p99_ratio <= 2 && !a.achieved) };
   } finally {
     for (const child of children.reverse()) await stopChild(child);
     await rm(dir, { recursive: true, force: true });

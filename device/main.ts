@@ -33,7 +33,7 @@ import { attachTill } from './wiring/till.js';
 import { attachDesk } from './wiring/desk.js';
 import { presentationAttackActions } from './config/index.js';
 import { createKioskLogger } from './systemd/logger.js';
-import { closeWithin, limitConnections, shortenHeadersTimeout } from '../lib/index.js';
+import { closeWithin, ConnectionGatekeeper, limitConnections, shortenHeadersTimeout } from '../lib/index.js';
 // ---- end wiring imports ----
 
 export const VERSION = '0.1.0';
@@ -77,6 +77,7 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
     lastPassages: await store.lastPassages(), usedCredentialIds: await store.usedSingleUseCredentials(),
   });
   const http = Fastify({ logger: false });
+  let gatekeeper: ConnectionGatekeeper | null = null;
   // A client on the network holds a few connections, not thousands (lib/connection-limits.ts).
   limitConnections(http.server);
   shortenHeadersTimeout(http.server);
@@ -86,6 +87,7 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
   const statusProviders = new Map<string, StatusProvider>();
   const services: KioskServices = {
     config, configFile: file, logger, bootId, clock, store, roster, kiosk, ...hardware, http, io, admin: Fastify({ logger: false }),
+    publicPort: () => gatekeeper?.port ?? portOf(http.server),
     addStatus: (name, provider) => void statusProviders.set(name, provider),
     onShutdown: (fn) => void shutdownHooks.push(fn),
     storeRecovery: recovery,
@@ -114,13 +116,39 @@ export async function startKiosk(configFile: string, options: StartKioskOptions 
     await reader.start();
   }
   if (config.policy.mode !== 'normal') await kiosk.setMode(config.policy.mode);
-  await http.listen({ host: config.http.host, port: config.http.port });
+  gatekeeper = await listenPublic(services);
   await listenAdmin(services.admin, config.admin.socketPath ?? `${config.device.stateDir}/admin.sock`);
   await kiosk.record(deviceStarted({ version: VERSION, configFile: file, envOverrides: overrides }));
   if (recovery !== null) await kiosk.record(dbCorruptAlarmDraft(recovery));
-  logger.info({ http: http.server.address(), admin: config.admin.socketPath, doors: [...hardware.doors.keys()] }, 'kiosk started');
+  logger.info({ http: { address: config.http.host, port: services.publicPort() }, gatekeeper: gatekeeper !== null, admin: config.admin.socketPath, doors: [...hardware.doors.keys()] }, 'kiosk started');
   return { services, stop: (reason) => stopKiosk(services, shutdownHooks, reason, () => hardware.openFirmataBoard.close()) };
 }
+
+const portOf = (server: { address(): unknown }): number | null => {
+  const address = server.address();
+  return typeof address === 'object' && address !== null && 'port' in address && typeof address.port === 'number' ? address.port : null;
+};
+
+/**
+ * The public port: on the kiosk's own loop when only loopback can reach it, else (or when set 'on')
+ * through a gatekeeper process that takes floods of connects off the door's loop (lib/gatekeeper.ts).
+ */
+async function listenPublic(services: KioskServices): Promise<ConnectionGatekeeper | null> {
+  const { http, config, logger } = services;
+  const open = config.http.gatekeeper === 'on' || (config.http.gatekeeper === 'auto' && !isLoopbackHost(config.http.host));
+  if (!open) {
+    await http.listen({ host: config.http.host, port: config.http.port });
+    return null;
+  }
+  await http.ready();
+  const gatekeeper = new ConnectionGatekeeper(http.server, { host: config.http.host, port: config.http.port, logger: logger.child({ ns: 'gatekeeper' }) });
+  await gatekeeper.start();
+  // Stopped first among the hooks: no new connection is handed in while the kiosk shuts down.
+  services.onShutdown(() => gatekeeper.stop());
+  return gatekeeper;
+}
+
+const isLoopbackHost = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 async function stopKiosk(services: KioskServices, shutdownHooks: Array<() => Promise<void> | void>, reason: string, closeSerialPorts: () => Promise<void>): Promise<void> {
   const { logger, kiosk } = services;

@@ -37,6 +37,8 @@ export interface KioskServices {
   inputs: Map<string, DigitalInput>;
   /** Public HTTP server (`http.host:port`): /sim, /board, /metrics... Routes must be added before listen. */
   http: FastifyInstance;
+  /** The port `http` is reached on once listening (its own, or its gatekeeper's: lib/gatekeeper.ts); null before. */
+  publicPort(): number | null;
   /** One socket.io server on `http`; the board uses namespace /board, the simulator /sim. */
   io: SocketIoServer;
   /** Technician API on the admin unix socket; wiring modules may add `/v1/<name>/...` routes. */

@@ -46,7 +46,7 @@ export function isLoopbackAddress(address: string): boolean {
  * accept costs the kiosk a few microseconds; a request parsed, routed and answered 429 costs a few
  * hundred, and 150 clients looping on that kept the door's event loop busy.
  */
-class ConnectBuckets {
+export class ConnectBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(

@@ -12,3 +12,5 @@ export { DURABILITY_PRAGMAS, openSqliteFile } from './sqlite.js';
 export { ean13CheckDigit, isbn10CheckChar, isbn10To13, isValidEan13, isValidIsbn10, parseBarcode } from './barcode.js';
 export type { Barcode, BarcodeKind, BarcodeProblem, BarcodeResult } from './barcode.js';
 export { PollingLoop } from './polling-loop.js';
+export { ConnectionGatekeeper } from './gatekeeper.js';
+export type { GatekeeperLogger, GatekeeperOptions } from './gatekeeper.js';

@@ -91,8 +91,14 @@ export const ConfigSchema = z.object({
     })
     .optional(),
   http: z
-    .object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
-    .default({ host: '127.0.0.1', port: 8080 }),
+    .object({
+      host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080),
+      // Who accepts the port's connections (lib/gatekeeper.ts): 'auto' is a gatekeeper process when
+      // the port is open to the network (host not loopback), the kiosk's own loop when it is not.
+      gatekeeper: z.enum(['auto', 'on', 'off']).default('auto'),
+    })
+    .strict()
+    .default({ host: '127.0.0.1', port: 8080, gatekeeper: 'auto' }),
   admin: z
     .object({ socketPath: z.string().min(1).optional() })
     .default({}),

@@ -42,9 +42,9 @@ export async function attachDesk(services: KioskServices): Promise<void> {
   });
   const updates = await catalogueSync(services, catalogue, config.catalogueFile, config.catalogueRefreshMs);
   services.addStatus('library', () => {
-    const address = services.http.server.address();
+    const port = services.publicPort();
     const snapshot = catalogue.snapshot;
-    return { desk: config.desk, page: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/library` : null, copies: snapshot.size, catalogueAsOf: new Date(snapshot.asOfMs).toISOString(), catalogueSync: updates?.status() ?? null };
+    return { desk: config.desk, page: port === null ? null : `http://127.0.0.1:${port}/library`, copies: snapshot.size, catalogueAsOf: new Date(snapshot.asOfMs).toISOString(), catalogueSync: updates?.status() ?? null };
   });
   if (updates) {
     services.admin.post('/v1/library/catalogue/refresh', async () => ({ updated: await updates.refresh(), ...updates.status() }));

@@ -30,7 +30,7 @@ afterAll(async () => {
 describe('configuration', () => {
   it('fills typed defaults for a minimal file', () => {
     const config = validateConfig(minimal);
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, gatekeeper: 'auto' });
     expect(config.device.utcOffsetMinutes).toBe(300);
     expect(config.doors[0]).toMatchObject({ name: 'main', kind: 'door', lockType: 'fail-secure', pulseMs: 3000 });
     expect(config.storage.failMode).toBe('secure');
