@@ -240,6 +240,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE canteen_cursor (name text PRIMARY KEY, hub_seq bigint NOT NULL);
   INSERT INTO canteen_cursor (name, hub_seq) VALUES ('meals', 0);
   `,
+  // 14: the console's consent records (hub/console/consent-store.ts, Law 94-V Art. 8): append-only,
+  // one row per grant or withdrawal by a child's legal representative, with its channel, purposes and
+  // term, and the roster cursor of the flag change it caused (each device's purge acknowledgement).
+  `
+  CREATE TABLE console_consents (
+    id text PRIMARY KEY, child_id text NOT NULL, guardian_id text, guardian_name text NOT NULL, action text NOT NULL,
+    purposes text NOT NULL, channel text NOT NULL, given_on text NOT NULL, until_on text, recorded_ms bigint NOT NULL,
+    recorded_by text NOT NULL, roster_cursor bigint, note text NOT NULL);
+  CREATE INDEX console_consents_child ON console_consents (child_id, id);
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */

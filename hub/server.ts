@@ -84,7 +84,7 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
   }
   if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, meals: options.canteen.meals, storage: options.storage, auth, adminToken: options.adminToken, now });
   if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now, storage: options.storage });
-  if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls) });
+  if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls), privacy });
   await app.ready();
   return app;
 }

@@ -3,11 +3,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleAccounts } from './accounts.js';
 import type { AttendanceReader, SchoolDay } from './attendance.js';
+import type { ConsentService } from './consent.js';
+import type { PrivacyService } from '../privacy/index.js';
 import type { EnrolmentService } from './enrolment.js';
 import type { PeopleService } from './people.js';
 import { layout, type Html, type NavItem } from './html.js';
 import { catalog, isLanguage, type Catalog, type Language } from './messages.js';
 import { peopleCatalog } from './people-messages.js';
+import { privacyCatalog } from './privacy-messages.js';
 import { can } from './roles.js';
 import type { AccountRecord, ConsoleStore } from './store.js';
 
@@ -26,6 +29,9 @@ export interface ConsoleContext {
   attendance: AttendanceReader;
   people: PeopleService;
   enrolment: EnrolmentService;
+  consent: ConsentService;
+  /** Data-subject requests (hub/privacy); null on a storage without its tables (a test double). */
+  privacy: PrivacyService | null;
   day: SchoolDay;
   now: () => number;
 }
@@ -53,6 +59,7 @@ function navFor(account: AccountRecord | null, lang: Language): NavItem[] {
   if (can(account.role, 'attendance.counts')) items.push({ href: '/console/attendance', label: t.attendance });
   if (can(account.role, 'attendance.own_class') && account.className) items.push({ href: `/console/classes/${encodeURIComponent(account.className)}`, label: `${t.klass} ${account.className}` });
   if (can(account.role, 'people.manage')) items.push({ href: '/console/people', label: peopleCatalog(lang).people });
+  if (can(account.role, 'privacy.manage')) items.push({ href: '/console/privacy', label: privacyCatalog(lang).requests });
   if (can(account.role, 'devices')) items.push({ href: '/console/devices', label: t.devices });
   if (can(account.role, 'accounts.manage')) items.push({ href: '/console/accounts', label: t.accounts });
   if (can(account.role, 'audit.export')) items.push({ href: '/console/audit', label: t.audit });

@@ -77,5 +77,6 @@ label.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; 
 form.inline { display: inline; } form.inline button { padding: .2rem .5rem; }
 table + form.card, p + form.card { margin-top: 1rem; } .phone { white-space: nowrap; }
 .error { color: #a4161a; font-weight: 600; } .notice { color: #176b2c; font-weight: 600; }
+tr.overdue td { background: #fde8e8; } .overdue-flag { color: #a4161a; } ul.acks { margin: 0; padding-left: 1rem; }
 @media (max-width: 40rem) { header { flex-direction: column; align-items: flex-start; } .logout { margin-left: 0; } th, td { padding: .35rem .3rem; } }
 `;

@@ -14,6 +14,7 @@ import type { PersonInput, PersonView } from './people.js';
 import { forbid, requireCapability } from './pages.js';
 import { can, canEnrol, canSeeClass } from './roles.js';
 import { enrolCatalog } from './enrol-messages.js';
+import { privacyCatalog } from './privacy-messages.js';
 
 const idParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/) });
 const groupParams = z.object({ group: z.string().min(1).max(64) });
@@ -37,14 +38,18 @@ function notice(text: string | null, ok: boolean): string {
   return text ? `<p class="${ok ? 'notice' : 'error'}" role="status">${esc(text)}</p>` : '';
 }
 
-/** `photos`: the label of the link to the person's photo enrolment page, when this account may enrol them. */
-function pupilRow(p: PersonView, t: PeopleCatalog, manage: boolean, csrf: string, photos: string | null): string {
+/**
+ * `photos`: the label of the link to the person's photo enrolment page, when this account may enrol
+ * them; `consent`: the label of the link to their consent records, when this account keeps them.
+ */
+function pupilRow(p: PersonView, t: PeopleCatalog, manage: boolean, csrf: string, photos: string | null, consent: string | null = null): string {
   const guardians = p.guardians.map((g) => `${esc(g.name)} <span class="phone">${esc(g.phone)}</span>`).join('<br>');
   const status = p.status === 'blocked' ? esc(t.blocked) : '';
   const actions = manage
     ? `<a href="/console/people/${esc(p.id)}/edit">${esc(t.edit)}</a> <form method="post" action="/console/people/${esc(p.id)}/${p.status === 'blocked' ? 'unblock' : 'block'}" class="inline">${csrf}<button type="submit">${esc(p.status === 'blocked' ? t.unblock : t.block)}</button></form>`
     : '';
-  const enrol = photos === null ? '' : ` <a href="/console/people/${esc(p.id)}/photos" class="photos">${esc(photos)}</a>`;
+  const enrol = (photos === null ? '' : ` <a href="/console/people/${esc(p.id)}/photos" class="photos">${esc(photos)}</a>`) +
+    (consent === null ? '' : ` <a href="/console/people/${esc(p.id)}/consent" class="consent">${esc(consent)}</a>`);
   const iin = manage ? `<td>${esc(p.details?.iin ?? '')}</td>` : '';
   return `<tr data-person="${esc(p.id)}" data-status="${esc(p.status)}"><td>${esc(p.name)}</td>${iin}<td>${esc(p.details?.birthDate ?? '')}</td><td>${guardians}</td><td>${status}</td><td>${actions}${enrol}</td></tr>`;
 }
@@ -60,11 +65,12 @@ async function classPeoplePage(ctx: ConsoleContext, request: FastifyRequest, rep
   const manage = can(account.role, 'people.manage');
   const csrf = csrfField(reply);
   const photos = canEnrol(account, group) ? enrolCatalog(languageOf(request)).photos : null;
+  const consent = can(account.role, 'privacy.manage') ? privacyCatalog(languageOf(request)).consent : null;
   const head = `<th scope="col">${esc(t.people)}</th>${manage ? `<th scope="col">${esc(t.iin)}</th>` : ''}<th scope="col">${esc(t.birthDate)}</th><th scope="col">${esc(t.guardians)}</th><th scope="col"></th><th scope="col"></th>`;
   const month = new Date(ctx.now() + ctx.day.utcOffsetMinutes * 60_000).toISOString().slice(0, 7);
   const registerLink = `<p class="actions"><a id="register-xlsx" href="/console/classes/${encodeURIComponent(group)}/register?month=${month}&amp;format=xlsx">${esc(t.register)} (XLSX)</a> · <a id="register-csv" href="/console/classes/${encodeURIComponent(group)}/register?month=${month}&amp;format=csv">CSV</a></p>`;
   await audit(ctx, request, 'view.people', subject, { pupils: pupils.length });
-  const body = notice(message, true) + registerLink + `<table id="people"><thead><tr>${head}</tr></thead><tbody>${pupils.map((p) => pupilRow(p, t, manage, csrf, photos)).join('')}</tbody></table>`;
+  const body = notice(message, true) + registerLink + `<table id="people"><thead><tr>${head}</tr></thead><tbody>${pupils.map((p) => pupilRow(p, t, manage, csrf, photos, consent)).join('')}</tbody></table>`;
   return sendPage(request, reply, `${t.people}: ${group}`, raw(body));
 }
 

@@ -15,6 +15,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { HubError } from '../errors.js';
 import { FailureLimiter } from '../failure-limiter.js';
 import { registerAdminPages } from './admin-pages.js';
+import { registerConsentPages } from './consent-pages.js';
 import { registerEnrolPage } from './enrol-page.js';
 import { accountOf, sendPage, textsOf, type ConsoleContext } from './context.js';
 import { esc, raw, CONSOLE_CSS } from './html.js';
@@ -23,6 +24,7 @@ import { registerLoginRoutes } from './login.js';
 import { registerPages } from './pages.js';
 import { registerPasswordPage } from './password-page.js';
 import { registerPeoplePages } from './people-pages.js';
+import { registerPrivacyPages } from './privacy-pages.js';
 import { registerRegisterRoute } from './register-route.js';
 import { DatabaseSessionStore } from './session-store.js';
 
@@ -130,6 +132,8 @@ export async function consolePlugin(scope: FastifyInstance, options: ConsolePlug
   registerPasswordPage(scope, ctx);
   registerPeoplePages(scope, ctx);
   registerRegisterRoute(scope, ctx);
+  registerConsentPages(scope, ctx);
+  registerPrivacyPages(scope, ctx);
   await registerImportPage(scope, ctx);
   await registerEnrolPage(scope, ctx);
   scope.get('/', (request, reply) => reply.redirect(homeOf(request)));

@@ -23,10 +23,16 @@ export type Capability =
   | 'biometrics.enrol'
   /** Enrol face photos for the pupils of the account's own class only. */
   | 'biometrics.enrol_own_class'
-  | 'audit.export';
+  | 'audit.export'
+  /**
+   * Consent records and data-subject requests (Law 94-V): names, guardians and the register of
+   * requests. The school's administration only: never a class teacher, and never a technician, who
+   * sees devices and no names.
+   */
+  | 'privacy.manage';
 
 const GRANTS: Record<Role, readonly Capability[]> = {
-  director: ['attendance.all', 'attendance.counts', 'devices', 'accounts.manage', 'people.manage', 'biometrics.enrol', 'audit.export'],
+  director: ['attendance.all', 'attendance.counts', 'devices', 'accounts.manage', 'people.manage', 'biometrics.enrol', 'audit.export', 'privacy.manage'],
   class_teacher: ['attendance.own_class', 'biometrics.enrol_own_class'],
   canteen: [],
   librarian: [],

@@ -109,9 +109,24 @@ export class PrivacyService {
     return { request: await this.closeIfAcknowledged(done) };
   }
 
+  /**
+   * The answer to a closed request to know, computed again as of now: the console offers it as a
+   * download after the request was carried out (the answer is not stored: it is the child's data).
+   */
+  async knowAnswer(id: string): Promise<KnowExport> {
+    const request = await this.options.store.request(id);
+    if (!request) throw new HubError(404, 'not_found', `no request ${id}`);
+    if (request.kind !== 'know' || request.status !== 'closed') throw new HubError(409, 'conflict', `request ${id} is not an answered request to know`);
+    return this.exportOf(request.personId);
+  }
+
+  private async exportOf(personId: string): Promise<KnowExport> {
+    const held = await this.options.store.holdings(personId, MAX_EXPORT_EVENTS);
+    return knowExport(personId, held, await this.options.storage.listDevices(), this.options.now());
+  }
+
   private async answerKnow(request: StoredRequest): Promise<{ request: StoredRequest; export: KnowExport }> {
-    const held = await this.options.store.holdings(request.personId, MAX_EXPORT_EVENTS);
-    const exported = knowExport(request.personId, held, await this.options.storage.listDevices(), this.options.now());
+    const exported = await this.exportOf(request.personId);
     const nowMs = this.options.now();
     const closed: StoredRequest = { ...request, status: 'closed', executedMs: nowMs, closedMs: nowMs, record: { answered: new Date(nowMs).toISOString(), items: exported.summary } };
     await this.options.store.updateRequest(closed);
