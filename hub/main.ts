@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const meals = await openCanteenMeals(location, storage, canteen.ledger, logger.child({ ns: 'canteen-meals' }), mealFolderOptionsFromEnv(process.env));
   // The school library (hub/library): catalogue routes and the fold of the desks' loans into its tables.
   const library = await openLibrary(location, storage, logger.child({ ns: 'library' }), loanFolderOptionsFromEnv(process.env));
-  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger, meals: meals.store }, library: { store: library.store, folder: library.folder }, console: {}, privacy: privacyOptionsFromEnv(process.env), ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
+  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger, meals: meals.store, settings: meals.settings }, library: { store: library.store, folder: library.folder }, console: {}, privacy: privacyOptionsFromEnv(process.env), ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
   await app.listen({ port, host: opts.host });
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;

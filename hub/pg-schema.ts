@@ -240,6 +240,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE canteen_cursor (name text PRIMARY KEY, hub_seq bigint NOT NULL);
   INSERT INTO canteen_cursor (name, hub_seq) VALUES ('meals', 0);
   `,
+  // 13: the canteen's settings for the tills' snapshot (hub/canteen/settings-store.ts): the menu
+  // document (periods, menu with prices in tiyn, the staff-meal rule), the free-meal register, and
+  // guardians' settings per child; one day's meals by day.
+  `
+  CREATE TABLE canteen_settings (name text PRIMARY KEY, body text NOT NULL, updated_ms bigint NOT NULL);
+  CREATE TABLE canteen_free_meals (
+    person_id text NOT NULL, category text NOT NULL, valid_from text, valid_to text, periods text NOT NULL,
+    updated_ms bigint NOT NULL, PRIMARY KEY (person_id, category));
+  CREATE TABLE canteen_guardian_settings (
+    person_id text PRIMARY KEY, daily_limit_tiyn bigint, blocked_allergens text NOT NULL, updated_ms bigint NOT NULL);
+  -- The snapshot reads one day's meals of every child.
+  CREATE INDEX canteen_meals_day ON canteen_meals (day);
+  `,
   // 14: the console's consent records (hub/console/consent-store.ts, Law 94-V Art. 8): append-only,
   // one row per grant or withdrawal by a child's legal representative, with its channel, purposes and
   // term, and the roster cursor of the flag change it caused (each device's purge acknowledgement).

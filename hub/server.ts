@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAdminRoutes, tokenGuard } from './admin-routes.js';
-import { registerLedgerRoutes, type CanteenLedger, type MealStore } from './canteen/index.js';
+import { registerCanteenSettingsRoutes, registerLedgerRoutes, type CanteenLedger, type CanteenSettingsStore, type MealStore } from './canteen/index.js';
 import { registerConsole, type ConsoleOptions } from './console/index.js';
 import { registerDeviceRoutes } from './device-routes.js';
 import { HubError, hubErrorHandler } from './errors.js';
@@ -32,8 +32,8 @@ export interface HubOptions {
   console?: ConsoleOptions;
   /** Data-subject requests (hub/privacy): deadlines and the school's time zone; always served. */
   privacy?: Pick<PrivacyServiceOptions, 'deadlines' | 'timeZone'>;
-  /** The canteen ledger (hub/canteen): its admin routes are served when given. */
-  canteen?: { ledger: CanteenLedger; meals?: MealStore };
+  /** The canteen ledger (hub/canteen): its admin routes are served when given; with the meals and settings, the settings' routes and the tills' snapshot too. */
+  canteen?: { ledger: CanteenLedger; meals?: MealStore; settings?: CanteenSettingsStore };
   /** The school library (hub/library): catalogue and loan routes when given; the folder is started by its owner. */
   library?: { store: LibraryStore; folder: LoanFolder };
 }
@@ -83,6 +83,9 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
     });
   }
   if (options.canteen) registerLedgerRoutes(app, { ledger: options.canteen.ledger, meals: options.canteen.meals, storage: options.storage, auth, adminToken: options.adminToken, now });
+  if (options.canteen?.meals && options.canteen.settings) {
+    await registerCanteenSettingsRoutes(app, { settings: options.canteen.settings, ledger: options.canteen.ledger, meals: options.canteen.meals, storage: options.storage, auth, adminToken: options.adminToken, now });
+  }
   if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now, storage: options.storage });
   if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls), privacy });
   await app.ready();

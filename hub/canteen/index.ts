@@ -1,5 +1,6 @@
 // The canteen's money on the hub: a double-entry ledger (TigerBeetle's model) on SQLite or
-// PostgreSQL behind one interface, and its admin HTTP routes.
+// PostgreSQL behind one interface, and its admin HTTP routes; the canteen's settings (menu, free-meal
+// register, guardians' settings) and the tills' snapshot made from them and the ledger.
 export { openSqliteLedger } from './sqlite-ledger.js';
 export { openPgLedger } from './pg-ledger.js';
 export { LedgerError, type LedgerErrorCode } from './ledger-rules.js';
@@ -13,6 +14,7 @@ export {
   type CanteenLedger,
   type LedgerConfig,
   type StatementEntry,
+  type PersonBalances,
   type StatementPage,
   type StoredTransfer,
   type TransferInput,
@@ -25,3 +27,7 @@ export { MealFolder, DEFAULT_MEAL_FOLDER_OPTIONS, REVENUE_ACCOUNT, SUBSIDY_ACCOU
 export { MealStore, MEAL_FLAG_KINDS, MEAL_SQLITE_SCHEMA, openSqliteMealStore, pgMealStore, type MealFlag, type MealFlagKind, type MealRecord } from './meal-store.js';
 export { openCanteenMeals, mealFolderOptionsFromEnv, type OpenedMeals } from './open-meals.js';
 export { freeMealCsv, freeMealReport, freeMealXlsx, tenge, type FreeMealLine, type FreeMealReport } from './reports.js';
+export { CanteenSettingsStore, SETTINGS_SQLITE_SCHEMA, canteenSettingsOn, type FreeMealEntry, type GuardianCanteenSettings, type RegisterEntry } from './settings-store.js';
+export { parseRegisterCsv, MAX_REGISTER_ROWS, type RegisterCsvRow } from './register-csv.js';
+export { importRegister, registerCanteenSettingsRoutes, MAX_REGISTER_BYTES, type CanteenSettingsRouteOptions, type RegisterImportResult } from './settings-routes.js';
+export { buildTillSnapshot, schoolDay, type SnapshotSources } from './snapshot.js';

@@ -14,6 +14,7 @@ import type {
   BatchTransferResult,
   CanteenLedger,
   LedgerConfig,
+  PersonBalances,
   StatementPage,
   StoredTransfer,
   TransferInput,
@@ -258,6 +259,33 @@ export class SqlLedger implements CanteenLedger {
   async accounts(afterId: string, limit: number): Promise<AccountBalance[]> {
     const rows = await this.driver.read((sql) => sql.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, limit]));
     return rows.map(balanceOf);
+  }
+
+  /**
+   * Every person account's balance and floor, and the event id of the last of one device's meal
+   * charges they include (ledger order, which is the fold's order: a device's charges are posted as
+   * a prefix of its meals). One statement, so on either database the balances and that position are
+   * one snapshot: a till subtracts exactly its charges after it (hub/canteen/snapshot.ts).
+   */
+  async personBalances(deviceId: string): Promise<PersonBalances> {
+    const prefix = `meal:${deviceId}:`;
+    const rows = await this.driver.read((sql) =>
+      sql.query<{ person_id: string | null; floor_tiyn: number | null; debits_posted: number; credits_posted: number; last_charge: string | null }>(
+        `SELECT a.person_id, a.floor_tiyn, a.debits_posted, a.credits_posted,
+           (SELECT t.reference FROM ledger_transfers t WHERE t.id >= $1 AND t.id < $2 AND t.kind = 'charge' AND t.id LIKE '%:charge' ORDER BY t.seq DESC LIMIT 1) AS last_charge
+         FROM ledger_accounts a WHERE a.kind = 'person' ORDER BY a.id`,
+        [prefix, `${prefix.slice(0, -1)};`],
+      ),
+    );
+    const balances = new Map<string, { balanceTiyn: number; floorTiyn: number }>();
+    for (const row of rows) {
+      if (row.person_id === null) continue;
+      const earlier = balances.get(row.person_id);
+      const balance = Number(row.credits_posted) - Number(row.debits_posted);
+      const floor = row.floor_tiyn === null ? 0 : Number(row.floor_tiyn);
+      balances.set(row.person_id, earlier ? { balanceTiyn: earlier.balanceTiyn + balance, floorTiyn: Math.max(earlier.floorTiyn, floor) } : { balanceTiyn: balance, floorTiyn: floor });
+    }
+    return { balances, lastChargeEventId: rows[0]?.last_charge ?? null };
   }
 
   /** The account and its entries after `afterSeq`, read in one transaction so the balance matches the entries. */

@@ -88,6 +88,14 @@ export interface LedgerConfig {
   offlineAllowanceTiyn: number;
 }
 
+/** The persons' balances a till's snapshot carries, with how far one device's own charges are in them. */
+export interface PersonBalances {
+  /** By person id: credits - debits (summed over the person's accounts) and the floor. */
+  balances: Map<string, { balanceTiyn: number; floorTiyn: number }>;
+  /** The event id of the device's last meal charge posted; null when none is. */
+  lastChargeEventId: string | null;
+}
+
 export interface CanteenLedger {
   /** Creates the account, or finds it unchanged; a different account under the same id is refused. */
   openAccount(input: AccountInput, nowMs: number): Promise<{ status: 'created' | 'exists'; account: AccountBalance }>;
@@ -100,4 +108,6 @@ export interface CanteenLedger {
   accounts(afterId: string, limit: number): Promise<AccountBalance[]>;
   transfer(id: string): Promise<StoredTransfer | null>;
   statement(accountId: string, afterSeq: number, limit: number): Promise<StatementPage | null>;
+  /** Every person's balance and floor, and the device's last meal charge they include, as one snapshot. */
+  personBalances(deviceId: string): Promise<PersonBalances>;
 }

@@ -108,6 +108,17 @@ export class MealStore {
     }));
   }
 
+  /** Every meal of one school-local day, by person (the tills' snapshot: what was served today, by which event). */
+  async mealsOn(day: string): Promise<Array<{ eventId: string; personId: string; periodId: string; free: boolean; chargeTiyn: number }>> {
+    const rows = await this.driver.read((sql) =>
+      sql.query<{ event_id: string; person_id: string; period_id: string; free: number; charge_tiyn: number | string }>(
+        'SELECT event_id, person_id, period_id, free, charge_tiyn FROM canteen_meals WHERE day = $1 ORDER BY person_id, served_ms, event_id',
+        [day],
+      ),
+    );
+    return rows.map((r) => ({ eventId: r.event_id, personId: r.person_id, periodId: r.period_id, free: Number(r.free) === 1, chargeTiyn: Number(r.charge_tiyn) }));
+  }
+
   /** Free meals served from `fromDay` to `toDay` (school-local dates, inclusive), per child and category. */
   async freeMealTotals(fromDay: string, toDay: string): Promise<Array<{ personId: string; category: string | null; meals: number; costTiyn: number; doubleServed: number }>> {
     const rows = await this.driver.read((sql) =>

@@ -1,5 +1,6 @@
 // The fold of the tills' meals a hub process runs, on the database the hub's location names, over
-// a connection of its own (like the library's); on PostgreSQL its tables are migration 12, applied
+// a connection of its own (like the library's), with the canteen's settings on the same connection;
+// on PostgreSQL their tables are migrations 12 and 13, applied
 // by the hub storage, which must have been opened first.
 import { parseStorageLocation } from '../open-storage.js';
 import type { PgLogger } from '../pg-db.js';
@@ -7,9 +8,12 @@ import type { HubStorage } from '../storage.js';
 import type { CanteenLedger } from './ledger-types.js';
 import { DEFAULT_MEAL_FOLDER_OPTIONS, MealFolder, type MealFolderOptions } from './meal-fold.js';
 import { openSqliteMealStore, type MealStore } from './meal-store.js';
+import { canteenSettingsOn, type CanteenSettingsStore } from './settings-store.js';
 
 export interface OpenedMeals {
   store: MealStore;
+  /** The canteen's settings (menu, register, guardians), on the same connection. */
+  settings: CanteenSettingsStore;
   folder: MealFolder;
   /** Stops the folder, then closes the connection. */
   close(): Promise<void>;
@@ -23,9 +27,11 @@ export async function openCanteenMeals(location: string, storage: HubStorage, le
     const [{ PgDb }, { pgMealStore }] = await Promise.all([import('../pg-db.js'), import('./meal-store.js')]);
     store = pgMealStore(PgDb.open(parsed.url, logger, 2, 'esik-hub-canteen-meals'));
   }
+  const settings = await canteenSettingsOn(store.driver, parsed.kind);
   const folder = new MealFolder(storage, ledger, store, logger, Date.now, options);
   return {
     store,
+    settings,
     folder,
     close: async () => {
       await folder.stop();
