@@ -68,7 +68,7 @@ function historyTable(t: PrivacyCatalog, records: readonly ConsentRecord[], acks
       );
     })
     .join('');
-  const head = [t.givenOn, t.action, t.purposes, t.guardian, t.channel, t.until, t.recordedBy, t.purge].map((h) => `<th scope="col">${esc(h)}</th>`).join('');
+  const head = [t.givenOn, t.action, t.purposes, t.guardian, t.channel, t.term, t.recordedBy, t.purge].map((h) => `<th scope="col">${esc(h)}</th>`).join('');
   return `<h3>${esc(t.history)}</h3><table id="consent-history"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
