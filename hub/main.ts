@@ -15,8 +15,8 @@ import { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { adminTokenFromFile, databaseLocation, defaultAdminTokenFile } from './hub-config.js';
 import { openHubStorage } from './open-storage.js';
-import { notifierFromEnv } from './notify/index.js';
-import { ledgerConfigFromEnv, mealFolderOptionsFromEnv, openCanteenLedger, openCanteenMeals } from './canteen/index.js';
+import { canteenFeed, notifierFromEnv } from './notify/index.js';
+import { ledgerConfigFromEnv, mealFolderOptionsFromEnv, openCanteenLedger, openCanteenMeals, personAccount } from './canteen/index.js';
 import { privacyOptionsFromEnv } from './privacy/index.js';
 import { loanFolderOptionsFromEnv, openLibrary } from './library/index.js';
 import { DEFAULT_RETENTION, EventRetention } from './retention.js';
@@ -87,14 +87,17 @@ async function main(): Promise<void> {
   const retention = new EventRetention(storage, { ...DEFAULT_RETENTION, months: retentionMonths }, logger.child({ ns: 'retention' }));
   // People erased at a kiosk: the hub drops its template copies so no kiosk gets them back.
   const kioskErasures = new KioskErasureFolder(storage, logger.child({ ns: 'kiosk-erasures' }));
-  // The parents' notifier (hub/notify), when the environment configures it (ESIK_HUB_NOTIFY, a bot token).
-  const notifier = await notifierFromEnv(storage, location, logger.child({ ns: 'notify' }), process.env);
   // The canteen ledger (hub/canteen), on its own connection to the same database.
   const canteen = await openCanteenLedger(location, logger.child({ ns: 'canteen' }), ledgerConfigFromEnv(process.env));
   // The tills' meals folded into the ledger and the meals table, double free meals flagged.
   const meals = await openCanteenMeals(location, storage, canteen.ledger, logger.child({ ns: 'canteen-meals' }), mealFolderOptionsFromEnv(process.env));
   // The school library (hub/library): catalogue routes and the fold of the desks' loans into its tables.
   const library = await openLibrary(location, storage, logger.child({ ns: 'library' }), loanFolderOptionsFromEnv(process.env));
+  // The parents' notifier (hub/notify), when the environment configures it (ESIK_HUB_NOTIFY, a bot token):
+  // passages, and the canteen's meals and low balances and the library's overdue books.
+  const notifier = await notifierFromEnv(storage, location, logger.child({ ns: 'notify' }), process.env, {
+    canteen: canteenFeed(meals.store, canteen.ledger, personAccount), library: library.store,
+  });
   const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger, meals: meals.store, settings: meals.settings }, library: { store: library.store, folder: library.folder }, console: {}, privacy: privacyOptionsFromEnv(process.env), ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
   await app.listen({ port, host: opts.host });
   const address = app.server.address();

@@ -4,7 +4,7 @@
 // absent:<child>:<day>:<guardian>:<channel>, so a second check, a restart or a second hub process
 // writes nothing new. Every time is the school's local time.
 import type { HubStorage } from '../storage.js';
-import { outboxKey, type NewOutboxRow, type NoticePayload, type NotifyStore } from './model.js';
+import { outboxKey, type GuardianRecord, type NewOutboxRow, type NoticePayload, type NotifyStore } from './model.js';
 
 export interface AttendanceRules {
   /** HH:MM: a first arrival after it is late; null: no late notices. */
@@ -46,6 +46,22 @@ export function rowsForGuardians(payload: NoticePayload, guardians: ReadonlyArra
     if (guardian.webhookUrl !== null) rows.push({ key: outboxKey(keyBase, guardian.id, 'webhook'), guardianId: guardian.id, channel: 'webhook', payload });
   }
   return rows;
+}
+
+/** The first word of a child's roster name; null when the child is not on the roster or not active (nothing is announced). */
+export async function rosterFirstName(storage: HubStorage, personId: string): Promise<string | null> {
+  const entity = await storage.rosterEntity('person', personId);
+  return entity?.op === 'upsert' && entity.type === 'person' && entity.data.status === 'active' ? (entity.data.name.trim().split(/\s+/)[0] ?? null) : null;
+}
+
+/** Of these children, the guardians to tell: linked, with a channel, and the notices consent not withdrawn. */
+export async function guardiansToTell(store: NotifyStore, children: readonly string[]): Promise<Map<string, GuardianRecord[]>> {
+  const withdrawn = await store.noticesWithdrawn(children);
+  const byPerson = new Map<string, GuardianRecord[]>();
+  for (const guardian of await store.activeGuardians(children)) {
+    if (!withdrawn.has(guardian.personId)) byPerson.set(guardian.personId, [...(byPerson.get(guardian.personId) ?? []), guardian]);
+  }
+  return byPerson;
 }
 
 export class AbsenceCheck {

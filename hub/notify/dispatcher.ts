@@ -11,7 +11,9 @@
 // Failures retry with exponential back-off (or the server's retry_after / Retry-After) and are given
 // up after maxAttempts, recorded 'failed' with the last error.
 // Checked at delivery, not only at planning, since they may change while a row waits: a guardian's
-// quiet hours (the row is held until they end) and a withdrawn consent to notices (cancelled).
+// quiet hours (the row is held until they end) and a withdrawn consent to notices (cancelled); and,
+// for the canteen's and library's notices, whether they are still true (a book returned, a balance
+// topped up while the row was held): the `relevance` check given by the notifier.
 import { exponentialDelay, type BackoffPolicy } from '../../lib/index.js';
 import type { Channel, ClaimedRow, GuardianRecord, NotifyStore, OutboxRow } from './model.js';
 import { quietUntil } from './quiet.js';
@@ -26,6 +28,9 @@ export interface NoticeChannel {
   ready(guardian: GuardianRecord): Promise<void>;
   send(row: OutboxRow, guardian: GuardianRecord): Promise<SendOutcome>;
 }
+
+/** Whether a planned notice still says something true (false: cancelled, not sent). */
+export type NoticeRelevance = (payload: OutboxRow['payload']) => Promise<boolean>;
 
 export interface DispatcherOptions {
   batch: number;
@@ -55,6 +60,7 @@ export class OutboxDispatcher {
     private readonly logger: DispatchLogger,
     private readonly now: () => number = Date.now,
     private readonly options: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
+    private readonly relevance: NoticeRelevance = () => Promise.resolve(true),
   ) {
     this.channels = new Map(channels.map((c) => [c.name, c]));
   }
@@ -115,6 +121,10 @@ export class OutboxDispatcher {
     }
     if ((await this.store.noticesWithdrawn([row.payload.personId])).size > 0) {
       await this.store.markFinal(row.key, 'cancelled', 'consent to notices withdrawn');
+      return false;
+    }
+    if (!(await this.relevance(row.payload))) {
+      await this.store.markFinal(row.key, 'cancelled', 'no longer true (book returned or balance topped up)');
       return false;
     }
     if (!this.channels.has(row.channel)) {

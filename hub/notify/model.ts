@@ -5,7 +5,16 @@
 export type Language = 'kk' | 'ru' | 'en';
 export const LANGUAGES: readonly Language[] = ['kk', 'ru', 'en'];
 export type Channel = 'telegram' | 'webhook';
-export type NoticeKind = 'arrival' | 'departure' | 'late' | 'absent';
+export type NoticeKind = 'arrival' | 'departure' | 'late' | 'absent' | 'meal' | 'low_balance' | 'overdue';
+
+/**
+ * What a canteen or library notice says beyond the first name and time (issues 19, 20): money in
+ * integer tiyn, a period id, a book's title and due date. Never an ИИН, a class or another child.
+ */
+export type NoticeDetail =
+  | { kind: 'meal'; period: string; free: boolean; chargeTiyn: number; balanceTiyn: number | null }
+  | { kind: 'low_balance'; balanceTiyn: number; thresholdTiyn: number }
+  | { kind: 'overdue'; loanId: string; title: string | null; dueDate: string };
 
 /** One guardian of one child. A grandparent of two children is two rows: each link is confirmed on its own. */
 export interface GuardianRecord {
@@ -56,6 +65,8 @@ export interface NoticePayload {
   /** ISO time of the passage (the event's true time, else its receipt). */
   at: string;
   door: string | null;
+  /** The canteen's and library's notices only. */
+  detail?: NoticeDetail;
 }
 
 /** claimed: taken by a process, not yet handed to the channel; sending: being handed over (may have gone out). */
@@ -88,6 +99,16 @@ export interface Presence {
   day: string;
   atMs: number;
 }
+
+/**
+ * The compare-and-set move of a named cursor, for both dialects ($n placeholders; the SQLite store
+ * rewrites them): the row is created by its first move (from 0), so a new cursor needs no
+ * migration. Two processes racing on the first move: one inserts, the other's upsert finds the row
+ * no longer at `from` and returns nothing.
+ */
+export const FEED_CURSOR_MOVE = `INSERT INTO notify_cursor (name, hub_seq) VALUES ($1, $3)
+  ON CONFLICT (name) DO UPDATE SET hub_seq = excluded.hub_seq WHERE notify_cursor.hub_seq = $2 RETURNING hub_seq`;
+export const FEED_CURSOR_READ = 'SELECT hub_seq FROM notify_cursor WHERE name = $1';
 
 export function outboxKey(eventId: string, guardianId: string, channel: Channel): string {
   return `${eventId}:${guardianId}:${channel}`;
@@ -123,6 +144,13 @@ export interface NotifyStore {
    * hub process planned the page first).
    */
   plan(from: number, to: number, rows: readonly NewOutboxRow[], presence: readonly Presence[], nowMs: number): Promise<boolean>;
+  /** A named cursor other than the events' one (the canteen's folded meals: 'meals'); 0 before its first move. */
+  feedCursor(name: string): Promise<number>;
+  /**
+   * Like plan() for a named cursor: the rows and the cursor's move from `from` to `to` in one
+   * transaction; false, nothing written, when another process moved it first.
+   */
+  planFeed(name: string, from: number, to: number, rows: readonly NewOutboxRow[], nowMs: number): Promise<boolean>;
   /** Rows not tied to the cursor (absent notices); a key already there is left alone. */
   addRows(rows: readonly NewOutboxRow[], nowMs: number): Promise<void>;
   /** Which (child, school day) pairs have a recorded first arrival, as 'personId|day'. */

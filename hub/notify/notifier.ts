@@ -5,8 +5,10 @@ import type { HubStorage } from '../storage.js';
 import { AbsenceCheck, DEFAULT_ATTENDANCE, type AttendanceRules } from './attendance.js';
 import { DEFAULT_DISPATCHER_OPTIONS, OutboxDispatcher, type DispatcherOptions, type NoticeChannel } from './dispatcher.js';
 import { GuardianCommands } from './bot-commands.js';
+import { CanteenNotices, DEFAULT_CANTEEN_NOTICE_RULES, type CanteenFeed, type CanteenNoticeRules } from './canteen-notices.js';
+import { DEFAULT_OVERDUE_RULES, OverdueCheck, type LibraryFeed, type OverdueRules } from './library-notices.js';
 import { DEFAULT_LINK_OPTIONS, GuardianLinks, type LinkOptions } from './linking.js';
-import type { Language, NotifyStore } from './model.js';
+import type { Language, NoticePayload, NotifyStore } from './model.js';
 import { DEFAULT_PAGE_LINK_OPTIONS, ParentPageLinks, type PageLinkOptions } from './page-links.js';
 import { DEFAULT_PLANNER_OPTIONS, NoticePlanner, type PlannerOptions } from './planner.js';
 import { TelegramChannel, TelegramLinkBot, telegramApi } from './telegram.js';
@@ -33,6 +35,16 @@ export interface NotifierConfig {
   /** The hub's public base URL, for the bot's /page links; null: the bot does not offer the page. */
   pageUrl?: string | null;
   pageLinks?: Partial<PageLinkOptions>;
+  /** Meal-served and low-balance notices, when the notifier is given the canteen (NoticeSources). */
+  canteen?: Partial<CanteenNoticeRules>;
+  /** Overdue-book notices, when the notifier is given the library (NoticeSources). */
+  overdue?: Partial<OverdueRules>;
+}
+
+/** The school's other subsystems the notifier announces from; each absent: no such notices. */
+export interface NoticeSources {
+  canteen?: CanteenFeed | null;
+  library?: LibraryFeed | null;
 }
 
 export const DEFAULT_NOTIFIER_CONFIG: NotifierConfig = {
@@ -47,6 +59,8 @@ export class Notifier {
   readonly timeZone: string;
   private readonly planner: NoticePlanner;
   private readonly absence: AbsenceCheck;
+  private readonly canteen: CanteenNotices | null;
+  private readonly overdue: OverdueCheck | null;
   private readonly dispatcher: OutboxDispatcher;
   private readonly bot: TelegramLinkBot | null;
   private running = false;
@@ -59,6 +73,7 @@ export class Notifier {
     private readonly logger: NotifierLogger,
     config: NotifierConfig,
     now: () => number = Date.now,
+    sources: NoticeSources = {},
   ) {
     this.links = new GuardianLinks(store, storage, now, { ...DEFAULT_LINK_OPTIONS, ...config.links });
     this.timeZone = config.timeZone;
@@ -67,6 +82,11 @@ export class Notifier {
     const attendance = { ...DEFAULT_ATTENDANCE, ...config.attendance };
     this.planner = new NoticePlanner(storage, store, logger, now, { ...DEFAULT_PLANNER_OPTIONS, timeZone: config.timeZone, bell: attendance.bell, ...config.planner });
     this.absence = new AbsenceCheck(storage, store, attendance, config.timeZone, now);
+    const planner = { ...DEFAULT_PLANNER_OPTIONS, ...config.planner };
+    this.canteen = sources.canteen
+      ? new CanteenNotices(sources.canteen, storage, store, now, { rules: { ...DEFAULT_CANTEEN_NOTICE_RULES, ...config.canteen }, pageSize: planner.pageSize, maxAgeMs: planner.maxAgeMs })
+      : null;
+    this.overdue = sources.library ? new OverdueCheck(sources.library, storage, store, { ...DEFAULT_OVERDUE_RULES, ...config.overdue }, config.timeZone, now) : null;
     const channels: NoticeChannel[] = [new WebhookChannel({ allowLoopbackHttp: config.allowLoopbackHttpWebhooks, timeoutMs: 10_000 }, now)];
     if (config.telegram) {
       const api = telegramApi({ ...config.telegram, timeZone: config.timeZone, defaultLanguage: config.defaultLanguage });
@@ -76,7 +96,8 @@ export class Notifier {
     } else {
       this.bot = null;
     }
-    this.dispatcher = new OutboxDispatcher(store, channels, logger, now, { ...DEFAULT_DISPATCHER_OPTIONS, timeZone: config.timeZone, ...config.dispatcher });
+    const relevant = async (payload: NoticePayload): Promise<boolean> => (await this.canteen?.stillLow(payload) ?? true) && (await this.overdue?.stillOut(payload) ?? true);
+    this.dispatcher = new OutboxDispatcher(store, channels, logger, now, { ...DEFAULT_DISPATCHER_OPTIONS, timeZone: config.timeZone, ...config.dispatcher }, relevant);
     this.pollMs = config.pollMs;
   }
 
@@ -93,6 +114,8 @@ export class Notifier {
       this.loop('deliver', async () => (await this.dispatcher.drain(1)) > 0),
       this.loop('deliver', async () => (await this.dispatcher.drain(1)) > 0),
     ];
+    // The canteen's and library's notices plan on their own: a slow ledger never delays a passage's.
+    if (this.canteen || this.overdue) this.loops.push(this.loop('plan-school', () => this.planSchool()));
   }
 
   async stop(): Promise<void> {
@@ -110,7 +133,15 @@ export class Notifier {
   async runOnce(): Promise<void> {
     await this.planner.catchUp();
     await this.absence.run();
+    await this.planSchool();
     await this.dispatcher.drain();
+  }
+
+  /** Meals and low balances, then overdue books; busy while meals are still being caught up on (the overdue check paces itself). */
+  private async planSchool(): Promise<boolean> {
+    const meals = (await this.canteen?.catchUp()) ?? 0;
+    await this.overdue?.run();
+    return meals > 0;
   }
 
   /** Runs `step` again at once while it finds work, else after pollMs. */

@@ -5,7 +5,7 @@
 // created by the hub's numbered migrations (hub/pg-schema.ts), which the hub storage applies.
 import { PgDb, type PgLogger, type PgQueryable } from '../pg-db.js';
 import {
-  toGuardian, toOutboxRow, toPageLink, toPassage, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
+  FEED_CURSOR_MOVE, FEED_CURSOR_READ, toGuardian, toOutboxRow, toPageLink, toPassage, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
   type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState, type PageLink, type PageLinkDbRow, type PassageDbRow, type PassageRow,
   type Presence, type QuietHours,
 } from './model.js';
@@ -122,6 +122,20 @@ export class PgNotifyStore implements NotifyStore {
 
   addRows(rows: readonly NewOutboxRow[], nowMs: number): Promise<void> {
     return this.db.transaction((tx) => insertRows(tx, rows, nowMs));
+  }
+
+  async feedCursor(name: string): Promise<number> {
+    const rows = await this.db.query<{ hub_seq: number }>(FEED_CURSOR_READ, [name]);
+    return Number(rows[0]?.hub_seq ?? 0);
+  }
+
+  planFeed(name: string, from: number, to: number, rows: readonly NewOutboxRow[], nowMs: number): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const moved = await tx.query<{ hub_seq: number }>(FEED_CURSOR_MOVE, [name, from, to]);
+      if (moved.length === 0) return false;
+      await insertRows(tx, rows, nowMs);
+      return true;
+    });
   }
 
   async present(pairs: ReadonlyArray<{ personId: string; day: string }>): Promise<Set<string>> {

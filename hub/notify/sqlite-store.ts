@@ -3,7 +3,7 @@
 // row locks, the connection's transaction queue serialises it.
 import { HubDb } from '../db.js';
 import {
-  toGuardian, toOutboxRow, toPageLink, toPassage, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
+  FEED_CURSOR_MOVE, FEED_CURSOR_READ, toGuardian, toOutboxRow, toPageLink, toPassage, type ClaimedRow, type GuardianDbRow, type GuardianRecord, type Language, type NewOutboxRow,
   type NotifyStore, type OutboxDbRow, type OutboxRow, type OutboxState, type PageLink, type PageLinkDbRow, type PassageDbRow, type PassageRow,
   type Presence, type QuietHours,
 } from './model.js';
@@ -35,6 +35,9 @@ const ADDED_GUARDIAN_COLUMNS = ['quiet_start', 'quiet_end'];
 
 const GUARDIAN_COLUMNS = 'id, person_id, language, telegram_chat, webhook_url, webhook_secret, created_ms, unlinked_ms, quiet_start, quiet_end';
 const OUTBOX_COLUMNS = 'key, guardian_id, channel, payload, state, attempts, due_ms, last_error, sent_ms';
+
+/** The shared $n statements in SQLite's numbered form (?n). */
+const numbered = (sql: string): string => sql.replace(/\$(\d+)/g, '?$1');
 
 export class SqliteNotifyStore implements NotifyStore {
   private constructor(private readonly db: HubDb) {}
@@ -138,6 +141,20 @@ export class SqliteNotifyStore implements NotifyStore {
 
   addRows(rows: readonly NewOutboxRow[], nowMs: number): Promise<void> {
     return this.db.transaction(() => this.insertRows(rows, nowMs));
+  }
+
+  async feedCursor(name: string): Promise<number> {
+    const row = await this.db.committed(() => this.db.get<{ hub_seq: number }>(numbered(FEED_CURSOR_READ), [name]));
+    return Number(row?.hub_seq ?? 0);
+  }
+
+  planFeed(name: string, from: number, to: number, rows: readonly NewOutboxRow[], nowMs: number): Promise<boolean> {
+    return this.db.transaction(async () => {
+      const moved = await this.db.all<{ hub_seq: number }>(numbered(FEED_CURSOR_MOVE), [name, from, to]);
+      if (moved.length === 0) return false;
+      await this.insertRows(rows, nowMs);
+      return true;
+    });
   }
 
   private async insertRows(rows: readonly NewOutboxRow[], nowMs: number): Promise<void> {

@@ -42,7 +42,7 @@ export function webhookBody(row: OutboxRow, guardian: GuardianRecord): string {
   return JSON.stringify({
     type: `notice.${payload.kind}`,
     timestamp: payload.at,
-    data: { key: row.key, eventId: payload.eventId, guardianId: guardian.id, personId: payload.personId, firstName: payload.firstName, at: payload.at, door: payload.door, language: guardian.language },
+    data: { key: row.key, eventId: payload.eventId, guardianId: guardian.id, personId: payload.personId, firstName: payload.firstName, at: payload.at, door: payload.door, language: guardian.language, ...(payload.detail ? { detail: payload.detail } : {}) },
   });
 }
 

@@ -1,0 +1,127 @@
+// A hub on port 0 (SQLite or PostgreSQL) running what a school's hub runs for the canteen's and the
+// library's notices: the canteen ledger and its meal fold, the library and its loan fold, and the
+// parents' notifier given both as sources, sending to the Telegram emulator. Events reach the hub's
+// storage as a till's or desk's push would leave them; top-ups go through the admin API.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildHub, type HubStorage } from '../../hub/index.js';
+import { mealTransferIds, wireEventSchema, type CanteenMealData, type WireEvent } from '../../protocol/index.js';
+import { openCanteenLedger, openCanteenMeals, personAccount, type OpenedMeals } from '../../hub/canteen/index.js';
+import { openLibrary, type OpenedLibrary } from '../../hub/library/index.js';
+import { canteenFeed, DEFAULT_NOTIFIER_CONFIG, Notifier, type NotifierConfig, type NotifyStore } from '../../hub/notify/index.js';
+import { silentLogger } from '../sync/helpers.js';
+import { ADMIN } from './notify-fixture.js';
+import { BOT_TOKEN, silentNotifyLogger } from './notify-helpers.js';
+
+export interface SchoolHub {
+  url: string;
+  notifier: Notifier;
+  /** Another process's notifier over the same database (its own store), racing this one; null unless asked for. */
+  twin: Notifier | null;
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** Adds a guardian of `personId` and redeems its code from Telegram chat `chat`; returns the guardian id. */
+  link(personId: string, chat: number, language: 'kk' | 'ru' | 'en'): Promise<string>;
+  /** Ingests a till's canteen.meal event served now; returns its event id. */
+  meal(personId: string, chargeTiyn: number, free?: boolean): Promise<string>;
+  /** Ingests a desk's library event; returns its event id. */
+  library(type: 'library.loan' | 'library.return', personId: string, copyId: string, dueDate: string | null, loanEventId?: string): Promise<string>;
+  topUp(personId: string, amountTiyn: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Opened {
+  storage: HubStorage;
+  store: NotifyStore;
+  location: string;
+  reopen(): Promise<{ storage: HubStorage; store: NotifyStore }>;
+}
+
+/** Each database's till and desk seqs, kept across a restarted hub (a device's seq never goes back nor skips). */
+const deviceSeqs = new Map<string, { till: number; desk: number }>();
+
+function wireEvent(seq: number, type: string, personId: string, door: string, data: Record<string, unknown>): WireEvent {
+  const wallMs = Date.now();
+  return wireEventSchema.parse({
+    id: randomUUID(), seq, type, at: new Date(wallMs).toISOString(), wallMs, timeTrusted: true, bootId: 'boot-a', monoMs: 1000 + seq,
+    door, direction: null, personId, credential: { kind: 'card', ref: `card-${personId}` }, reason: null, data,
+  });
+}
+
+/** `twin`: a second notifier over the same database, as a second hub process would run. */
+export async function startSchoolHub(db: Opened, apiRoot: string, config: Partial<NotifierConfig>, twin = false): Promise<SchoolHub> {
+  const { storage, store, location } = db;
+  const canteen = await openCanteenLedger(location, silentLogger, { offlineAllowanceTiyn: 50_000 });
+  const meals: OpenedMeals = await openCanteenMeals(location, storage, canteen.ledger, silentLogger, { pageSize: 500, intervalMs: 100 });
+  const library: OpenedLibrary = await openLibrary(location, storage, silentLogger, { pageSize: 500, intervalMs: 100 });
+  const sources = { canteen: canteenFeed(meals.store, canteen.ledger, personAccount), library: library.store };
+  const full: NotifierConfig = { ...DEFAULT_NOTIFIER_CONFIG, pollMs: 100, telegram: { token: BOT_TOKEN, apiRoot }, ...config };
+  const notifier = new Notifier(storage, store, silentNotifyLogger, full, Date.now, sources);
+  const second = twin ? await db.reopen() : null;
+  const other = second ? new Notifier(second.storage, second.store, silentNotifyLogger, full, Date.now, sources) : null;
+  const app: FastifyInstance = await buildHub({
+    storage, logger: silentLogger, adminToken: ADMIN, notify: { notifier, allowLoopbackHttpWebhooks: true },
+    canteen: { ledger: canteen.ledger, meals: meals.store }, library: { store: library.store, folder: library.folder },
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  notifier.start();
+  other?.start();
+  meals.folder.start();
+  library.folder.start();
+  const admin: SchoolHub['admin'] = async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method, headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const seqs = deviceSeqs.get(location) ?? { till: 0, desk: 0 };
+  deviceSeqs.set(location, seqs);
+  const opened = new Set<string>();
+  return {
+    url, notifier, twin: other, admin,
+    async link(personId, chat, language) {
+      const made = await notifier.links.addGuardian(personId, language);
+      if (!made) throw new Error(`no guardian for ${personId}`);
+      if (!(await notifier.links.redeem(String(chat), made.code)).ok) throw new Error('code not redeemed');
+      return made.guardianId;
+    },
+    async meal(personId, chargeTiyn, free = false) {
+      const mealId = randomUUID();
+      const ids = mealTransferIds('till-1', mealId);
+      const data: CanteenMealData = {
+        mealId, periodId: 'lunch', date: new Date().toISOString().slice(0, 10), free, freeCategory: free ? 'large_family' : null, chargeTiyn: free ? 0 : chargeTiyn,
+        subsidyTiyn: free ? chargeTiyn : 0, chargeTransferId: ids.charge, subsidyTransferId: ids.subsidy, offline: false, items: [{ itemId: 'set-1', quantity: 1 }],
+      };
+      const event = wireEvent(++seqs.till, 'canteen.meal', personId, 'till-1', data);
+      await storage.ingest('till-1', [{ event }], null, null, Date.now());
+      return event.id;
+    },
+    async library(type, personId, copyId, dueDate, loanEventId) {
+      const event = wireEvent(++seqs.desk, type, personId, 'library', { copyId, titleId: null, dueDate, renewals: 0, loanEventId: loanEventId ?? null });
+      await storage.ingest('desk-1', [{ event }], null, null, Date.now());
+      return event.id;
+    },
+    async topUp(personId, amountTiyn) {
+      if (!opened.has(personId)) {
+        await admin('POST', '/v1/admin/canteen/accounts', { id: 'cash', kind: 'cash', personId: null, floorTiyn: null });
+        await admin('POST', '/v1/admin/canteen/accounts', { id: personAccount(personId), kind: 'person', personId, floorTiyn: 0 });
+        opened.add(personId);
+      }
+      const done = await admin('POST', '/v1/admin/canteen/transfers', {
+        id: `topup-${randomUUID()}`, debitAccountId: 'cash', creditAccountId: personAccount(personId), amountTiyn, kind: 'top_up',
+      });
+      if (done.status !== 201) throw new Error(`top-up refused: ${JSON.stringify(done.body)}`);
+    },
+    async close() {
+      await other?.stop();
+      await notifier.stop();
+      await app.close();
+      await meals.close();
+      await library.close();
+      await canteen.close();
+      await second?.store.close();
+      await second?.storage.close();
+    },
+  };
+}
