@@ -73,8 +73,17 @@ export class CanteenTill {
   #serving: string | null = null;
   /** When each diner was last seen by a reader (wall ms). */
   readonly #seen = new Map<string, number>();
+  /** Periods, menu and staff rule: replaced whole when the hub's snapshot brings new ones. */
+  #context: CanteenContext;
 
-  constructor(private readonly options: CanteenTillOptions) {}
+  constructor(private readonly options: CanteenTillOptions) {
+    this.#context = options.context;
+  }
+
+  /** The menu from a newer snapshot; proposals on screen are decided again at confirmation. */
+  useContext(context: CanteenContext): void {
+    this.#context = context;
+  }
 
   /** Rebuilds the meals this till served from its own log (after a restart, a kill -9 included). */
   async start(): Promise<void> {
@@ -271,7 +280,7 @@ export class CanteenTill {
   #view(proposalId: string, presentation: TillPresentation, order: readonly OrderLine[]): TillView {
     const record = presentation.diner === null ? null : this.options.directory.diner(presentation.diner.id);
     const request = this.#request(presentation, order, record);
-    const decision = mealDecision(request, this.options.context);
+    const decision = mealDecision(request, this.#context);
     const today = toLocalTime(request.nowWallMs, request.utcOffsetMinutes).date;
     const limit = request.guardian?.dailyLimitTiyn ?? null;
     const spent = request.servedToday.reduce((sum, meal) => (meal.date === today ? sum + meal.chargeTiyn : sum), 0);
@@ -286,22 +295,22 @@ export class CanteenTill {
   #entitlement(presentation: TillPresentation, request: MealRequest): TillView['entitlement'] {
     const diner = presentation.diner;
     if (diner === null) return null;
-    if (diner.role === 'staff') return this.options.context.staffMeals === 'free' ? 'staff' : 'paid';
+    if (diner.role === 'staff') return this.#context.staffMeals === 'free' ? 'staff' : 'paid';
     // Whether the register covers the child now, by the rule itself (validity windows, periods):
     // a free set meal on a fresh day, with no guardian blocks, comes out free or it does not.
-    const sets = this.options.context.menu.filter((item) => item.kind === 'set' && item.freeEligible);
-    const free = sets.some((item) => mealDecision({ ...request, order: [{ itemId: item.id, quantity: 1 }], servedToday: [], guardian: null }, this.options.context).outcome === 'free');
+    const sets = this.#context.menu.filter((item) => item.kind === 'set' && item.freeEligible);
+    const free = sets.some((item) => mealDecision({ ...request, order: [{ itemId: item.id, quantity: 1 }], servedToday: [], guardian: null }, this.#context).outcome === 'free');
     return free ? 'free' : 'paid';
   }
 
   #periodKind(periodId: string | null): MenuItem['periods'][number] | null {
-    return this.options.context.periods.find((period) => period.id === periodId)?.kind ?? null;
+    return this.#context.periods.find((period) => period.id === periodId)?.kind ?? null;
   }
 
   #choices(periodId: string | null): TillView['choices'] {
     const kind = this.#periodKind(periodId);
     if (kind === null) return [];
-    return this.options.context.menu
+    return this.#context.menu
       .filter((item) => item.periods.includes('*') || item.periods.includes(kind))
       .map(({ id, name, kind: itemKind, priceTiyn, allergens }) => ({ id, name, kind: itemKind, priceTiyn, allergens }));
   }
@@ -310,11 +319,11 @@ export class CanteenTill {
   #defaultOrder(presentation: TillPresentation): OrderLine[] {
     if (presentation.diner === null) return [];
     const record = this.options.directory.diner(presentation.diner.id);
-    const probe = mealDecision(this.#request(presentation, [], record), this.options.context);
+    const probe = mealDecision(this.#request(presentation, [], record), this.#context);
     const blocked = new Set(record?.guardian?.blockedAllergens ?? []);
     const sets = this.#choices(probe.periodId).filter((item) => item.kind === 'set');
     const allowed = sets.filter((item) => !item.allergens.some((allergen) => blocked.has(allergen)));
-    const menu = new Map(this.options.context.menu.map((item) => [item.id, item]));
+    const menu = new Map(this.#context.menu.map((item) => [item.id, item]));
     const pick = allowed.find((item) => menu.get(item.id)?.freeEligible === true) ?? allowed[0] ?? sets[0];
     return pick === undefined ? [] : [{ itemId: pick.id, quantity: 1 }];
   }

@@ -10,6 +10,8 @@ export const canteenTillSchema = z
     menuFile: z.string().min(1),
     /** The hub's last snapshot of the diners' canteen data (register, guardians' settings, balances). */
     dinersFile: z.string().min(1),
+    /** With sync.url: how often both files are refreshed from the hub's snapshot (below staleAfterMs keeps an online till fresh). */
+    snapshotRefreshMs: z.number().int().min(5000).max(3_600_000).default(60_000),
     /** Per child: how far below the floor the till may charge while its balances are stale. */
     offlineAllowanceTiyn: z.number().int().min(0).max(10_000_000).default(100_000),
     /** Balances older than this are stale: the till counts as offline. */

@@ -3,12 +3,11 @@
 // on the kiosk's HTTP port at /library. Book scanners and card readers in keyboard mode type into
 // the page; the door's readers and hot path are untouched, and without the section nothing here runs.
 // With sync.url the catalogue follows the hub's (device/library/catalogue-sync.ts).
-import { readFile } from 'node:fs/promises';
 import { isLoopbackAddress, normalizeAddress } from '../../lib/index.js';
-import { HubHttp, createHubDispatcher } from '../../sync/index.js';
 import { CatalogueSync, LibraryDesk, SnapshotDeskCatalogue, SwappableCatalogue, loadLibraryContext, registerDeskPage, type Borrower } from '../library/index.js';
 import { OriginPolicy } from '../security/origin.js';
 import type { KioskServices } from '../services.js';
+import { hubGetter } from './hub-get.js';
 
 function borrowerByCard(services: KioskServices, card: string): Borrower | null {
   const credential = services.roster.credential('card', card.trim().toUpperCase());
@@ -18,14 +17,8 @@ function borrowerByCard(services: KioskServices, card: string): Borrower | null 
 
 /** The catalogue's updates from the hub, when the kiosk syncs with one; null without sync.url. */
 async function catalogueSync(services: KioskServices, catalogue: SwappableCatalogue, file: string, intervalMs: number): Promise<CatalogueSync | null> {
-  const sync = services.config.sync;
-  const tokenFile = sync.tokenFile;
-  if (!sync.url || !tokenFile) return null;
-  const dispatcher = sync.url.startsWith('https:') ? createHubDispatcher({ ca: sync.caFile ? await readFile(sync.caFile) : undefined, pins: sync.pins }) : undefined;
-  const http = new HubHttp({ baseUrl: sync.url, dispatcher, requestTimeoutMs: 20_000, userAgent: `esik-kiosk/${services.config.device.id}`, now: () => services.clock.wallMs() });
-  const path = `/v1/devices/${encodeURIComponent(services.config.device.id)}/library/catalogue`;
-  const fetchCatalogue = async (): Promise<unknown> => (await http.request('GET', path, (await readFile(tokenFile, 'utf8')).trim())).body;
-  return new CatalogueSync(catalogue, file, fetchCatalogue, services.logger.child({ ns: 'library-catalogue' }), intervalMs);
+  const fetchCatalogue = await hubGetter(services, `/v1/devices/${encodeURIComponent(services.config.device.id)}/library/catalogue`);
+  return fetchCatalogue === null ? null : new CatalogueSync(catalogue, file, fetchCatalogue, services.logger.child({ ns: 'library-catalogue' }), intervalMs);
 }
 
 export async function attachDesk(services: KioskServices): Promise<void> {

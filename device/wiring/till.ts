@@ -1,16 +1,18 @@
 // The canteen till station, when the config has a `canteen` section: the till over the kiosk's own
 // store (its meals are ordinary events, synced like the rest), the operator's page on the kiosk's
 // HTTP port, and the readers that name the till. Those readers never reach the door's hot path and
-// the door's readers never reach the till; without the section nothing here runs.
+// the door's readers never reach the till; without the section nothing here runs. With sync.url
+// the till's menu and diners files follow the hub's snapshot (device/canteen/snapshot-sync.ts).
 import type { Person } from '../../sync/store/index.js';
 import { isLoopbackAddress, normalizeAddress } from '../../lib/index.js';
 import { maskName } from '../board-feed.js';
 import { readFile } from 'node:fs/promises';
-import { CanteenTill, HttpTillPeers, SnapshotDinerDirectory, loadCanteenContext, registerPeerRoute, registerTillPage, type TillPresentation } from '../canteen/index.js';
+import { CanteenTill, HttpTillPeers, SnapshotDinerDirectory, SwappableDiners, TillSnapshotSync, loadCanteenContext, registerPeerRoute, registerTillPage, type TillPresentation } from '../canteen/index.js';
 import type { CredentialReader, Presentation } from '../hw/index.js';
 import { identify } from '../kiosk/index.js';
 import { OriginPolicy } from '../security/origin.js';
 import type { KioskServices } from '../services.js';
+import { hubGetter } from './hub-get.js';
 import { attachReceiptPrinter } from './till-printer.js';
 
 function presentationOf(person: Person | null, credential: TillPresentation['credential']): TillPresentation {
@@ -43,9 +45,10 @@ export async function attachTill(services: KioskServices): Promise<Set<string>> 
   const config = services.config.canteen;
   if (config === undefined) return new Set();
   const peerToken = config.peerTokenFile === undefined ? null : await readPeerToken(config.peerTokenFile);
+  const diners = new SwappableDiners(await SnapshotDinerDirectory.load(config.dinersFile));
   const till = new CanteenTill({
     till: config.till, deviceId: services.config.device.id, events: services.store.events,
-    directory: await SnapshotDinerDirectory.load(config.dinersFile),
+    directory: diners,
     context: await loadCanteenContext(config.menuFile, config.offlineAllowanceTiyn),
     clock: services.clock, staleAfterMs: config.staleAfterMs,
     ...(peerToken !== null && config.peers.length > 0 ? { peers: new HttpTillPeers({ urls: config.peers, token: peerToken }) } : {}),
@@ -70,10 +73,23 @@ export async function attachTill(services: KioskServices): Promise<Set<string>> 
     feedReader(services, till, reader, config.till);
     claimed.add(reader.id);
   }
+  const fetchSnapshot = await hubGetter(services, `/v1/devices/${encodeURIComponent(services.config.device.id)}/canteen/snapshot`);
+  const updates = fetchSnapshot === null ? null : new TillSnapshotSync({
+    till, diners, menuFile: config.menuFile, dinersFile: config.dinersFile, fetchSnapshot, offlineAllowanceTiyn: config.offlineAllowanceTiyn,
+    logger: services.logger.child({ ns: 'canteen-snapshot' }), intervalMs: config.snapshotRefreshMs,
+  });
   services.addStatus('canteen', () => {
     const address = services.http.server.address();
-    return { till: config.till, page: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/canteen` : null, mealsServed: till.meals().length, printer: printer?.status() ?? null };
+    return {
+      till: config.till, page: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/canteen` : null, mealsServed: till.meals().length, printer: printer?.status() ?? null,
+      dinersAsOf: new Date(diners.asOfMs()).toISOString(), snapshotSync: updates?.status() ?? null,
+    };
   });
   services.admin.get('/v1/canteen/meals', () => ({ till: config.till, meals: till.meals() }));
+  if (updates) {
+    services.admin.post('/v1/canteen/snapshot/refresh', async () => ({ updated: await updates.refresh(), ...updates.status() }));
+    services.onShutdown(() => updates.stop());
+    updates.start();
+  }
   return claimed;
 }
