@@ -5,7 +5,7 @@ import type { DeviceRecord } from '../storage.js';
 import type { Holdings } from './store.js';
 
 export interface ExportItem {
-  kind: 'person' | 'person_details' | 'guardian' | 'credential' | 'template' | 'roster_other' | 'event' | 'alarm' | 'guardian_link' | 'audit';
+  kind: 'person' | 'person_details' | 'guardian' | 'consent' | 'credential' | 'template' | 'roster_other' | 'event' | 'alarm' | 'guardian_link' | 'audit';
   /** Where it is held and where it came from: table, row key, the device that sent it, when. */
   source: { table: string; key: string; origin: string; at: string | null };
   data: Record<string, unknown>;
@@ -49,6 +49,8 @@ export function knowExport(personId: string, held: Holdings, devices: ReadonlyAr
     // The console's hub-only details: entered by the school (class-list import or the people pages).
     ...(held.details?.person ? [{ kind: 'person_details' as const, source: { table: 'console_people', key: personId, origin: 'school administration (console)', at: null }, data: held.details.person }] : []),
     ...(held.details?.guardians ?? []).map((g): ExportItem => ({ kind: 'guardian', source: { table: 'console_guardians', key: g.id, origin: 'school administration (console)', at: null }, data: { name: g.name, phone: g.phone } })),
+    // Consent given or withdrawn by a legal representative, as the school recorded it (append-only).
+    ...(held.details?.consents ?? []).map((c): ExportItem => ({ kind: 'consent', source: { table: 'console_consents', key: String(c.id), origin: c.recorded_by === 'hub' ? 'the hub (term expired)' : `school administration (console, ${String(c.recorded_by)})`, at: iso(Number(c.recorded_ms)) }, data: c })),
     // Who in the school looked at or changed the child's data (the console's audit; append-only).
     ...held.audit.map((a): ExportItem => ({ kind: 'audit', source: { table: 'console_audit', key: `id ${a.id}`, origin: `console account ${a.username}`, at: iso(a.atMs) }, data: { action: a.action, subject: a.subject } })),
   ];

@@ -103,7 +103,8 @@ export class PgPrivacyStore implements PrivacyStore {
     if (!(await hasTables(this.db, ['console_people', 'console_guardians', 'console_guardian_links']))) return null;
     const person = (await this.db.query<Record<string, unknown>>(CONSOLE_DETAILS_SQL.person, [personId]))[0];
     const guardians = await this.db.query<{ id: string; name: string; phone: string }>(CONSOLE_DETAILS_SQL.guardians, [personId]);
-    return { person: person ?? null, guardians };
+    const consents = (await hasTables(this.db, ['console_consents'])) ? await this.db.query<Record<string, unknown>>(CONSOLE_DETAILS_SQL.consents, [personId]) : [];
+    return { person: person ?? null, guardians, consents };
   }
 
   private async audit(personId: string): Promise<HeldAudit[]> {
@@ -154,6 +155,7 @@ export class PgPrivacyStore implements PrivacyStore {
         consoleRowsDeleted += (await tx.query('DELETE FROM console_guardian_links WHERE child_id = $1 OR guardian_id = $1 RETURNING child_id', [personId])).length;
         consoleRowsDeleted += (await tx.query('DELETE FROM console_people WHERE person_id = $1 RETURNING person_id', [personId])).length;
       }
+      if (await hasTables(tx, ['console_consents'])) consoleRowsDeleted += (await tx.query(`${CONSOLE_DETAILS_SQL.eraseConsents} RETURNING id`, [personId])).length;
       return { eventsPseudonymised, notifyRowsDeleted, consoleRowsDeleted };
     });
     // Outside the transaction (VACUUM cannot run in one): frees the roster's dead row versions now.

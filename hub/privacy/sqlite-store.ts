@@ -96,7 +96,8 @@ export class SqlitePrivacyStore implements PrivacyStore {
     // SQLite reads $1 as a parameter too: the shared statements bind the person id positionally.
     const person = await this.db.get<Record<string, unknown>>(CONSOLE_DETAILS_SQL.person, [personId]);
     const guardians = await this.db.all<{ id: string; name: string; phone: string }>(CONSOLE_DETAILS_SQL.guardians, [personId]);
-    return { person: person ?? null, guardians };
+    const consents = (await this.hasTables(['console_consents'])) ? await this.db.all<Record<string, unknown>>(CONSOLE_DETAILS_SQL.consents, [personId]) : [];
+    return { person: person ?? null, guardians, consents };
   }
 
   private async audit(personId: string): Promise<HeldAudit[]> {
@@ -170,6 +171,7 @@ export class SqlitePrivacyStore implements PrivacyStore {
         consoleRowsDeleted += (await this.db.run('DELETE FROM console_guardian_links WHERE child_id = ? OR guardian_id = ?', [personId, personId])).changes;
         consoleRowsDeleted += (await this.db.run('DELETE FROM console_people WHERE person_id = ?', [personId])).changes;
       }
+      if (await this.hasTables(['console_consents'])) consoleRowsDeleted += (await this.db.run(CONSOLE_DETAILS_SQL.eraseConsents, [personId])).changes;
       return { eventsPseudonymised, notifyRowsDeleted, consoleRowsDeleted };
     });
     // secure_delete (lib/sqlite.ts) zeroed the old cells in the database pages; the WAL still holds

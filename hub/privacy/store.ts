@@ -50,12 +50,17 @@ export interface Holdings {
 export interface HeldDetails {
   person: Record<string, unknown> | null;
   guardians: Array<{ id: string; name: string; phone: string }>;
+  /** The console's consent records about the child (hub/console/consent-store.ts), oldest first. */
+  consents: Array<Record<string, unknown>>;
 }
 
 /** The console's people tables, read the same way on both storages (positional parameter: the person id). */
 export const CONSOLE_DETAILS_SQL = {
   person: 'SELECT iin, surname, given_name, patronymic, birth_date, updated_ms FROM console_people WHERE person_id = $1',
   guardians: 'SELECT g.id, g.name, g.phone FROM console_guardian_links l JOIN console_guardians g ON g.id = l.guardian_id WHERE l.child_id = $1 ORDER BY g.id',
+  consents: 'SELECT id, guardian_id, guardian_name, action, purposes, channel, given_on, until_on, recorded_ms, recorded_by FROM console_consents WHERE child_id = $1 ORDER BY id',
+  /** A destruction erases the consent records too: they name the child's guardian. */
+  eraseConsents: 'DELETE FROM console_consents WHERE child_id = $1',
 };
 
 export interface HeldAudit {

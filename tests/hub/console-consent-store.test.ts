@@ -3,7 +3,8 @@
 // honour; a withdrawal of identification erases the child's templates on the hub, leaves tombstones a
 // device's next pull carries, and the record's cursor is acknowledged once the device pulls past it;
 // a guardian not linked to the child, an empty purpose list and a term already over are refused; a
-// lapsed term is withdrawn by the sweep once (and the flag with it), never twice.
+// lapsed term is withdrawn by the sweep once (and the flag with it), never twice. A request to know
+// lists the consent records; a destruction erases them with the child's other console rows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubStorage } from '../../hub/index.js';
 import { ConsentService, consentStoreFor, peopleStoreFor } from '../../hub/console/index.js';
@@ -110,5 +111,21 @@ describe.each(backends)('consent records on %s', (_name, makeBackend) => {
     // The other child has no records: their flags are the roster's, untouched.
     expect((await service.history('p-2')).states.identification.unrecorded).toBe(true);
     expect(await personData('p-2')).toMatchObject({ biometricConsent: true });
+  });
+
+  it('a request to know lists the consent records, and a destruction erases them', async () => {
+    const know = await privacy.register({ kind: 'know', personId: 'p-1', requester: 'Гүлнар', channel: 'in_person', receivedOn: '2026-12-07', note: '' });
+    const answered = await privacy.execute(know.id);
+    const consents = answered.export?.items.filter((i) => i.kind === 'consent') ?? [];
+    expect(consents.map((c) => c.data.channel)).toEqual(['paper', 'parent_page', 'term_expired']);
+    expect(consents[0]?.source).toMatchObject({ table: 'console_consents', origin: 'school administration (console, director)' });
+    expect((await service.record({ childId: 'p-2', guardianId: 'g-2', action: 'grant', purposes: ['board'], channel: 'email', givenOn: today, until: null, note: '' }, 'director')).ok).toBe(true);
+    const destroy = await privacy.register({ kind: 'destroy', personId: 'p-1', requester: 'Гүлнар', channel: 'in_person', receivedOn: '2026-12-07', note: '' });
+    const { request } = await privacy.execute(destroy.id);
+    // The 3 consent records, the child's details and guardian link, and the guardian left with no child.
+    expect(request.record?.consoleRowsDeleted).toBe(6);
+    expect((await service.history('p-1')).records).toEqual([]);
+    // Another child's records are untouched.
+    expect((await service.history('p-2')).records).toEqual([expect.objectContaining({ childId: 'p-2', channel: 'email' })]);
   });
 });
