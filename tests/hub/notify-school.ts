@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildHub, type HubStorage } from '../../hub/index.js';
 import { mealTransferIds, wireEventSchema, type CanteenMealData, type WireEvent } from '../../protocol/index.js';
 import { openCanteenLedger, openCanteenMeals, personAccount, type OpenedMeals } from '../../hub/canteen/index.js';
-import { openLibrary, type OpenedLibrary } from '../../hub/library/index.js';
+import { openLibrary, type LibraryStore, type OpenedLibrary } from '../../hub/library/index.js';
 import { canteenFeed, DEFAULT_NOTIFIER_CONFIG, Notifier, type NotifierConfig, type NotifyStore } from '../../hub/notify/index.js';
 import { silentLogger } from '../sync/helpers.js';
 import { ADMIN } from './notify-fixture.js';
@@ -16,6 +16,7 @@ import { BOT_TOKEN, silentNotifyLogger } from './notify-helpers.js';
 export interface SchoolHub {
   url: string;
   notifier: Notifier;
+  libraryStore: LibraryStore;
   /** Another process's notifier over the same database (its own store), racing this one; null unless asked for. */
   twin: Notifier | null;
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
@@ -23,8 +24,12 @@ export interface SchoolHub {
   link(personId: string, chat: number, language: 'kk' | 'ru' | 'en'): Promise<string>;
   /** Ingests a till's canteen.meal event served now; returns its event id. */
   meal(personId: string, chargeTiyn: number, free?: boolean): Promise<string>;
-  /** Ingests a desk's library event; returns its event id. */
-  library(type: 'library.loan' | 'library.return', personId: string, copyId: string, dueDate: string | null, loanEventId?: string): Promise<string>;
+  /** Ingests a desk's loan of `copyId` due on `dueDate`, and with `returned` its return in the same push; returns the loan's event id. */
+  lend(personId: string, copyId: string, dueDate: string, returned?: boolean): Promise<string>;
+  /** Ingests a desk's return of the loan. */
+  giveBack(personId: string, copyId: string, loanEventId: string): Promise<void>;
+  /** A title and one copy of it in the catalogue. */
+  catalogue(barcode: string, title: string): Promise<void>;
   topUp(personId: string, amountTiyn: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -79,7 +84,7 @@ export async function startSchoolHub(db: Opened, apiRoot: string, config: Partia
   deviceSeqs.set(location, seqs);
   const opened = new Set<string>();
   return {
-    url, notifier, twin: other, admin,
+    url, notifier, libraryStore: library.store, twin: other, admin,
     async link(personId, chat, language) {
       const made = await notifier.links.addGuardian(personId, language);
       if (!made) throw new Error(`no guardian for ${personId}`);
@@ -97,10 +102,19 @@ export async function startSchoolHub(db: Opened, apiRoot: string, config: Partia
       await storage.ingest('till-1', [{ event }], null, null, Date.now());
       return event.id;
     },
-    async library(type, personId, copyId, dueDate, loanEventId) {
-      const event = wireEvent(++seqs.desk, type, personId, 'library', { copyId, titleId: null, dueDate, renewals: 0, loanEventId: loanEventId ?? null });
+    async lend(personId, copyId, dueDate, returned = false) {
+      const loan = wireEvent(++seqs.desk, 'library.loan', personId, 'library', { copyId, titleId: null, dueDate, renewals: 0, loanEventId: null });
+      const back = returned ? [wireEvent(++seqs.desk, 'library.return', personId, 'library', { copyId, titleId: null, dueDate: null, renewals: 0, loanEventId: loan.id })] : [];
+      await storage.ingest('desk-1', [loan, ...back].map((event) => ({ event })), null, null, Date.now());
+      return loan.id;
+    },
+    async giveBack(personId, copyId, loanEventId) {
+      const event = wireEvent(++seqs.desk, 'library.return', personId, 'library', { copyId, titleId: null, dueDate: null, renewals: 0, loanEventId });
       await storage.ingest('desk-1', [{ event }], null, null, Date.now());
-      return event.id;
+    },
+    async catalogue(barcode, title) {
+      const titleRecord = { id: `local:${barcode}`, isbn13: null, title, author: null, year: null };
+      await library.store.saveRows([{ line: 2, title: titleRecord, copy: { barcode, titleId: titleRecord.id, readingRoomOnly: false, status: 'available' } }], Date.now());
     },
     async topUp(personId, amountTiyn) {
       if (!opened.has(personId)) {
