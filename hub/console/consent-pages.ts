@@ -43,7 +43,9 @@ function stateTable(t: PrivacyCatalog, states: Record<string, PurposeState>, fla
     const s = states[p];
     if (!s) return '';
     const state = s.unrecorded ? 'unrecorded' : s.lapsed ? 'lapsed' : s.granted ? 'given' : 'withdrawn';
-    return `<tr data-purpose="${p}" data-state="${state}"><th scope="row">${esc(t[`pu_${p}`])}</th><td>${esc(stateText(t, s, flags[p]))}</td></tr>`;
+    // The parents' page and a kiosk erasure clear the flag without a record here: say so, not hide it.
+    const mismatch = !s.unrecorded && s.granted !== flags[p] ? ` <span class="error" data-mismatch="true">${esc(fill(t.st_mismatch, { flag: flags[p] ? t.yes : t.no }))}</span>` : '';
+    return `<tr data-purpose="${p}" data-state="${state}" data-flag="${flags[p]}"><th scope="row">${esc(t[`pu_${p}`])}</th><td>${esc(stateText(t, s, flags[p]))}${mismatch}</td></tr>`;
   });
   return `<h3>${esc(t.current)}</h3><table id="consent-state"><tbody>${rows.join('')}</tbody></table>`;
 }

@@ -8,7 +8,8 @@
 // destruction record with the kiosk's acknowledgement. A request received long ago is highlighted as
 // overdue; a request to know answers with a download. A class teacher and a technician get 403 on
 // every one of these pages and forms, and the technician's responses carry no pupil's name. Every
-// action is in the console's audit. Screenshots go to artifacts/console/.
+// action is in the console's audit. A flag changed outside the records (the parents' page clears it
+// without one) is pointed out on the consent page. Screenshots go to artifacts/console/.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -134,6 +135,16 @@ describe('consent and data-subject request pages in Chromium, with a real kiosk 
     const audit = await (await consoleStoreFor(harness.storage)).auditOf(harness.accounts.get('director')?.id ?? '', 0, Date.now() + 1, 1000);
     expect(audit.filter((r) => r.subject === `person:${CHILD}`).map((r) => r.action)).toEqual(expect.arrayContaining(['consent.grant', 'consent.withdraw', 'view.consent']));
   }, 60_000);
+
+  it('says so when the kiosks\' flag was changed outside the records (as the parents\' page does)', async () => {
+    const current = await harness.storage.rosterEntity('person', CHILD);
+    if (current?.op !== 'upsert' || current.type !== 'person') throw new Error('no person');
+    await harness.storage.applyRoster([{ op: 'upsert', type: 'person', data: { ...current.data, displayConsent: 'none' } }]);
+    await page.reload();
+    expect(await page.$eval('#consent-state tr[data-purpose=board]', (r) => `${(r as HTMLElement).dataset.state ?? ''} ${(r as HTMLElement).dataset.flag ?? ''}`)).toBe('given false');
+    expect(await page.$('#consent-state tr[data-purpose=board] [data-mismatch=true]')).not.toBeNull();
+    expect(await page.$('#consent-state tr[data-purpose=identification] [data-mismatch]')).toBeNull();
+  });
 
   it('a destroy request registered on the page ends in a destruction record with the kiosk\'s acknowledgement', async () => {
     await page.goto(`${harness.url}/console/privacy`);
