@@ -29,6 +29,7 @@ export const SLOW_TESTS = [
   'tests/hub/notify-burst.test.ts', // a hub process sends 500 notices to the Telegram emulator
   'tests/e2e/till-crash.test.ts', // kill -9 of a till kiosk after a confirmed meal, restart, two syncs
   'tests/e2e/desk-station.test.ts', // kiosks configured as a library desk, restarted; one syncing with a hub
+  'tests/e2e/till-station.test.ts', // a till kiosk process taking its data from a hub's snapshot
   'tests/hub/console-enrol.test.ts', // a hub's face engine and a kiosk process: photos enrolled, the face admitted
   'tests/hub/ledger-topup-crash.test.ts', // hub processes SIGKILLed during top-ups, restarted, replayed
 ];
