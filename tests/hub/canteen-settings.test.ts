@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCanteenLedger, openCanteenMeals, personAccount, type CanteenLedger } from '../../hub/canteen/index.js';
+import { openCanteenLedger, openCanteenMeals, parseRegisterCsv, personAccount, type CanteenLedger } from '../../hub/canteen/index.js';
 import { makeIin, peopleStoreFor } from '../../hub/console/index.js';
 import { buildHub, PgHubStorage, SqliteHubStorage, type HubStorage } from '../../hub/index.js';
 import { canteenSnapshotSchema, mealTransferIds, type CanteenFile, type CanteenMealData } from '../../protocol/index.js';
@@ -33,6 +33,18 @@ function meal(device: string, seq: number, personId: string, chargeTiyn: number)
   };
   return event(seq, { type: 'canteen.meal', personId, door: device, direction: null, credential: { kind: 'card', ref: 'c' }, data: data as unknown as Record<string, unknown> });
 }
+
+describe('free-meal register CSV', () => {
+  it('counts lines inside quoted fields and names the header\'s problems', () => {
+    const { rows, errors } = parseRegisterCsv('\uFEFFcategory,person_id,periods\n"large\nfamily",p-1,lunch\nlarge_family,p-2," Lunch ; SNACK "\n');
+    expect(errors).toEqual([{ line: 2, message: expect.stringMatching(/^category "large\nfamily"/) as unknown }]);
+    expect(rows).toEqual([{ line: 4, personId: 'p-2', iin: null, category: 'large_family', validFrom: null, validTo: null, periods: ['lunch', 'snack'] }]);
+    expect(parseRegisterCsv('category,periods\nx,lunch\n').errors).toEqual([{ line: 1, message: 'the header needs a "person_id" or an "iin" column' }]);
+    expect(parseRegisterCsv('person_id,category,colour\n').errors).toEqual([{ line: 1, message: 'unknown columns: colour' }]);
+    expect(parseRegisterCsv('person_id,category\np-1,"open\n').errors).toEqual([{ line: 2, message: 'a quoted field is never closed' }]);
+    expect(parseRegisterCsv('person_id,category,valid_from,valid_to\np-1,x,2026-09-02,2026-09-01\n').errors[0]?.message).toMatch(/after valid_to/);
+  });
+});
 
 describe.each(['sqlite', 'postgres'] as const)('canteen settings and snapshot: %s', (kind) => {
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -128,6 +140,11 @@ describe.each(['sqlite', 'postgres'] as const)('canteen settings and snapshot: %
         { personId: 'p-2', category: 'grade_1_4', validFrom: null, validTo: null, periods: ['breakfast', 'lunch'] },
       ],
     });
+    // A dry run writes nothing; replace=1 makes the file the whole register.
+    expect((await importCsv(hub.url, 'person_id,category\np-3,orphan\n', '?dry_run=1')).json).toMatchObject({ imported: false, entries: 0, errors: [] });
+    expect(((await adminCall(admin, 'GET', '/v1/admin/canteen/free-meals?person=p-3')).json as { entries: unknown[] }).entries).toEqual([]);
+    expect((await importCsv(hub.url, 'person_id,category\np-3,orphan\n', '?replace=1')).json).toMatchObject({ imported: true, entries: 1 });
+    expect((await adminCall(admin, 'GET', '/v1/admin/canteen/free-meals')).json).toEqual({ skipped: 0, entries: [{ personId: 'p-3', category: 'orphan', validFrom: null, validTo: null, periods: ['*'] }] });
   }, 60_000);
 
   it('gives each till the snapshot its files take: ledger balances, today\'s meals, its own last charge included', async () => {
