@@ -43,7 +43,7 @@ describe.each(['sqlite', 'postgres'] as const)('canteen notices (%s)', (backend)
     opened = await db.open();
     ({ storage, store } = opened);
     await storage.applyRoster([person('kid-a', { name: 'Асель Нурланова', group: '3А' }), person('kid-b', { name: 'Bolat Two' })]);
-    hub = await startSchoolHub(opened, tg.apiRoot, {}, true);
+    hub = await startSchoolHub(opened, tg.apiRoot, {}, { twin: true });
     await hub.link('kid-a', CHAT.mother, 'ru');
     await hub.link('kid-a', CHAT.father, 'kk');
     const gone = await hub.link('kid-b', CHAT.gone, 'ru');

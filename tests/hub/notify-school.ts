@@ -31,6 +31,8 @@ export interface SchoolHub {
   /** A title and one copy of it in the catalogue. */
   catalogue(barcode: string, title: string): Promise<void>;
   topUp(personId: string, amountTiyn: number): Promise<void>;
+  /** Runs the canteen's and the library's folds once (with a clock of the test's own, nothing runs by itself). */
+  fold(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,25 +46,32 @@ interface Opened {
 /** Each database's till and desk seqs, kept across a restarted hub (a device's seq never goes back nor skips). */
 const deviceSeqs = new Map<string, { till: number; desk: number }>();
 
-function wireEvent(seq: number, type: string, personId: string, door: string, data: Record<string, unknown>): WireEvent {
-  const wallMs = Date.now();
+function wireEvent(wallMs: number, seq: number, type: string, personId: string, door: string, data: Record<string, unknown>): WireEvent {
   return wireEventSchema.parse({
     id: randomUUID(), seq, type, at: new Date(wallMs).toISOString(), wallMs, timeTrusted: true, bootId: 'boot-a', monoMs: 1000 + seq,
     door, direction: null, personId, credential: { kind: 'card', ref: `card-${personId}` }, reason: null, data,
   });
 }
 
-/** `twin`: a second notifier over the same database, as a second hub process would run. */
-export async function startSchoolHub(db: Opened, apiRoot: string, config: Partial<NotifierConfig>, twin = false): Promise<SchoolHub> {
+export interface SchoolHubOptions {
+  /** A second notifier over the same database, as a second hub process would run. */
+  twin?: boolean;
+  /** The hub's clock; with it nothing runs by itself: the test calls fold() and notifier.runOnce(). */
+  now?: () => number;
+}
+
+export async function startSchoolHub(db: Opened, apiRoot: string, config: Partial<NotifierConfig>, options: SchoolHubOptions = {}): Promise<SchoolHub> {
+  const now = options.now ?? Date.now;
+  const twin = options.twin ?? false;
   const { storage, store, location } = db;
   const canteen = await openCanteenLedger(location, silentLogger, { offlineAllowanceTiyn: 50_000 });
   const meals: OpenedMeals = await openCanteenMeals(location, storage, canteen.ledger, silentLogger, { pageSize: 500, intervalMs: 100 });
-  const library: OpenedLibrary = await openLibrary(location, storage, silentLogger, { pageSize: 500, intervalMs: 100 });
+  const library: OpenedLibrary = await openLibrary(location, storage, silentLogger, { pageSize: 500, intervalMs: 100 }, now);
   const sources = { canteen: canteenFeed(meals.store, canteen.ledger, personAccount), library: library.store };
   const full: NotifierConfig = { ...DEFAULT_NOTIFIER_CONFIG, pollMs: 100, telegram: { token: BOT_TOKEN, apiRoot }, ...config };
-  const notifier = new Notifier(storage, store, silentNotifyLogger, full, Date.now, sources);
+  const notifier = new Notifier(storage, store, silentNotifyLogger, full, now, sources);
   const second = twin ? await db.reopen() : null;
-  const other = second ? new Notifier(second.storage, second.store, silentNotifyLogger, full, Date.now, sources) : null;
+  const other = second ? new Notifier(second.storage, second.store, silentNotifyLogger, full, now, sources) : null;
   const app: FastifyInstance = await buildHub({
     storage, logger: silentLogger, adminToken: ADMIN, notify: { notifier, allowLoopbackHttpWebhooks: true },
     canteen: { ledger: canteen.ledger, meals: meals.store }, library: { store: library.store, folder: library.folder },
@@ -70,10 +79,12 @@ export async function startSchoolHub(db: Opened, apiRoot: string, config: Partia
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  notifier.start();
-  other?.start();
-  meals.folder.start();
-  library.folder.start();
+  if (!options.now) {
+    notifier.start();
+    other?.start();
+    meals.folder.start();
+    library.folder.start();
+  }
   const admin: SchoolHub['admin'] = async (method, path, body) => {
     const response = await fetch(`${url}${path}`, {
       method, headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
@@ -95,22 +106,22 @@ export async function startSchoolHub(db: Opened, apiRoot: string, config: Partia
       const mealId = randomUUID();
       const ids = mealTransferIds('till-1', mealId);
       const data: CanteenMealData = {
-        mealId, periodId: 'lunch', date: new Date().toISOString().slice(0, 10), free, freeCategory: free ? 'large_family' : null, chargeTiyn: free ? 0 : chargeTiyn,
+        mealId, periodId: 'lunch', date: new Date(now()).toISOString().slice(0, 10), free, freeCategory: free ? 'large_family' : null, chargeTiyn: free ? 0 : chargeTiyn,
         subsidyTiyn: free ? chargeTiyn : 0, chargeTransferId: ids.charge, subsidyTransferId: ids.subsidy, offline: false, items: [{ itemId: 'set-1', quantity: 1 }],
       };
-      const event = wireEvent(++seqs.till, 'canteen.meal', personId, 'till-1', data);
-      await storage.ingest('till-1', [{ event }], null, null, Date.now());
+      const event = wireEvent(now(), ++seqs.till, 'canteen.meal', personId, 'till-1', data);
+      await storage.ingest('till-1', [{ event }], null, null, now());
       return event.id;
     },
     async lend(personId, copyId, dueDate, returned = false) {
-      const loan = wireEvent(++seqs.desk, 'library.loan', personId, 'library', { copyId, titleId: null, dueDate, renewals: 0, loanEventId: null });
-      const back = returned ? [wireEvent(++seqs.desk, 'library.return', personId, 'library', { copyId, titleId: null, dueDate: null, renewals: 0, loanEventId: loan.id })] : [];
-      await storage.ingest('desk-1', [loan, ...back].map((event) => ({ event })), null, null, Date.now());
+      const loan = wireEvent(now(), ++seqs.desk, 'library.loan', personId, 'library', { copyId, titleId: null, dueDate, renewals: 0, loanEventId: null });
+      const back = returned ? [wireEvent(now(), ++seqs.desk, 'library.return', personId, 'library', { copyId, titleId: null, dueDate: null, renewals: 0, loanEventId: loan.id })] : [];
+      await storage.ingest('desk-1', [loan, ...back].map((event) => ({ event })), null, null, now());
       return loan.id;
     },
     async giveBack(personId, copyId, loanEventId) {
-      const event = wireEvent(++seqs.desk, 'library.return', personId, 'library', { copyId, titleId: null, dueDate: null, renewals: 0, loanEventId });
-      await storage.ingest('desk-1', [{ event }], null, null, Date.now());
+      const event = wireEvent(now(), ++seqs.desk, 'library.return', personId, 'library', { copyId, titleId: null, dueDate: null, renewals: 0, loanEventId });
+      await storage.ingest('desk-1', [{ event }], null, null, now());
     },
     async catalogue(barcode, title) {
       const titleRecord = { id: `local:${barcode}`, isbn13: null, title, author: null, year: null };
@@ -126,6 +137,10 @@ export async function startSchoolHub(db: Opened, apiRoot: string, config: Partia
         id: `topup-${randomUUID()}`, debitAccountId: 'cash', creditAccountId: personAccount(personId), amountTiyn, kind: 'top_up',
       });
       if (done.status !== 201) throw new Error(`top-up refused: ${JSON.stringify(done.body)}`);
+    },
+    async fold() {
+      await meals.folder.catchUp();
+      await library.folder.catchUp();
     },
     async close() {
       await other?.stop();
