@@ -266,3 +266,35 @@ export function privacyCatalog(language: Language): PrivacyCatalog {
 export function fill(text: string, values: Record<string, string | number>): string {
   return text.replace(/\{(\w+)\}/g, (whole, key: string) => (key in values ? String(values[key]) : whole));
 }
+
+/**
+ * Names of the fields of a request's outcome record (hub/privacy/service.ts) and of a know answer's
+ * item kinds (hub/privacy/export.ts). A field a newer hub adds shows under its own key until named here.
+ */
+const RECORD_LABELS: Record<Language, Record<string, string>> = {
+  en: {
+    destroyed: 'destroyed at', blocked: 'blocked at', answered: 'answered at', credentials: 'credentials deleted', templates: 'templates deleted',
+    eventsPseudonymised: 'events pseudonymised', notifyRowsDeleted: 'notifier rows deleted', consoleRowsDeleted: 'console rows deleted (ИИН, guardians, consents)',
+    walTruncated: 'database log truncated', lateEventsPseudonymised: 'late events pseudonymised', walTruncatedAtClose: 'database log truncated at closing',
+    person: 'roster person', person_details: 'ИИН and name parts', guardian: 'guardians', consent: 'consent records', credential: 'credentials', template: 'templates',
+    roster_other: 'other roster rows', event: 'door events', alarm: 'alarms', guardian_link: "parents' notices", audit: 'audit records',
+  },
+  ru: {
+    destroyed: 'уничтожено', blocked: 'заблокировано', answered: 'ответ дан', credentials: 'удалено карт и кодов', templates: 'удалено шаблонов',
+    eventsPseudonymised: 'событий обезличено', notifyRowsDeleted: 'удалено записей уведомлений', consoleRowsDeleted: 'удалено записей консоли (ИИН, представители, согласия)',
+    walTruncated: 'журнал базы очищен', lateEventsPseudonymised: 'поздних событий обезличено', walTruncatedAtClose: 'журнал базы очищен при закрытии',
+    person: 'запись в реестре', person_details: 'ИИН и части имени', guardian: 'представители', consent: 'записи о согласии', credential: 'карты и коды', template: 'шаблоны',
+    roster_other: 'другие записи реестра', event: 'события прохода', alarm: 'тревоги', guardian_link: 'уведомления родителям', audit: 'записи аудита',
+  },
+  kk: {
+    destroyed: 'жойылды', blocked: 'бұғатталды', answered: 'жауап берілді', credentials: 'өшірілген карталар мен кодтар', templates: 'өшірілген үлгілер',
+    eventsPseudonymised: 'иесіздендірілген оқиғалар', notifyRowsDeleted: 'өшірілген хабарлама жазбалары', consoleRowsDeleted: 'өшірілген консоль жазбалары (ЖСН, өкілдер, келісімдер)',
+    walTruncated: 'дерекқор журналы тазаланды', lateEventsPseudonymised: 'иесіздендірілген кешіккен оқиғалар', walTruncatedAtClose: 'жабу кезінде дерекқор журналы тазаланды',
+    person: 'тізімдегі жазба', person_details: 'ЖСН және аты-жөні', guardian: 'өкілдер', consent: 'келісім жазбалары', credential: 'карталар мен кодтар', template: 'үлгілер',
+    roster_other: 'тізімнің басқа жазбалары', event: 'өту оқиғалары', alarm: 'дабылдар', guardian_link: 'ата-анаға хабарламалар', audit: 'аудит жазбалары',
+  },
+};
+
+export function recordLabel(language: Language, key: string): string {
+  return RECORD_LABELS[language][key] ?? key;
+}

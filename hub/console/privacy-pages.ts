@@ -12,7 +12,8 @@ import { newRequestSchema, type PrivacyService, type StoredRequest } from '../pr
 import { audit, languageOf, sendPage, type ConsoleContext } from './context.js';
 import { esc, raw } from './html.js';
 import { requireCapability } from './pages.js';
-import { fill, privacyCatalog, type PrivacyCatalog } from './privacy-messages.js';
+import { fill, privacyCatalog, recordLabel, type PrivacyCatalog } from './privacy-messages.js';
+import type { Language } from './messages.js';
 
 const idParams = z.object({ id: z.uuid() });
 const REQUEST_CHANNELS = newRequestSchema.shape.channel.options;
@@ -103,11 +104,11 @@ function ackTable(t: PrivacyCatalog, record: Record<string, unknown>): string {
 }
 
 /** What was done on the hub (counts and times): the record's plain values; the devices' table beside it. */
-function outcomeSection(t: PrivacyCatalog, r: Shown): string {
+function outcomeSection(t: PrivacyCatalog, lang: Language, r: Shown): string {
   if (r.record === null) return '';
   const plain = Object.entries(r.record).filter(([key, value]) => key !== 'acknowledgements' && (typeof value !== 'object' || value === null));
   const items = r.kind === 'know' && typeof r.record.items === 'object' && r.record.items !== null ? Object.entries(r.record.items as Record<string, unknown>) : [];
-  const list = [...plain, ...items].map(([key, value]) => `<tr data-key="${esc(key)}"><th scope="row">${esc(key)}</th><td>${esc(String(value))}</td></tr>`).join('');
+  const list = [...plain, ...items].map(([key, value]) => `<tr data-key="${esc(key)}"><th scope="row">${esc(recordLabel(lang, key))}</th><td>${esc(String(value))}</td></tr>`).join('');
   const title = r.kind === 'destroy' ? t.destructionRecord : r.kind === 'block' ? t.blockRecord : t.outcome;
   return `<section id="outcome"><h3>${esc(title)}</h3><table id="record"><tbody>${list}</tbody></table>${ackTable(t, r.record)}</section>`;
 }
@@ -134,7 +135,7 @@ async function requestPage(ctx: ConsoleContext, request: FastifyRequest, reply: 
   const rows = fields.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('');
   const overdue = r.overdue ? `<p class="error overdue" id="overdue">${esc(t.overdue)}</p>` : '';
   const consent = who ? ` <a href="/console/people/${esc(r.personId)}/consent">${esc(t.consent)}</a>` : '';
-  const body = flash + overdue + `<table id="request" data-status="${r.status}" data-kind="${r.kind}"><tbody>${rows}</tbody></table>` + actions(t, r, reply.generateCsrf()) + outcomeSection(t, r) + `<p><a href="/console/privacy">${esc(t.requests)}</a>${consent}</p>`;
+  const body = flash + overdue + `<table id="request" data-status="${r.status}" data-kind="${r.kind}"><tbody>${rows}</tbody></table>` + actions(t, r, reply.generateCsrf()) + outcomeSection(t, languageOf(request), r) + `<p><a href="/console/privacy">${esc(t.requests)}</a>${consent}</p>`;
   return sendPage(request, reply, `${t[`k_${r.kind}`]}: ${who?.name ?? r.personId}`, raw(body));
 }
 

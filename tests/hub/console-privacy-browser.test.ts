@@ -159,6 +159,7 @@ describe('consent and data-subject request pages in Chromium, with a real kiosk 
     await submit('#execute-form button');
     expect(await page.$eval('#record tr[data-key=destroyed]', (r) => r.textContent)).toBeTruthy();
     expect(await page.$eval('#record tr[data-key=templates] td', (td) => td.textContent)).toBe('1');
+    expect(await page.$eval('#record tr[data-key=templates] th', (th) => th.textContent)).toBe('templates deleted');
     await waitFor('the template gone on the kiosk', async () => ((await kioskTemplates()) === 0 ? true : undefined), 20_000, 250);
     await waitFor('the request closed on the kiosk\'s acknowledgement', async () => {
       const closeButton = await page.$('#close-form button');
