@@ -268,13 +268,18 @@ export class SqlLedger implements CanteenLedger {
    * one snapshot: a till subtracts exactly its charges after it (hub/canteen/snapshot.ts).
    */
   async personBalances(deviceId: string): Promise<PersonBalances> {
+    // The device's transfer ids share a prefix (protocol/canteen.ts mealTransferIds). Matched by
+    // substr equality, not an id range: a range on text follows the database's collation, and
+    // PostgreSQL's en_US collation ignores ':' and ';' at its first level. The walk goes back from
+    // the newest transfer and stops at the device's last charge, a few rows for a till in use.
     const prefix = `meal:${deviceId}:`;
     const rows = await this.driver.read((sql) =>
       sql.query<{ person_id: string | null; floor_tiyn: number | null; debits_posted: number; credits_posted: number; last_charge: string | null }>(
         `SELECT a.person_id, a.floor_tiyn, a.debits_posted, a.credits_posted,
-           (SELECT t.reference FROM ledger_transfers t WHERE t.id >= $1 AND t.id < $2 AND t.kind = 'charge' AND t.id LIKE '%:charge' ORDER BY t.seq DESC LIMIT 1) AS last_charge
+           (SELECT t.reference FROM ledger_transfers t
+             WHERE substr(t.id, 1, $2) = $1 AND t.kind = 'charge' AND substr(t.id, length(t.id) - 6) = ':charge' ORDER BY t.seq DESC LIMIT 1) AS last_charge
          FROM ledger_accounts a WHERE a.kind = 'person' ORDER BY a.id`,
-        [prefix, `${prefix.slice(0, -1)};`],
+        [prefix, prefix.length],
       ),
     );
     const balances = new Map<string, { balanceTiyn: number; floorTiyn: number }>();
