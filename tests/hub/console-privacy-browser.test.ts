@@ -182,6 +182,11 @@ describe('consent and data-subject request pages in Chromium, with a real kiosk 
     expect(await page.$eval(row, (r) => getComputedStyle(r.querySelector('td') as Element).backgroundColor)).toBe('rgb(253, 232, 232)');
     expect(await page.$$eval('tr.overdue', (rows) => rows.length)).toBe(1);
     await screenshot('requests-overdue');
+    await page.click('a[lang=kk]');
+    expect(await page.textContent('main h2')).toBe('Деректер туралы сұраулар');
+    expect(await page.textContent(`${row} .overdue-flag`)).toBe('мерзімі өткен');
+    await screenshot('requests-overdue-kk');
+    await page.click('a[lang=en]');
     await page.click(`${row} a`);
     await page.waitForSelector('#overdue');
     await submit('#execute-form button');
@@ -214,6 +219,14 @@ describe('consent and data-subject request pages in Chromium, with a real kiosk 
       // The teacher's home has no link to the pages either.
       expect(await (await client.get('/console/password')).text()).not.toContain('/console/privacy');
     }
+    // The director's own form without its CSRF token is refused too, and registers nothing.
+    const before = (await (await director.get('/console/privacy')).text()).match(/data-request=/g)?.length ?? 0;
+    const forged = await fetch(`${harness.url}/console/privacy`, {
+      method: 'POST', redirect: 'manual', headers: { cookie: director.cookie, origin: harness.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ kind: 'destroy', personId: 'p-3', requester: 'x', channel: 'other', receivedOn: '2026-12-01' }).toString(),
+    });
+    expect(forged.status).toBe(403);
+    expect((await (await director.get('/console/privacy')).text()).match(/data-request=/g)?.length ?? 0).toBe(before);
     const store = await consoleStoreFor(harness.storage);
     const denied = await store.auditOf(harness.accounts.get('teacher5a')?.id ?? '', 0, Date.now() + 1, 1000);
     expect(denied.filter((r) => r.action === 'denied').length).toBeGreaterThanOrEqual(8);
