@@ -4,7 +4,7 @@
 // fold. The balances and `lastChargeEventId` (the asking till's last meal charge they include) are
 // one ledger read, so the till subtracts exactly its charges after that one: none twice, none missed.
 // Today's meals name their events, so a till does not count its own meal twice either.
-import { canteenSnapshotSchema, type CanteenSnapshot } from '../../protocol/index.js';
+import { canteenSnapshotSchema, dinerRecordSchema, type CanteenSnapshot } from '../../protocol/index.js';
 import { HubError } from '../errors.js';
 import type { CanteenLedger } from './ledger-types.js';
 import type { MealStore } from './meal-store.js';
@@ -55,6 +55,9 @@ export async function buildTillSnapshot(sources: SnapshotSources, deviceId: stri
   for (const meal of await sources.meals.mealsOn(day)) {
     dinerOf(diners, meal.personId).served.push({ date: day, periodId: meal.periodId, free: meal.free, chargeTiyn: meal.chargeTiyn, eventId: meal.eventId });
   }
-  // Checked by the schema a till reads with: a stored value it would refuse is the hub's bug, not the till's.
-  return canteenSnapshotSchema.parse({ canteen, diners: { asOfMs, lastChargeEventId, diners: Object.fromEntries(diners) } });
+  // A diner a till would refuse (an id longer than a wire id, a stored value out of range) is left
+  // out rather than failing every till's snapshot: one bad row must not stop the canteen.
+  const kept = [...diners].filter(([personId, diner]) => personId.length <= 64 && dinerRecordSchema.safeParse(diner).success);
+  // Checked by the schema a till reads with: what the hub sends, a till accepts.
+  return canteenSnapshotSchema.parse({ canteen, diners: { asOfMs, lastChargeEventId, diners: Object.fromEntries(kept) } });
 }

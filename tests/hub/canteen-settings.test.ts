@@ -161,6 +161,8 @@ describe.each(['sqlite', 'postgres'] as const)('canteen settings and snapshot: %
     await hub.ledger.openAccount({ id: 'cash', kind: 'cash', personId: null, floorTiyn: null }, NOW);
     await hub.ledger.openAccount({ id: personAccount('p-1'), kind: 'person', personId: 'p-1', floorTiyn: 0 }, NOW);
     await hub.ledger.apply({ id: 'topup-1', debitAccountId: 'cash', creditAccountId: personAccount('p-1'), amountTiyn: 200_000, kind: 'top_up', offlineCharge: false, reference: null, note: null }, NOW);
+    // An account the ledger allows but a till's file could not hold (an id past 64 characters) is left out, not fatal.
+    await hub.ledger.openAccount({ id: `person:${'x'.repeat(90)}`, kind: 'person', personId: 'x'.repeat(90), floorTiyn: 0 }, NOW);
     const atOne = meal('till-1', 1, 'p-1', 60_000);
     const atTwo = meal('till-2', 1, 'p-1', 40_000);
     await hub.storage.ingest('till-1', items(atOne), null, null, NOW);
@@ -181,6 +183,7 @@ describe.each(['sqlite', 'postgres'] as const)('canteen settings and snapshot: %
       ]) as unknown,
     });
     expect(body.diners.diners['p-1']?.served).toHaveLength(2);
+    expect(Object.keys(body.diners.diners).sort()).toEqual(['p-1', 'p-2']);
     expect(body.diners.diners['p-2']).toEqual({ freeMeals: [{ category: 'large_family', validFrom: null, validTo: null, periods: ['lunch'] }], guardian: null, balanceTiyn: 0, floorTiyn: 0, served: [] });
     // Each till is told how far its own charges are in the balances; a till with none is told so.
     expect(canteenSnapshotSchema.parse(await (await snapshot('till-2')).json()).diners.lastChargeEventId).toBe(atTwo.id);
