@@ -96,7 +96,7 @@ async function consentPage(ctx: ConsoleContext, request: FastifyRequest, reply: 
   const { id } = idParams.parse(request.params);
   await requireCapability(ctx, request, 'privacy.manage', `person:${id}`);
   // A term that ended since the last sweep is withdrawn before the page says anything about it.
-  await ctx.consent.expireDue();
+  await ctx.consent.expireDue(id);
   const person: PersonView | null = await ctx.people.person(id);
   if (!person) throw new HubError(404, 'not_found', 'no such person');
   const flags = await ctx.consent.flags(id);

@@ -130,11 +130,15 @@ export class ConsentService {
     return { records, states: purposeStates(records, this.options.today()) };
   }
 
-  /** Withdraws every grant whose term has passed (one `term_expired` record per child); returns those records. */
-  async expireDue(): Promise<ConsentRecord[]> {
+  /**
+   * Withdraws every grant whose term has passed (one `term_expired` record per child), or only
+   * `onlyChild`'s (a page about one child need not sweep the school); returns the records written.
+   */
+  async expireDue(onlyChild?: string): Promise<ConsentRecord[]> {
     const today = this.options.today();
     const written: ConsentRecord[] = [];
-    for (const childId of await this.options.store.childrenWithLapsedGrants(today)) {
+    const candidates = await this.options.store.childrenWithLapsedGrants(today);
+    for (const childId of onlyChild === undefined ? candidates : candidates.filter((c) => c === onlyChild)) {
       const states = purposeStates(await this.options.store.history(childId), today);
       const lapsed = consentPurposes.filter((p) => states[p].lapsed);
       if (lapsed.length === 0) continue;
