@@ -46,11 +46,21 @@ interface Opened {
 /** Each database's till and desk seqs, kept across a restarted hub (a device's seq never goes back nor skips). */
 const deviceSeqs = new Map<string, { till: number; desk: number }>();
 
-function wireEvent(wallMs: number, seq: number, type: string, personId: string, door: string, data: Record<string, unknown>): WireEvent {
+export function wireEvent(wallMs: number, seq: number, type: string, personId: string, door: string, data: Record<string, unknown>): WireEvent {
   return wireEventSchema.parse({
     id: randomUUID(), seq, type, at: new Date(wallMs).toISOString(), wallMs, timeTrusted: true, bootId: 'boot-a', monoMs: 1000 + seq,
     door, direction: null, personId, credential: { kind: 'card', ref: `card-${personId}` }, reason: null, data,
   });
+}
+
+/** A till-1 meal's data: lunch, a set's price charged to the child or paid by the subsidy (free). */
+export function mealData(nowMs: number, priceTiyn: number, free: boolean): CanteenMealData {
+  const mealId = randomUUID();
+  const ids = mealTransferIds('till-1', mealId);
+  return {
+    mealId, periodId: 'lunch', date: new Date(nowMs).toISOString().slice(0, 10), free, freeCategory: free ? 'large_family' : null, chargeTiyn: free ? 0 : priceTiyn,
+    subsidyTiyn: free ? priceTiyn : 0, chargeTransferId: ids.charge, subsidyTransferId: ids.subsidy, offline: false, items: [{ itemId: 'set-1', quantity: 1 }],
+  };
 }
 
 export interface SchoolHubOptions {
@@ -103,13 +113,7 @@ export async function startSchoolHub(db: Opened, apiRoot: string, config: Partia
       return made.guardianId;
     },
     async meal(personId, chargeTiyn, free = false) {
-      const mealId = randomUUID();
-      const ids = mealTransferIds('till-1', mealId);
-      const data: CanteenMealData = {
-        mealId, periodId: 'lunch', date: new Date(now()).toISOString().slice(0, 10), free, freeCategory: free ? 'large_family' : null, chargeTiyn: free ? 0 : chargeTiyn,
-        subsidyTiyn: free ? chargeTiyn : 0, chargeTransferId: ids.charge, subsidyTransferId: ids.subsidy, offline: false, items: [{ itemId: 'set-1', quantity: 1 }],
-      };
-      const event = wireEvent(now(), ++seqs.till, 'canteen.meal', personId, 'till-1', data);
+      const event = wireEvent(now(), ++seqs.till, 'canteen.meal', personId, 'till-1', mealData(now(), chargeTiyn, free));
       await storage.ingest('till-1', [{ event }], null, null, now());
       return event.id;
     },
