@@ -79,9 +79,9 @@ export async function attachTill(services: KioskServices): Promise<Set<string>> 
     logger: services.logger.child({ ns: 'canteen-snapshot' }), intervalMs: config.snapshotRefreshMs,
   });
   services.addStatus('canteen', () => {
-    const address = services.http.server.address();
+    const port = services.publicPort();
     return {
-      till: config.till, page: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/canteen` : null, mealsServed: till.meals().length, printer: printer?.status() ?? null,
+      till: config.till, page: port === null ? null : `http://127.0.0.1:${port}/canteen`, mealsServed: till.meals().length, printer: printer?.status() ?? null,
       dinersAsOf: new Date(diners.asOfMs()).toISOString(), snapshotSync: updates?.status() ?? null,
     };
   });
