@@ -263,6 +263,12 @@ export const MIGRATIONS: readonly string[] = [
     recorded_by text NOT NULL, roster_cursor bigint, note text NOT NULL);
   CREATE INDEX console_consents_child ON console_consents (child_id, id);
   `,
+  // 15: a librarian's "resolved" on a library flag (hub/library/library-core.ts resolveFlag, the
+  // console's flags page): one row per flag, beside it, so the fold's table is never updated.
+  `
+  CREATE TABLE library_flag_resolutions (
+    flag_id bigint PRIMARY KEY REFERENCES library_flags (id), resolved_ms bigint NOT NULL, resolved_by text NOT NULL);
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */

@@ -32,6 +32,8 @@ interface FlagRow {
   other_event_id: string;
   detail: string;
   created_ms: number;
+  resolved_ms: number | null;
+  resolved_by: string | null;
 }
 
 function toLoan(row: LoanRow): LoanRecord {
@@ -167,11 +169,29 @@ export class SqlLibrary implements LibraryStore {
 
   async flags(afterId: number, limit: number): Promise<LoanFlag[]> {
     const rows = await this.driver.read((sql) =>
-      sql.query<FlagRow>('SELECT id, kind, copy_id, event_id, other_event_id, detail, created_ms FROM library_flags WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]),
+      sql.query<FlagRow>(
+        `SELECT f.id, f.kind, f.copy_id, f.event_id, f.other_event_id, f.detail, f.created_ms, r.resolved_ms, r.resolved_by
+         FROM library_flags f LEFT JOIN library_flag_resolutions r ON r.flag_id = f.id WHERE f.id > $1 ORDER BY f.id LIMIT $2`,
+        [afterId, limit],
+      ),
     );
     return rows.map((row) => ({
       id: Number(row.id), kind: row.kind as LoanFlagKind, copyId: row.copy_id, eventId: row.event_id, otherEventId: row.other_event_id,
       detail: detailOf(row.detail), createdMs: Number(row.created_ms),
+      resolvedMs: row.resolved_ms === null ? null : Number(row.resolved_ms), resolvedBy: row.resolved_by,
     }));
+  }
+
+  resolveFlag(id: number, by: string, nowMs: number): Promise<'resolved' | 'already' | 'missing'> {
+    return this.driver.write(async (sql) => {
+      const added = await sql.query<{ flag_id: number }>(
+        `INSERT INTO library_flag_resolutions (flag_id, resolved_ms, resolved_by) SELECT id, $2, $3 FROM library_flags WHERE id = $1
+         ON CONFLICT (flag_id) DO NOTHING RETURNING flag_id`,
+        [id, nowMs, by],
+      );
+      if (added.length > 0) return 'resolved';
+      const known = await sql.query<{ id: number }>('SELECT id FROM library_flags WHERE id = $1', [id]);
+      return known.length > 0 ? 'already' : 'missing';
+    });
   }
 }

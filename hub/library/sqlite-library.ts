@@ -23,6 +23,9 @@ CREATE TABLE IF NOT EXISTS library_flags (
   id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, copy_id TEXT NOT NULL, event_id TEXT NOT NULL,
   other_event_id TEXT NOT NULL, detail TEXT NOT NULL, created_ms INTEGER NOT NULL,
   UNIQUE (kind, event_id, other_event_id));
+-- A librarian's "resolved" on a flag (the console), beside the flag: the fold never writes it.
+CREATE TABLE IF NOT EXISTS library_flag_resolutions (
+  flag_id INTEGER PRIMARY KEY REFERENCES library_flags (id), resolved_ms INTEGER NOT NULL, resolved_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS library_cursor (name TEXT PRIMARY KEY, hub_seq INTEGER NOT NULL);
 INSERT OR IGNORE INTO library_cursor (name, hub_seq) VALUES ('loans', 0);
 `;

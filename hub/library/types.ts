@@ -57,6 +57,9 @@ export interface LoanFlag {
   otherEventId: string;
   detail: Record<string, unknown>;
   createdMs: number;
+  /** When a librarian marked it resolved (console), and who; null while it is open. */
+  resolvedMs: number | null;
+  resolvedBy: string | null;
 }
 
 export interface LoanRecord {
@@ -93,6 +96,11 @@ export interface LibraryStore {
   loansOfCopy(copyId: string): Promise<LoanRecord[]>;
   openLoans(borrowerId: string | null): Promise<LoanRecord[]>;
   flags(afterId: number, limit: number): Promise<LoanFlag[]>;
+  /**
+   * Marks a flag resolved, once: 'resolved' now, 'already' if it was (the first resolution stands),
+   * 'missing' for no such flag. Nothing about the loans changes: the flag was the librarian's to look at.
+   */
+  resolveFlag(id: number, by: string, nowMs: number): Promise<'resolved' | 'already' | 'missing'>;
   /** Loans (returned or not) per borrower since `sinceMs`. */
   loanCounts(sinceMs: number): Promise<Array<{ borrowerId: string | null; loans: number }>>;
   /** Titles by loans since `sinceMs`, most first. */
