@@ -32,6 +32,7 @@ export const SLOW_TESTS = [
   'tests/e2e/till-station.test.ts', // a till kiosk process taking its data from a hub's snapshot
   'tests/hub/console-enrol.test.ts', // a hub's face engine and a kiosk process: photos enrolled, the face admitted
   'tests/hub/ledger-topup-crash.test.ts', // hub processes SIGKILLed during top-ups, restarted, replayed
+  'tests/device/security/gatekeeper.test.ts', // a gatekeeper process SIGKILLed; a silent connection waits out the headers timeout (~30 s)
 ];
 
 /** The pages in headless Chromium: every page's browser test runs in `npm test`. */

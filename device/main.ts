@@ -141,6 +141,10 @@ async function listenPublic(services: KioskServices): Promise<ConnectionGatekeep
     return null;
   }
   await http.ready();
+  // Node starts closing connections that are slow to send their headers (headersTimeout) when the
+  // server emits 'listening'; this one never listens itself, so it is told here, or a silent
+  // connection handed in would be held for ever.
+  http.server.emit('listening');
   const gatekeeper = new ConnectionGatekeeper(http.server, { host: config.http.host, port: config.http.port, logger: logger.child({ ns: 'gatekeeper' }) });
   await gatekeeper.start();
   // Stopped first among the hooks: no new connection is handed in while the kiosk shuts down.

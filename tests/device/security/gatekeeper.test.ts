@@ -143,6 +143,20 @@ describe('the kiosk behind its connection gatekeeper', () => {
     expect(await boardPageStatus()).toBe(200);
   });
 
+  it('closes a connection handed in that never sends its headers (the headers timeout holds)', async () => {
+    const socket = connect({ port, host: LOCAL, localAddress: '127.0.0.5' });
+    socket.on('error', () => undefined);
+    socket.resume(); // read, so that 'close' comes when the server closes
+    const closedAfterMs = await new Promise<number>((resolve) => {
+      const opened = Date.now();
+      socket.once('close', () => resolve(Date.now() - opened));
+      setTimeout(() => resolve(-1), 50_000);
+    });
+    socket.destroy();
+    // HEADERS_TIMEOUT_MS (10 s), checked by Node every 30 s: closed within about 40 s, never held.
+    expect(closedAfterMs).toBeGreaterThan(0);
+  }, 60_000);
+
   it('restarts a gatekeeper killed with SIGKILL on the same port', async () => {
     const [pid] = await gatekeeperPids();
     expect(pid).toBeDefined();
