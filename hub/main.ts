@@ -10,6 +10,8 @@
 //                         (default 12, or ESIK_HUB_RETENTION_MONTHS; 0 keeps everything): retention.ts
 // The admin token comes from --admin-token-file or ESIK_HUB_ADMIN_TOKEN, never from the command
 // line; with neither, one is made once in a 0600 file beside the database and its path printed.
+// The payment provider's top-up webhook is served when ESIK_HUB_CANTEEN_WEBHOOK_SECRET_FILE names a
+// file holding its Standard Webhooks secret (whsec_...); a file, so the secret is in no process list.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { pino, type Logger } from 'pino';
@@ -98,7 +100,8 @@ async function main(): Promise<void> {
   const notifier = await notifierFromEnv(storage, location, logger.child({ ns: 'notify' }), process.env, {
     canteen: canteenFeed(meals.store, canteen.ledger, personAccount), library: library.store,
   });
-  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger, meals: meals.store, settings: meals.settings }, library: { store: library.store, folder: library.folder }, console: {}, privacy: privacyOptionsFromEnv(process.env), ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
+  const topUpWebhookSecret = await secret(process.env.ESIK_HUB_CANTEEN_WEBHOOK_SECRET_FILE || undefined, 'ESIK_HUB_CANTEEN_WEBHOOK_SECRET');
+  const app = await buildHub({ storage, logger, adminToken: token, readerToken: await secret(opts.readerTokenFile, 'ESIK_HUB_READER_TOKEN'), tls, canteen: { ledger: canteen.ledger, meals: meals.store, settings: meals.settings, topUpWebhookSecret }, library: { store: library.store, folder: library.folder }, console: {}, privacy: privacyOptionsFromEnv(process.env), ...(notifier ? { notify: { notifier, allowLoopbackHttpWebhooks: process.env.ESIK_HUB_NOTIFY_LOOPBACK_HTTP === '1' } } : {}) });
   await app.listen({ port, host: opts.host });
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;

@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAdminRoutes, tokenGuard } from './admin-routes.js';
-import { registerCanteenSettingsRoutes, registerLedgerRoutes, type CanteenLedger, type CanteenSettingsStore, type MealStore } from './canteen/index.js';
+import { CanteenTopUps, registerCanteenSettingsRoutes, registerLedgerRoutes, registerTopUpWebhook, type CanteenLedger, type CanteenSettingsStore, type MealStore } from './canteen/index.js';
 import { registerConsole, type ConsoleOptions } from './console/index.js';
 import { registerDeviceRoutes } from './device-routes.js';
 import { HubError, hubErrorHandler } from './errors.js';
@@ -33,7 +33,11 @@ export interface HubOptions {
   /** Data-subject requests (hub/privacy): deadlines and the school's time zone; always served. */
   privacy?: Pick<PrivacyServiceOptions, 'deadlines' | 'timeZone'>;
   /** The canteen ledger (hub/canteen): its admin routes are served when given; with the meals and settings, the settings' routes and the tills' snapshot too. */
-  canteen?: { ledger: CanteenLedger; meals?: MealStore; settings?: CanteenSettingsStore };
+  canteen?: {
+    ledger: CanteenLedger; meals?: MealStore; settings?: CanteenSettingsStore;
+    /** The payment provider's Standard Webhooks secret: POST /v1/canteen/topups/webhook is served only with one. */
+    topUpWebhookSecret?: string | null;
+  };
   /** The school library (hub/library): catalogue and loan routes when given; the folder is started by its owner. */
   library?: { store: LibraryStore; folder: LoanFolder };
 }
@@ -86,6 +90,8 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
   if (options.canteen?.meals && options.canteen.settings) {
     await registerCanteenSettingsRoutes(app, { settings: options.canteen.settings, ledger: options.canteen.ledger, meals: options.canteen.meals, storage: options.storage, auth, adminToken: options.adminToken, now });
   }
+  const topUps = options.canteen ? new CanteenTopUps(options.canteen.ledger, options.storage, now) : null;
+  if (topUps && options.canteen?.topUpWebhookSecret) await registerTopUpWebhook(app, { topUps, secret: options.canteen.topUpWebhookSecret, now });
   if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now, storage: options.storage });
   if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls), privacy });
   await app.ready();

@@ -31,3 +31,5 @@ export { CanteenSettingsStore, SETTINGS_SQLITE_SCHEMA, canteenSettingsOn, type F
 export { parseRegisterCsv, MAX_REGISTER_ROWS, type RegisterCsvRow } from './register-csv.js';
 export { importRegister, registerCanteenSettingsRoutes, MAX_REGISTER_BYTES, type CanteenSettingsRouteOptions, type RegisterImportResult } from './settings-routes.js';
 export { buildTillSnapshot, schoolDay, type SnapshotSources } from './snapshot.js';
+export { CanteenTopUps, TOP_UP_SOURCES, cashAccount, reversalId, type TopUpInput, type TopUpSource } from './topups.js';
+export { registerTopUpWebhook, providerTransferId, WEBHOOK_BODY_LIMIT, type TopUpWebhookOptions } from './topup-webhook.js';
