@@ -60,14 +60,25 @@ function run(init: GatekeeperInit): void {
       inFlight -= 1;
     });
   });
-  server.on('error', (error) => {
+  // The port may still be held for a moment by the gatekeeper of a kiosk process that was just
+  // killed (it exits when it notices its parent gone): retry briefly before giving up.
+  const giveUpAt = Date.now() + 5000;
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE' && Date.now() < giveUpAt) {
+      setTimeout(listen, 200);
+      return;
+    }
     send({ type: 'failed', message: error.message });
     process.exit(1);
   });
-  server.listen({ host: init.host, port: init.port, backlog: 511 }, () => {
+  const listen = (): void => {
+    server.listen({ host: init.host, port: init.port, backlog: 511 });
+  };
+  server.on('listening', () => {
     const address = server.address();
     send({ type: 'listening', port: typeof address === 'object' && address ? address.port : init.port });
   });
+  listen();
   // The parent counts refusals for its metrics; once a second at most, not once per refusal.
   setInterval(() => {
     if (refused === 0) return;
