@@ -1,13 +1,17 @@
 // The canteen's notices (issue 19) from a hub on port 0 with the canteen's fold running, through the
-// Telegram emulator, with a second notifier over the same database racing the first (a second hub
-// process): each folded meal is one message per linked guardian in the guardian's language (first
+// Telegram emulator, on PostgreSQL with a second notifier over the same database racing the first (a
+// second hub process): each folded meal is one message per linked guardian in the guardian's language (first
 // name, time, period, the charge or "free", the balance after); a balance falling below the threshold
 // is one more message, not repeated by later meals while it stays low, and again after a top-up has
-// lifted it and a meal takes it below once more; an unlinked guardian hears nothing. A restarted
-// notifier sends nothing again. SQLite and PostgreSQL.
+// lifted it and a meal takes it below once more; an unlinked guardian hears nothing; a guardian's
+// signed webhook carries the notice's detail (tiyn, period). A restarted notifier sends nothing
+// again. SQLite and PostgreSQL.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubStorage } from '../../hub/index.js';
-import { localTime, lowCrossings, type NotifyStore } from '../../hub/notify/index.js';
+import { localTime, lowCrossings, newWebhookSecret, type NotifyStore } from '../../hub/notify/index.js';
 import { person } from './backends.js';
 import { notifyDb, type NotifyDb } from './notify-fixture.js';
 import { startEmulator, until, type Emulator } from './notify-helpers.js';
@@ -35,6 +39,9 @@ describe.each(['sqlite', 'postgres'] as const)('canteen notices (%s)', (backend)
   let storage: HubStorage;
   let store: NotifyStore;
   let opened: Awaited<ReturnType<NotifyDb['open']>>;
+  let receiver: Server;
+  const hooks: Array<{ body: string; headers: IncomingHttpHeaders }> = [];
+  const secret = newWebhookSecret();
   const time = (): string => localTime(new Date().toISOString(), 'Asia/Almaty');
 
   beforeAll(async () => {
@@ -43,9 +50,21 @@ describe.each(['sqlite', 'postgres'] as const)('canteen notices (%s)', (backend)
     opened = await db.open();
     ({ storage, store } = opened);
     await storage.applyRoster([person('kid-a', { name: 'Асель Нурланова', group: '3А' }), person('kid-b', { name: 'Bolat Two' })]);
-    hub = await startSchoolHub(opened, tg.apiRoot, {}, { twin: true });
+    hub = await startSchoolHub(opened, tg.apiRoot, {}, { twin: backend === 'postgres' });
     await hub.link('kid-a', CHAT.mother, 'ru');
     await hub.link('kid-a', CHAT.father, 'kk');
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        hooks.push({ body, headers: request.headers });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const diary = await hub.notifier.links.addGuardian('kid-a', 'kk');
+    if (!diary) throw new Error('no guardian');
+    expect(await store.setWebhook(diary.guardianId, `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret)).toBe(true);
     const gone = await hub.link('kid-b', CHAT.gone, 'ru');
     expect((await hub.admin('DELETE', `/v1/admin/notify/guardians/${gone}`)).status).toBe(200);
   }, 60_000);
@@ -55,6 +74,7 @@ describe.each(['sqlite', 'postgres'] as const)('canteen notices (%s)', (backend)
     await store?.close();
     await storage?.close();
     await tg?.stop();
+    await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
     await db?.stop();
   });
 
@@ -62,7 +82,11 @@ describe.each(['sqlite', 'postgres'] as const)('canteen notices (%s)', (backend)
   const settle = async (count: number): Promise<string[]> => {
     await tg.waitFor(CHAT.mother, count);
     await tg.waitFor(CHAT.father, count);
-    await until(async () => (await store.outbox()).every((row) => row.state === 'sent' || row.state === 'cancelled'), 8_000, 'the outbox to settle');
+    const unsettled = async (): Promise<string[]> =>
+      (await store.outbox()).filter((row) => row.state !== 'sent' && row.state !== 'cancelled').map((row) => `${row.key} ${row.state} ${row.attempts} ${row.lastError ?? ''}`);
+    await until(async () => (await unsettled()).length === 0, 15_000, 'the outbox to settle').catch(async (error: unknown) => {
+      throw new Error(`${String(error)}: ${JSON.stringify(await unsettled())}`);
+    });
     return tg.sent(CHAT.mother);
   };
 
@@ -73,6 +97,10 @@ describe.each(['sqlite', 'postgres'] as const)('canteen notices (%s)', (backend)
     await hub.meal('kid-b', 40_000); // kid-b's only guardian was unlinked
     expect(await settle(1)).toEqual([`Асель поел(-а) в ${at} (lunch): 400 ₸. Остаток: 1100 ₸.`]);
     expect(tg.sent(CHAT.father)).toEqual([`Асель ${at} тамақтанды (lunch): 400 ₸. Қалдық: 1100 ₸.`]);
+    expect(hooks).toHaveLength(1);
+    const hook = new Webhook(secret).verify(hooks[0]?.body ?? '', hooks[0]?.headers as Record<string, string>) as { type: string; data: Record<string, unknown> };
+    expect(hook.type).toBe('notice.meal');
+    expect(hook.data).toMatchObject({ personId: 'kid-a', firstName: 'Асель', language: 'kk', detail: { kind: 'meal', period: 'lunch', free: false, chargeTiyn: 40_000, balanceTiyn: 110_000 } });
     const free = time();
     await hub.meal('kid-a', 95_000, true);
     expect((await settle(2))[1]).toBe(`Асель поел(-а) в ${free} (lunch): бесплатно. Остаток: 1100 ₸.`);
@@ -100,10 +128,11 @@ describe.each(['sqlite', 'postgres'] as const)('canteen notices (%s)', (backend)
     expect((await settle(8)).slice(6).sort()).toEqual([`Асель поел(-а) в ${again} (lunch): 400 ₸. Остаток: 999.50 ₸.`, low('999.50')].sort());
     expect(tg.sent(CHAT.mother).filter((text) => text.includes('баланс питания'))).toHaveLength(2);
     expect(tg.sent(CHAT.father)).toHaveLength(8);
-    // Two notifiers raced over one database: every key in the outbox once, every row sent once.
+    // Every key in the outbox once, every row sent once (on PostgreSQL two notifiers raced for them).
     const rows = await store.outbox();
     expect(new Set(rows.map((r) => r.key)).size).toBe(rows.length);
-    expect(rows.filter((r) => r.state === 'sent')).toHaveLength(16);
+    expect(rows.filter((r) => r.state === 'sent')).toHaveLength(24); // 8 each for two chats and the webhook
+    expect(new Set(hooks.map((h) => h.headers['webhook-id'])).size).toBe(8);
     expect(tg.sent(CHAT.gone)).toEqual([]);
   });
 
