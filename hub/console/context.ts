@@ -4,10 +4,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleAccounts } from './accounts.js';
 import type { AttendanceReader, SchoolDay } from './attendance.js';
 import type { ConsentService } from './consent.js';
+import type { LibraryStore } from '../library/index.js';
 import type { PrivacyService } from '../privacy/index.js';
+import type { HubStorage } from '../storage.js';
 import type { EnrolmentService } from './enrolment.js';
 import type { PeopleService } from './people.js';
 import { layout, type Html, type NavItem } from './html.js';
+import { insightCatalog } from './insight-messages.js';
 import { catalog, isLanguage, type Catalog, type Language } from './messages.js';
 import { peopleCatalog } from './people-messages.js';
 import { privacyCatalog } from './privacy-messages.js';
@@ -32,6 +35,8 @@ export interface ConsoleContext {
   consent: ConsentService;
   /** Data-subject requests (hub/privacy); null on a storage without its tables (a test double). */
   privacy: PrivacyService | null;
+  /** The school library (hub/library) and the roster its reports classify borrowers by; null when the hub serves none. */
+  library: { store: LibraryStore; storage: HubStorage } | null;
   day: SchoolDay;
   now: () => number;
 }
@@ -60,6 +65,8 @@ function navFor(account: AccountRecord | null, lang: Language): NavItem[] {
   if (can(account.role, 'attendance.own_class') && account.className) items.push({ href: `/console/classes/${encodeURIComponent(account.className)}`, label: `${t.klass} ${account.className}` });
   if (can(account.role, 'people.manage')) items.push({ href: '/console/people', label: peopleCatalog(lang).people });
   if (can(account.role, 'privacy.manage')) items.push({ href: '/console/privacy', label: privacyCatalog(lang).requests });
+  if (can(account.role, 'staff.attendance')) items.push({ href: '/console/staff', label: insightCatalog(lang).staff });
+  if (can(account.role, 'library.manage')) items.push({ href: '/console/library', label: insightCatalog(lang).library });
   if (can(account.role, 'devices')) items.push({ href: '/console/devices', label: t.devices });
   if (can(account.role, 'accounts.manage')) items.push({ href: '/console/accounts', label: t.accounts });
   if (can(account.role, 'audit.export')) items.push({ href: '/console/audit', label: t.audit });

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PollingLoop } from '../../lib/index.js';
 import type { TokenVerifier } from '../hub-auth.js';
+import type { LibraryStore } from '../library/index.js';
 import type { PrivacyService } from '../privacy/index.js';
 import type { HubStorage } from '../storage.js';
 import { ConsoleAccounts } from './accounts.js';
@@ -50,6 +51,8 @@ export interface RegisterConsoleInput extends ConsoleOptions {
   secureCookies: boolean;
   /** The hub's data-subject requests and devices' roster acknowledgements (hub/privacy), when served. */
   privacy?: PrivacyService | null;
+  /** The school library, for the librarian's pages; without it they answer 404. */
+  library?: LibraryStore | null;
 }
 
 export async function registerConsole(app: FastifyInstance, input: RegisterConsoleInput): Promise<void> {
@@ -65,7 +68,7 @@ export async function registerConsole(app: FastifyInstance, input: RegisterConso
   app.addHook('onClose', () => faces.close());
   const enrolment = new EnrolmentService(input.storage, faces);
   const consent = await startConsent(app, input, peopleStore, day);
-  const ctx: ConsoleContext = { store, accounts, attendance: new AttendanceReader(store, day), people, enrolment, consent, privacy: input.privacy ?? null, day, now: input.now };
+  const ctx: ConsoleContext = { store, accounts, attendance: new AttendanceReader(store, day), people, enrolment, consent, privacy: input.privacy ?? null, library: input.library ? { store: input.library, storage: input.storage } : null, day, now: input.now };
   const idleTimeoutMs = input.idleTimeoutMs ?? 15 * 60_000;
   await app.register(consolePlugin, { prefix: '/console', ctx, idleTimeoutMs, secureCookies: input.secureCookies, limits: { ...DEFAULT_CONSOLE_LIMITS, ...input.limits } });
   // Expired sessions are refused when read; this only keeps the table small.

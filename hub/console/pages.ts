@@ -5,6 +5,7 @@ import { HubError } from '../errors.js';
 import { localTime, type ClassSummary, type PupilMark } from './attendance.js';
 import { accountOf, audit, languageOf, sendPage, textsOf, type ConsoleContext } from './context.js';
 import { esc, raw } from './html.js';
+import { insightCatalog } from './insight-messages.js';
 import type { Catalog } from './messages.js';
 import { peopleCatalog } from './people-messages.js';
 import { can, canSeeClass, type Capability } from './roles.js';
@@ -49,7 +50,7 @@ function classLinks(ctx: ConsoleContext, request: FastifyRequest, group: string)
   const p = peopleCatalog(languageOf(request));
   const month = new Date(ctx.now() + ctx.day.utcOffsetMinutes * 60_000).toISOString().slice(0, 7);
   const base = `/console/classes/${encodeURIComponent(group)}/register?month=${month}`;
-  return `<p class="actions"><a id="register-xlsx" href="${base}&amp;format=xlsx">${esc(p.register)} (XLSX)</a> · <a id="register-csv" href="${base}&amp;format=csv">CSV</a> · <a href="/console/people/classes/${encodeURIComponent(group)}">${esc(p.people)}</a></p>`;
+  return `<p class="actions"><a id="register-xlsx" href="${base}&amp;format=xlsx">${esc(p.register)} (XLSX)</a> · <a id="register-csv" href="${base}&amp;format=csv">CSV</a> · <a href="/console/people/classes/${encodeURIComponent(group)}">${esc(p.people)}</a> · <a id="chart-link" href="/console/classes/${encodeURIComponent(group)}/chart?month=${month}">${esc(insightCatalog(languageOf(request)).chart)}</a></p>`;
 }
 
 async function classPage(ctx: ConsoleContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

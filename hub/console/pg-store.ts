@@ -127,6 +127,17 @@ export class PgConsoleStore implements ConsoleStore {
     return rows.filter((r) => typeof r.person_id === 'string').map((r) => ({ personId: r.person_id as string, firstMs: Number(r.first_ms) }));
   }
 
+  async dailyLastExits(fromMs: number, toMs: number, offsetMs: number): Promise<Array<{ personId: string; lastMs: number }>> {
+    const rows = await this.db.query<{ person_id: string | null; last_ms: string | number }>(
+      `SELECT body::jsonb ->> 'personId' AS person_id, MAX(true_ms) AS last_ms FROM events
+       WHERE type = 'access.granted' AND true_ms >= $1 AND true_ms < $2 AND received_ms >= $3
+         AND (body::jsonb ->> 'direction') = 'out'
+       GROUP BY 1, (true_ms + $4) / 86400000`,
+      [fromMs, toMs, fromMs - 3_600_000, offsetMs],
+    );
+    return rows.filter((r) => typeof r.person_id === 'string').map((r) => ({ personId: r.person_id as string, lastMs: Number(r.last_ms) }));
+  }
+
   async deviceHealth(sinceMs: number): Promise<DeviceHealthRow[]> {
     const rows = await this.db.query<{ id: string; name: string | null; disabled: boolean; last_ms: number | null; recent: number }>(
       `SELECT d.id, d.name, d.disabled, (SELECT MAX(received_ms) FROM events e WHERE e.device_id = d.id) AS last_ms,

@@ -15,6 +15,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { HubError } from '../errors.js';
 import { FailureLimiter } from '../failure-limiter.js';
 import { registerAdminPages } from './admin-pages.js';
+import { registerChartPage } from './chart-page.js';
 import { registerConsentPages } from './consent-pages.js';
 import { registerEnrolPage } from './enrol-page.js';
 import { accountOf, sendPage, textsOf, type ConsoleContext } from './context.js';
@@ -27,6 +28,7 @@ import { registerPeoplePages } from './people-pages.js';
 import { registerPrivacyPages } from './privacy-pages.js';
 import { registerRegisterRoute } from './register-route.js';
 import { DatabaseSessionStore } from './session-store.js';
+import { registerStaffPages } from './staff-page.js';
 
 export interface ConsoleLimits {
   /** Failed logins one address may make per window before it gets 429. */
@@ -132,6 +134,8 @@ export async function consolePlugin(scope: FastifyInstance, options: ConsolePlug
   registerPasswordPage(scope, ctx);
   registerPeoplePages(scope, ctx);
   registerRegisterRoute(scope, ctx);
+  registerChartPage(scope, ctx);
+  registerStaffPages(scope, ctx);
   registerConsentPages(scope, ctx);
   registerPrivacyPages(scope, ctx);
   await registerImportPage(scope, ctx);

@@ -7,7 +7,7 @@ import { HubError } from '../errors.js';
 import { accountOf, audit, textsOf, type ConsoleContext } from './context.js';
 import { forbid } from './pages.js';
 import { tp } from './people-pages.js';
-import { buildRegister, monthBounds, registerCsv, registerXlsx, type RegisterLabels } from './register.js';
+import { buildRegister, monthBounds, registerCsv, registerXlsx, type Register, type RegisterLabels } from './register.js';
 import { canSeeClass } from './roles.js';
 
 const registerQuery = z.object({ month: z.string().max(7), format: z.enum(['csv', 'xlsx']).default('xlsx') });
@@ -19,19 +19,29 @@ function labelsOf(request: FastifyRequest): RegisterLabels {
   return { pupil: t.pupil, present: t.present, late: t.late, absent: t.absent, marks: { present: p.markPresent, late: p.markLate, absent: p.markAbsent } };
 }
 
-async function exportRegister(ctx: ConsoleContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const { group } = groupParams.parse(request.params);
-  const subject = `class:${group}`;
-  if (!canSeeClass(accountOf(request), group)) await forbid(ctx, request, subject);
-  const query = registerQuery.safeParse(request.query);
-  const bounds = query.success ? monthBounds(query.data.month, ctx.day) : null;
-  if (!query.success || !bounds) throw new HubError(400, 'invalid_query', 'month=YYYY-MM and format=csv|xlsx');
+/**
+ * A class's register for `month` ('YYYY-MM'), as the export and the chart both read it: 400 for a bad
+ * month, 404 for a class with no pupils. The caller has checked who may see the class.
+ */
+export async function loadRegister(ctx: ConsoleContext, group: string, month: string): Promise<Register> {
+  const bounds = monthBounds(month, ctx.day);
+  if (!bounds) throw new HubError(400, 'invalid_query', 'month=YYYY-MM');
   const people = await ctx.store.rosterPeople();
   const pupils = people.filter((p) => p.role === 'student' && p.group === group).sort((a, b) => a.name.localeCompare(b.name, 'kk'));
   if (pupils.length === 0) throw new HubError(404, 'not_found', 'no such class');
   const ids = new Set(pupils.map((p) => p.id));
   const arrivals = (await ctx.store.dailyFirstArrivals(bounds.fromMs, bounds.toMs, ctx.day.utcOffsetMinutes * 60_000)).filter((a) => ids.has(a.personId));
-  const register = buildRegister({ group, month: query.data.month, bounds, pupils, arrivals, day: ctx.day, nowMs: ctx.now() });
+  return buildRegister({ group, month, bounds, pupils, arrivals, day: ctx.day, nowMs: ctx.now() });
+}
+
+async function exportRegister(ctx: ConsoleContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const { group } = groupParams.parse(request.params);
+  const subject = `class:${group}`;
+  if (!canSeeClass(accountOf(request), group)) await forbid(ctx, request, subject);
+  const query = registerQuery.safeParse(request.query);
+  if (!query.success) throw new HubError(400, 'invalid_query', 'month=YYYY-MM and format=csv|xlsx');
+  const register = await loadRegister(ctx, group, query.data.month);
+  const pupils = register.rows;
   await audit(ctx, request, 'register.export', subject, { month: query.data.month, format: query.data.format, pupils: pupils.length });
   const name = `register-${group}-${query.data.month}.${query.data.format}`;
   // The class name may be Cyrillic: an ASCII fallback and the UTF-8 name (RFC 6266).

@@ -29,13 +29,27 @@ export type Capability =
    * requests. The school's administration only: never a class teacher, and never a technician, who
    * sees devices and no names.
    */
-  | 'privacy.manage';
+  | 'privacy.manage'
+  /**
+   * The canteen's pages: today's counts, the fold's flags (mark resolved), a child's statement, the
+   * free-meal report, the menu and the free-meal register. Names and money: never a technician's.
+   */
+  | 'canteen.manage'
+  /** Take cash for a child's canteen account and reverse a top-up (the cashier's till, audited). */
+  | 'canteen.topup'
+  /** Staff arrivals and departures (first in, last out): an employer's record, the director's only. */
+  | 'staff.attendance'
+  /**
+   * The library's pages: overdue loans with borrowers' names, loans per class, a copy's loans, the
+   * double-loan flags (mark resolved) and the catalogue upload. Never a technician's: names.
+   */
+  | 'library.manage';
 
 const GRANTS: Record<Role, readonly Capability[]> = {
-  director: ['attendance.all', 'attendance.counts', 'devices', 'accounts.manage', 'people.manage', 'biometrics.enrol', 'audit.export', 'privacy.manage'],
+  director: ['attendance.all', 'attendance.counts', 'devices', 'accounts.manage', 'people.manage', 'biometrics.enrol', 'audit.export', 'privacy.manage', 'canteen.manage', 'staff.attendance', 'library.manage'],
   class_teacher: ['attendance.own_class', 'biometrics.enrol_own_class'],
-  canteen: [],
-  librarian: [],
+  canteen: ['canteen.manage', 'canteen.topup'],
+  librarian: ['library.manage'],
   technician: ['devices'],
   district: ['attendance.counts'],
 };

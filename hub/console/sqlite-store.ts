@@ -145,6 +145,16 @@ export class SqliteConsoleStore implements ConsoleStore {
     return rows.filter((r) => typeof r.person_id === 'string').map((r) => ({ personId: r.person_id as string, firstMs: Number(r.first_ms) }));
   }
 
+  async dailyLastExits(fromMs: number, toMs: number, offsetMs: number): Promise<Array<{ personId: string; lastMs: number }>> {
+    const rows = await this.db.all<{ person_id: string | null; last_ms: number }>(
+      `SELECT json_extract(body, '$.personId') AS person_id, MAX(true_ms) AS last_ms FROM events
+       WHERE type = 'access.granted' AND true_ms >= ? AND true_ms < ? AND json_extract(body, '$.direction') = 'out'
+       GROUP BY 1, (true_ms + ?) / 86400000`,
+      [fromMs, toMs, offsetMs],
+    );
+    return rows.filter((r) => typeof r.person_id === 'string').map((r) => ({ personId: r.person_id as string, lastMs: Number(r.last_ms) }));
+  }
+
   async deviceHealth(sinceMs: number): Promise<DeviceHealthRow[]> {
     const rows = await this.db.all<{ id: string; name: string | null; disabled: number; last_ms: number | null; recent: number }>(
       `SELECT d.id, d.name, d.disabled, (SELECT MAX(received_ms) FROM events e WHERE e.device_id = d.id) AS last_ms,

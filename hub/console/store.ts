@@ -83,5 +83,7 @@ export interface ConsoleStore {
   firstArrivals(fromMs: number, toMs: number): Promise<Map<string, number>>;
   /** Earliest granted entry per person per local day (days start at UTC midnight - offsetMs) in [fromMs, toMs): the register. */
   dailyFirstArrivals(fromMs: number, toMs: number, offsetMs: number): Promise<Array<{ personId: string; firstMs: number }>>;
+  /** Latest granted exit ('out') per person per local day in [fromMs, toMs): staff attendance's last-out time. */
+  dailyLastExits(fromMs: number, toMs: number, offsetMs: number): Promise<Array<{ personId: string; lastMs: number }>>;
   deviceHealth(sinceMs: number): Promise<DeviceHealthRow[]>;
 }
