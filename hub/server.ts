@@ -93,7 +93,7 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
   const topUps = options.canteen ? new CanteenTopUps(options.canteen.ledger, options.storage, now) : null;
   if (topUps && options.canteen?.topUpWebhookSecret) await registerTopUpWebhook(app, { topUps, secret: options.canteen.topUpWebhookSecret, now });
   if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now, storage: options.storage });
-  if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls), privacy });
+  if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls), privacy, library: options.library?.store ?? null });
   await app.ready();
   return app;
 }
