@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubStorage } from '../../hub/index.js';
-import { localTime, lowCrossings, newWebhookSecret, type NotifyStore } from '../../hub/notify/index.js';
+import { localTime, lowCrossings, newWebhookSecret, tengeText, type NotifyStore } from '../../hub/notify/index.js';
 import { person } from './backends.js';
 import { notifyDb, type NotifyDb } from './notify-fixture.js';
 import { startEmulator, until, type Emulator } from './notify-helpers.js';
@@ -20,6 +20,10 @@ import { startSchoolHub, type SchoolHub } from './notify-school.js';
 const CHAT = { mother: 21, father: 22, gone: 23 } as const;
 
 describe('low-balance crossings', () => {
+  it('writes tenge from integer tiyn without float arithmetic', () => {
+    expect([95_000, 95_050, 5, 0, -2_000, -150, 123_456_789].map(tengeText)).toEqual(['950 ₸', '950.50 ₸', '0.05 ₸', '0 ₸', '-20 ₸', '-1.50 ₸', '1234567.89 ₸']);
+  });
+
   it('counts a fall below the threshold once, and again only after the balance was lifted', () => {
     const entry = (amountTiyn: number, balanceAfterTiyn: number, transferId: string) => ({ amountTiyn, balanceAfterTiyn, transferId, reference: null });
     const crossings = lowCrossings([
