@@ -9,6 +9,8 @@ export { workerScript } from './worker-script.js';
 export { errorCode, isErrno } from './errno.js';
 export { makeDatabaseFilePrivate, makeDirectoryPrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
 export { DURABILITY_PRAGMAS, openSqliteFile } from './sqlite.js';
+export { createFieldCipher, FieldCipherError } from './field-cipher.js';
+export type { FieldCipher } from './field-cipher.js';
 export { ean13CheckDigit, isbn10CheckChar, isbn10To13, isValidEan13, isValidIsbn10, parseBarcode } from './barcode.js';
 export type { Barcode, BarcodeKind, BarcodeProblem, BarcodeResult } from './barcode.js';
 export { PollingLoop } from './polling-loop.js';
