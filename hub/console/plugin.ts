@@ -21,6 +21,8 @@ import { registerEnrolPage } from './enrol-page.js';
 import { accountOf, sendPage, textsOf, type ConsoleContext } from './context.js';
 import { esc, raw, CONSOLE_CSS } from './html.js';
 import { registerImportPage } from './import-page.js';
+import { registerLibraryImportPage } from './library-import-page.js';
+import { registerLibraryPages } from './library-pages.js';
 import { registerLoginRoutes } from './login.js';
 import { registerPages } from './pages.js';
 import { registerPasswordPage } from './password-page.js';
@@ -136,6 +138,8 @@ export async function consolePlugin(scope: FastifyInstance, options: ConsolePlug
   registerRegisterRoute(scope, ctx);
   registerChartPage(scope, ctx);
   registerStaffPages(scope, ctx);
+  registerLibraryPages(scope, ctx);
+  await registerLibraryImportPage(scope, ctx);
   registerConsentPages(scope, ctx);
   registerPrivacyPages(scope, ctx);
   await registerImportPage(scope, ctx);

@@ -14,6 +14,8 @@ export interface StorageBackend {
   start(): Promise<void>;
   /** A new, empty, migrated storage. `sameAs`: a second handle (another "process") on the same database. */
   open(sameAs?: HubStorage): Promise<HubStorage>;
+  /** Where an opened storage lives (a SQLite file or a PostgreSQL URL), for stores that open their own connection (the library). */
+  location(storage: HubStorage): string;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ function sqliteBackend(): StorageBackend {
       files.set(storage, file);
       return storage;
     },
+    location: (storage) => files.get(storage) ?? '',
     stop: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -51,6 +54,7 @@ function postgresBackend(): StorageBackend {
       urls.set(storage, url);
       return storage;
     },
+    location: (storage) => urls.get(storage) ?? '',
     stop: async () => server?.stop(),
   };
 }

@@ -6,6 +6,8 @@ import { buildHub, type HubStorage } from '../../hub/index.js';
 import { createAccount, DEFAULT_SCHOOL_DAY, type AccountRecord, type Role } from '../../hub/console/index.js';
 import { dayBounds } from '../../hub/console/attendance.js';
 import { hashToken } from '../../hub/auth.js';
+import { openCanteenLedger, openCanteenMeals, type OpenedMeals } from '../../hub/canteen/index.js';
+import { openLibrary, type OpenedLibrary } from '../../hub/library/index.js';
 import { closeWithin } from '../../lib/index.js';
 import { silentLogger } from '../sync/helpers.js';
 import { event, items, person, type StorageBackend } from './backends.js';
@@ -25,6 +27,16 @@ export const PASSWORD = 'correct horse battery';
 export interface HarnessOptions {
   failuresPerAddress?: number;
   idleTimeoutMs?: number;
+  /** Serve the school library (hub/library) too, on the same database, for the librarian's pages. */
+  library?: boolean;
+  /** Serve the canteen (ledger, meals, settings) too, on the same database, for the canteen pages. */
+  canteen?: boolean;
+}
+
+/** The canteen's stores when `options.canteen`; the meal fold is not started (tests write meals themselves). */
+export interface HarnessCanteen {
+  ledger: Awaited<ReturnType<typeof openCanteenLedger>>;
+  meals: OpenedMeals;
 }
 
 export class ConsoleHarness {
@@ -34,19 +46,28 @@ export class ConsoleHarness {
     readonly storage: HubStorage,
     private app: FastifyInstance,
     private readonly options: HarnessOptions,
+    /** The library when `options.library`; its folder is not started (tests fold with catchUp()). */
+    readonly library: OpenedLibrary | null,
+    readonly canteen: HarnessCanteen | null = null,
   ) {}
 
   /** `sameDatabaseAs`: a second hub process on another's database (the school is already there). */
   static async start(backend: StorageBackend, options: HarnessOptions = {}, sameDatabaseAs?: ConsoleHarness): Promise<ConsoleHarness> {
     const storage = await backend.open(sameDatabaseAs?.storage);
-    const harness = new ConsoleHarness(storage, await ConsoleHarness.listen(storage, options), options);
+    const library = options.library ? await openLibrary(backend.location(storage), storage, silentLogger) : null;
+    const location = backend.location(storage);
+    const ledger = options.canteen ? await openCanteenLedger(location, silentLogger, { offlineAllowanceTiyn: 50_000 }) : null;
+    const canteen = ledger ? { ledger, meals: await openCanteenMeals(location, storage, ledger.ledger, silentLogger) } : null;
+    const harness = new ConsoleHarness(storage, await ConsoleHarness.listen(storage, options, library, canteen), options, library, canteen);
     if (!sameDatabaseAs) await harness.seedSchool();
     return harness;
   }
 
-  private static async listen(storage: HubStorage, options: HarnessOptions): Promise<FastifyInstance> {
+  private static async listen(storage: HubStorage, options: HarnessOptions, library: OpenedLibrary | null, canteen: HarnessCanteen | null = null): Promise<FastifyInstance> {
     const app = await buildHub({
       storage,
+      ...(canteen ? { canteen: { ledger: canteen.ledger.ledger, meals: canteen.meals.store, settings: canteen.meals.settings } } : {}),
+      ...(library ? { library: { store: library.store, folder: library.folder } } : {}),
       logger: silentLogger,
       adminToken: 'admin-token-for-console-tests',
       console: { idleTimeoutMs: options.idleTimeoutMs, limits: { failuresPerAddress: options.failuresPerAddress ?? 100 } },
@@ -64,7 +85,7 @@ export class ConsoleHarness {
   /** Stops the server and starts another on the same database (a hub restart). */
   async restart(): Promise<void> {
     await closeWithin(this.app.server, () => this.app.close());
-    this.app = await ConsoleHarness.listen(this.storage, this.options);
+    this.app = await ConsoleHarness.listen(this.storage, this.options, this.library, this.canteen);
   }
 
   async account(username: string, role: Role, className: string | null = null, password = PASSWORD): Promise<AccountRecord> {
@@ -91,6 +112,9 @@ export class ConsoleHarness {
 
   async stop(): Promise<void> {
     await closeWithin(this.app.server, () => this.app.close());
+    await this.library?.close();
+    await this.canteen?.meals.close();
+    await this.canteen?.ledger.close();
     await this.storage.close();
   }
 }
