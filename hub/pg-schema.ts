@@ -269,6 +269,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE library_flag_resolutions (
     flag_id bigint PRIMARY KEY REFERENCES library_flags (id), resolved_ms bigint NOT NULL, resolved_by text NOT NULL);
   `,
+  // 16: the canteen manager's "resolved" on a meal flag (hub/canteen/meal-store.ts resolveFlag, the
+  // console's canteen page): one row per flag, beside it, like the library's.
+  `
+  CREATE TABLE canteen_flag_resolutions (
+    flag_id bigint PRIMARY KEY REFERENCES canteen_flags (id), resolved_ms bigint NOT NULL, resolved_by text NOT NULL, note text NOT NULL);
+  `,
 ];
 
 /** Applies the migrations this database has not seen, in order, in one transaction. */

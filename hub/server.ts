@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAdminRoutes, tokenGuard } from './admin-routes.js';
-import { CanteenTopUps, registerCanteenSettingsRoutes, registerLedgerRoutes, registerTopUpWebhook, type CanteenLedger, type CanteenSettingsStore, type MealStore } from './canteen/index.js';
+import { CANTEEN_CONSOLE_KIT, CanteenTopUps, registerCanteenSettingsRoutes, registerLedgerRoutes, registerTopUpWebhook, type CanteenLedger, type CanteenSettingsStore, type MealStore } from './canteen/index.js';
 import { registerConsole, type ConsoleOptions } from './console/index.js';
 import { registerDeviceRoutes } from './device-routes.js';
 import { HubError, hubErrorHandler } from './errors.js';
@@ -92,8 +92,10 @@ export async function buildHub(options: HubOptions): Promise<FastifyInstance> {
   }
   const topUps = options.canteen ? new CanteenTopUps(options.canteen.ledger, options.storage, now) : null;
   if (topUps && options.canteen?.topUpWebhookSecret) await registerTopUpWebhook(app, { topUps, secret: options.canteen.topUpWebhookSecret, now });
+  // The console's canteen pages need the meals and settings as well as the ledger.
+  const consoleCanteen = topUps && options.canteen?.meals && options.canteen.settings ? { ledger: options.canteen.ledger, meals: options.canteen.meals, settings: options.canteen.settings, topUps, kit: CANTEEN_CONSOLE_KIT } : null;
   if (options.library) await registerLibraryRoutes(app, { library: options.library.store, folder: options.library.folder, auth, adminToken: options.adminToken, now, storage: options.storage });
-  if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls), privacy, library: options.library?.store ?? null });
+  if (options.console) await registerConsole(app, { ...options.console, storage: options.storage, hasher: verifier, now, secureCookies: Boolean(options.tls), privacy, library: options.library?.store ?? null, canteen: consoleCanteen });
   await app.ready();
   return app;
 }

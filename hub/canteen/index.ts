@@ -24,7 +24,7 @@ export {
 export { registerLedgerRoutes, type LedgerRouteOptions } from './ledger-routes.js';
 export { DEFAULT_OFFLINE_ALLOWANCE_TIYN, ledgerConfigFromEnv, openCanteenLedger } from './open-ledger.js';
 export { MealFolder, DEFAULT_MEAL_FOLDER_OPTIONS, REVENUE_ACCOUNT, SUBSIDY_ACCOUNT, personAccount, type MealFolderOptions } from './meal-fold.js';
-export { MealStore, MEAL_FLAG_KINDS, MEAL_SQLITE_SCHEMA, openSqliteMealStore, pgMealStore, type MealFlag, type MealFlagKind, type MealRecord } from './meal-store.js';
+export { MealStore, MEAL_FLAG_KINDS, MEAL_SQLITE_SCHEMA, openSqliteMealStore, pgMealStore, type FlagResolution, type MealFlag, type MealFlagKind, type MealRecord } from './meal-store.js';
 export { openCanteenMeals, mealFolderOptionsFromEnv, type OpenedMeals } from './open-meals.js';
 export { freeMealCsv, freeMealReport, freeMealXlsx, tenge, type FreeMealLine, type FreeMealReport } from './reports.js';
 export { CanteenSettingsStore, SETTINGS_SQLITE_SCHEMA, canteenSettingsOn, type FreeMealEntry, type GuardianCanteenSettings, type RegisterEntry } from './settings-store.js';
@@ -33,3 +33,4 @@ export { importRegister, registerCanteenSettingsRoutes, MAX_REGISTER_BYTES, type
 export { buildTillSnapshot, schoolDay, type SnapshotSources } from './snapshot.js';
 export { CanteenTopUps, TOP_UP_SOURCES, cashAccount, reversalId, type TopUpInput, type TopUpSource } from './topups.js';
 export { registerTopUpWebhook, providerTransferId, WEBHOOK_BODY_LIMIT, type TopUpWebhookOptions } from './topup-webhook.js';
+export { CANTEEN_CONSOLE_KIT, type CanteenConsoleKit } from './console-kit.js';

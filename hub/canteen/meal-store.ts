@@ -30,6 +30,14 @@ export interface MealFlag {
   createdMs: number;
 }
 
+/** Who marked a flag resolved, when, and what they wrote (the school settled it: a refund, a note to the supplier). */
+export interface FlagResolution {
+  flagId: number;
+  resolvedMs: number;
+  resolvedBy: string;
+  note: string;
+}
+
 export interface MealRecord {
   eventId: string;
   deviceId: string;
@@ -52,6 +60,8 @@ CREATE TABLE IF NOT EXISTS canteen_flags (
   id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, event_id TEXT NOT NULL, other_event_id TEXT NOT NULL,
   detail TEXT NOT NULL, created_ms INTEGER NOT NULL, UNIQUE (kind, event_id, other_event_id));
 CREATE TABLE IF NOT EXISTS canteen_cursor (name TEXT PRIMARY KEY, hub_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS canteen_flag_resolutions (
+  flag_id INTEGER PRIMARY KEY REFERENCES canteen_flags (id), resolved_ms INTEGER NOT NULL, resolved_by TEXT NOT NULL, note TEXT NOT NULL);
 INSERT OR IGNORE INTO canteen_cursor (name, hub_seq) VALUES ('meals', 0);
 `;
 
@@ -146,6 +156,33 @@ export class MealStore {
   async flags(afterId: number, limit: number): Promise<MealFlag[]> {
     const rows = await this.driver.read((sql) => sql.query<FlagRow>('SELECT id, kind, event_id, other_event_id, detail, created_ms FROM canteen_flags WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]));
     return rows.map((row) => ({ id: Number(row.id), kind: row.kind as MealFlagKind, eventId: row.event_id, otherEventId: row.other_event_id, detail: detailOf(row.detail), createdMs: Number(row.created_ms) }));
+  }
+
+  /**
+   * Marks a flag resolved, once: a row beside the flag (the fold's table is never updated). The first
+   * resolution stands; a second answers already_resolved.
+   */
+  async resolveFlag(flagId: number, resolvedBy: string, note: string, nowMs: number): Promise<'resolved' | 'already_resolved' | 'not_found'> {
+    return this.driver.write(async (sql) => {
+      const found = await sql.query<{ id: number }>('SELECT id FROM canteen_flags WHERE id = $1', [flagId]);
+      if (found.length === 0) return 'not_found';
+      const inserted = await sql.query<{ flag_id: number }>(
+        'INSERT INTO canteen_flag_resolutions (flag_id, resolved_ms, resolved_by, note) VALUES ($1, $2, $3, $4) ON CONFLICT (flag_id) DO NOTHING RETURNING flag_id',
+        [flagId, nowMs, resolvedBy, note],
+      );
+      return inserted.length === 0 ? 'already_resolved' : 'resolved';
+    });
+  }
+
+  /** The resolutions of the flags with ids in (afterId, upToId]: a page of flags' worth. */
+  async flagResolutions(afterId: number, upToId: number): Promise<Map<number, FlagResolution>> {
+    const rows = await this.driver.read((sql) =>
+      sql.query<{ flag_id: number | string; resolved_ms: number | string; resolved_by: string; note: string }>(
+        'SELECT flag_id, resolved_ms, resolved_by, note FROM canteen_flag_resolutions WHERE flag_id > $1 AND flag_id <= $2',
+        [afterId, upToId],
+      ),
+    );
+    return new Map(rows.map((r) => [Number(r.flag_id), { flagId: Number(r.flag_id), resolvedMs: Number(r.resolved_ms), resolvedBy: r.resolved_by, note: r.note }]));
   }
 }
 

@@ -11,6 +11,7 @@ import type { EnrolmentService } from './enrolment.js';
 import type { PeopleService } from './people.js';
 import { layout, type Html, type NavItem } from './html.js';
 import { insightCatalog } from './insight-messages.js';
+import { canteenCatalog } from './canteen-messages.js';
 import { catalog, isLanguage, type Catalog, type Language } from './messages.js';
 import { peopleCatalog } from './people-messages.js';
 import { privacyCatalog } from './privacy-messages.js';
@@ -67,6 +68,7 @@ function navFor(account: AccountRecord | null, lang: Language): NavItem[] {
   if (can(account.role, 'privacy.manage')) items.push({ href: '/console/privacy', label: privacyCatalog(lang).requests });
   if (can(account.role, 'staff.attendance')) items.push({ href: '/console/staff', label: insightCatalog(lang).staff });
   if (can(account.role, 'library.manage')) items.push({ href: '/console/library', label: insightCatalog(lang).library });
+  if (can(account.role, 'canteen.manage')) items.push({ href: '/console/canteen', label: canteenCatalog(lang).canteen });
   if (can(account.role, 'devices')) items.push({ href: '/console/devices', label: t.devices });
   if (can(account.role, 'accounts.manage')) items.push({ href: '/console/accounts', label: t.accounts });
   if (can(account.role, 'audit.export')) items.push({ href: '/console/audit', label: t.audit });

@@ -9,6 +9,7 @@ import type { PrivacyService } from '../privacy/index.js';
 import type { HubStorage } from '../storage.js';
 import { ConsoleAccounts } from './accounts.js';
 import { AttendanceReader, DEFAULT_SCHOOL_DAY, type SchoolDay } from './attendance.js';
+import type { ConsoleCanteen } from './canteen-pages.js';
 import { ConsentService } from './consent.js';
 import type { ConsoleContext } from './context.js';
 import { EnrolmentService } from './enrolment.js';
@@ -51,6 +52,8 @@ export interface RegisterConsoleInput extends ConsoleOptions {
   secureCookies: boolean;
   /** The hub's data-subject requests and devices' roster acknowledgements (hub/privacy), when served. */
   privacy?: PrivacyService | null;
+  /** The canteen's ledger, meals, settings and top-ups (hub/canteen), for the canteen pages; without them they answer 404. */
+  canteen?: Omit<ConsoleCanteen, 'storage'> | null;
   /** The school library, for the librarian's pages; without it they answer 404. */
   library?: LibraryStore | null;
 }
@@ -70,7 +73,7 @@ export async function registerConsole(app: FastifyInstance, input: RegisterConso
   const consent = await startConsent(app, input, peopleStore, day);
   const ctx: ConsoleContext = { store, accounts, attendance: new AttendanceReader(store, day), people, enrolment, consent, privacy: input.privacy ?? null, library: input.library ? { store: input.library, storage: input.storage } : null, day, now: input.now };
   const idleTimeoutMs = input.idleTimeoutMs ?? 15 * 60_000;
-  await app.register(consolePlugin, { prefix: '/console', ctx, idleTimeoutMs, secureCookies: input.secureCookies, limits: { ...DEFAULT_CONSOLE_LIMITS, ...input.limits } });
+  await app.register(consolePlugin, { prefix: '/console', ctx, idleTimeoutMs, secureCookies: input.secureCookies, limits: { ...DEFAULT_CONSOLE_LIMITS, ...input.limits }, canteen: input.canteen ? { ...input.canteen, storage: input.storage } : null });
   // Expired sessions are refused when read; this only keeps the table small.
   const sweep = setInterval(() => {
     store.deleteExpiredSessions(input.now()).catch((error: unknown) => app.log.warn({ err: error }, 'console session sweep failed'));
