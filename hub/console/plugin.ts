@@ -16,6 +16,9 @@ import { HubError } from '../errors.js';
 import { FailureLimiter } from '../failure-limiter.js';
 import { registerAdminPages } from './admin-pages.js';
 import { registerChartPage } from './chart-page.js';
+import { registerCanteenPages, type ConsoleCanteen } from './canteen-pages.js';
+import { registerCanteenSettingsPages } from './canteen-settings-pages.js';
+import { registerCanteenTopUpPage } from './canteen-topup-page.js';
 import { registerConsentPages } from './consent-pages.js';
 import { registerEnrolPage } from './enrol-page.js';
 import { accountOf, sendPage, textsOf, type ConsoleContext } from './context.js';
@@ -49,6 +52,8 @@ export interface ConsolePluginOptions {
   /** Secure cookies: true when the hub serves HTTPS. */
   secureCookies: boolean;
   limits: ConsoleLimits;
+  /** The canteen's stores (hub/canteen): its pages are served only with them. */
+  canteen?: ConsoleCanteen | null;
 }
 
 const PUBLIC_PATHS = new Set(['/console/login', '/console/static/console.css', '/console/lang']);
@@ -144,6 +149,11 @@ export async function consolePlugin(scope: FastifyInstance, options: ConsolePlug
   registerPrivacyPages(scope, ctx);
   await registerImportPage(scope, ctx);
   await registerEnrolPage(scope, ctx);
+  if (options.canteen) {
+    registerCanteenPages(scope, ctx, options.canteen);
+    registerCanteenTopUpPage(scope, ctx, options.canteen);
+    await registerCanteenSettingsPages(scope, ctx, options.canteen);
+  }
   scope.get('/', (request, reply) => reply.redirect(homeOf(request)));
 }
 
@@ -151,6 +161,7 @@ function homeOf(request: FastifyRequest): string {
   const account = accountOf(request);
   if (account.role === 'class_teacher' && account.className) return `/console/classes/${encodeURIComponent(account.className)}`;
   if (account.role === 'technician') return '/console/devices';
+  if (account.role === 'canteen') return '/console/canteen';
   if (account.role === 'director' || account.role === 'district') return '/console/attendance';
   return '/console/home';
 }
