@@ -9,6 +9,7 @@
 // become visible in order. Admin edits are rare; this costs nothing that matters.
 import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, SeqSkip, WireRosterChange } from '../protocol/index.js';
 import { rosterEntityId } from '../protocol/index.js';
+import { defaultKeyStoreForUrl, openPersonKeys, RosterSealer, type PersonKeyStore } from './keys/index.js';
 import { PgDb, type PgLogger, type PgQueryable } from './pg-db.js';
 import { PgEventLog } from './pg-events.js';
 import { dropMonth, monthsBefore } from './pg-retention.js';
@@ -21,7 +22,7 @@ const INSERT_ROSTER = 'INSERT INTO roster (type, entity_id, person_id, op, data)
 export class PgHubStorage implements HubStorage {
   private readonly events: PgEventLog;
 
-  private constructor(private readonly db: PgDb) {
+  private constructor(private readonly db: PgDb, private readonly sealer: RosterSealer) {
     this.events = new PgEventLog(db);
   }
 
@@ -30,9 +31,14 @@ export class PgHubStorage implements HubStorage {
     return this.db;
   }
 
-  /** Connects, applies missing migrations, and makes this month's and next month's event partitions. */
-  static async open(url: string, logger: PgLogger, maxConnections?: number): Promise<PgHubStorage> {
-    const storage = new PgHubStorage(PgDb.open(url, logger, maxConnections));
+  /**
+   * Connects, applies missing migrations, and makes this month's and next month's event partitions.
+   * Person keys come from `keys`, never from PostgreSQL; by default a key store file for this
+   * server and database under the user's state folder (hub/keys).
+   */
+  static async open(url: string, logger: PgLogger, maxConnections?: number, keys?: PersonKeyStore): Promise<PgHubStorage> {
+    const sealer = new RosterSealer(keys ?? (await openPersonKeys(defaultKeyStoreForUrl(url))));
+    const storage = new PgHubStorage(PgDb.open(url, logger, maxConnections), sealer);
     try {
       await storage.migrate();
     } catch (error) {
@@ -47,10 +53,36 @@ export class PgHubStorage implements HubStorage {
     const now = Date.now();
     await ensureMonthPartition(this.db, now);
     await ensureMonthPartition(this.db, now + 31 * 24 * 3600 * 1000);
+    await this.bindKeyStore();
+    await this.sealClearRows();
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  /** As on SQLite: a database sealed with another key store would read every name as erased. */
+  private async bindKeyStore(): Promise<void> {
+    const identity = await this.sealer.identity();
+    await this.db.query("INSERT INTO meta (key, value) VALUES ('person_key_store', $1) ON CONFLICT DO NOTHING", [identity]);
+    const bound = (await this.db.query<{ value: string }>("SELECT value FROM meta WHERE key = 'person_key_store'"))[0];
+    if (bound?.value !== identity) throw new Error(`this hub database was sealed with person key store ${bound?.value ?? '?'}, not ${identity}: refusing to start (docs/hub.md)`);
+  }
+
+  /**
+   * Rows an older hub stored in clear are sealed in place, under the same cursor. Their clear past
+   * stays in the WAL segments and backups taken before: only rows sealed from the start are
+   * erased by destroying a key (docs/data-subject-requests.md).
+   */
+  private async sealClearRows(): Promise<void> {
+    const rows = await this.db.query<RosterDbRow>("SELECT * FROM roster WHERE op = 'upsert' AND type IN ('person', 'template') AND NOT (data::jsonb ? 'sealed')");
+    const clear = rows.filter((row) => RosterSealer.isClear(row));
+    if (clear.length === 0) return;
+    const sealed = await this.sealer.seal(clear.map(rowToChange));
+    await this.db.transaction(async (tx) => {
+      for (const [i, row] of clear.entries()) await tx.query('UPDATE roster SET data = $1 WHERE cursor = $2 AND data = $3', [sealed[i] ?? null, row.cursor, row.data]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+    await this.sealer.close();
   }
 
   /** Drops at most `batchSize` whole month partitions before the cutoff (pg-retention.ts). */
@@ -100,15 +132,19 @@ export class PgHubStorage implements HubStorage {
     return this.events.alarms(afterId, limit, deviceId);
   }
 
-  applyRoster(changes: readonly WireRosterChange[]): Promise<number> {
-    return this.db.transaction(async (tx) => {
+  async applyRoster(changes: readonly WireRosterChange[]): Promise<number> {
+    const data = await this.sealer.seal(changes);
+    const cursor = await this.db.transaction(async (tx) => {
       await tx.query("SELECT value FROM hub_counters WHERE name = 'roster' FOR UPDATE");
-      for (const change of changes) await this.applyOne(tx, change);
+      for (const [i, change] of changes.entries()) await this.applyOne(tx, change, data[i] ?? null);
       return maxCursor(tx);
     });
+    // Crypto-shredding: the sealed rows' old versions in the WAL, replicas and backups stay, unreadable.
+    for (const change of changes) if (change.op === 'delete' && change.type === 'person') await this.sealer.destroy(change.id);
+    return cursor;
   }
 
-  private async applyOne(tx: PgQueryable, change: WireRosterChange): Promise<void> {
+  private async applyOne(tx: PgQueryable, change: WireRosterChange, data: string | null): Promise<void> {
     const entityId = rosterEntityId(change);
     if (change.op === 'delete') {
       // Erasure: a person's credentials and templates go with it, from the log as well as the state.
@@ -118,7 +154,7 @@ export class PgHubStorage implements HubStorage {
       return;
     }
     const previous = (await tx.query<RosterDbRow>('DELETE FROM roster WHERE type = $1 AND entity_id = $2 RETURNING *', [change.type, entityId]))[0];
-    await tx.query(INSERT_ROSTER, [change.type, entityId, personIdOf(change), 'upsert', JSON.stringify(change.data)]);
+    await tx.query(INSERT_ROSTER, [change.type, entityId, personIdOf(change), 'upsert', data]);
     if (change.type === 'person' && previous?.op === 'upsert' && change.data.status !== 'blocked') {
       const before = rowToChange(previous);
       // A blocked person's credentials and templates were purged on the devices: send them again.
@@ -148,12 +184,12 @@ export class PgHubStorage implements HubStorage {
 
   async rosterPage(since: number | null, limit: number, full: boolean): Promise<RosterPageResult | null> {
     const rows = await this.db.query<RosterPageRow>(rosterPageSql(full, ['$1', '$2']), [since ?? 0, limit + 1]);
-    return rosterPageFrom(rows, since, limit, full);
+    return rosterPageFrom(rows, since, limit, full, (page) => this.sealer.open(page));
   }
 
   async rosterEntity(type: RosterEntityType, id: string): Promise<WireRosterChange | null> {
     const row = (await this.db.query<RosterDbRow>('SELECT * FROM roster WHERE type = $1 AND entity_id = $2', [type, id]))[0];
-    return row ? rowToChange(row) : null;
+    return row ? ((await this.sealer.open([row]))[0] ?? null) : null;
   }
 
   async listGroups(): Promise<Array<{ group: string; people: number }>> {

@@ -4,6 +4,7 @@
 import type { ClockAnchor, CommandAck, HubCommand, PushResponse, RosterEntityType, SeqSkip, WireRosterChange } from '../protocol/index.js';
 import { rosterEntityId } from '../protocol/index.js';
 import { HubDb } from './db.js';
+import { keyStoreBeside, openPersonKeys, RosterSealer, type PersonKeyStore } from './keys/index.js';
 import { EVENT_SCHEMA, SqliteEventLog } from './sqlite-events.js';
 import type { CommandRecord, DeviceRecord, EventReadResult, HubStorage, IngestItem, RetentionStep, RosterPageResult, SeqAlarm } from './storage.js';
 import { personIdOf, rowToChange, rowToCommand, rowToCommandRecord, rosterPageFrom, rosterPageSql, type CommandRow, type RosterDbRow, type RosterPageRow } from './stored-rows.js';
@@ -43,7 +44,7 @@ ${EVENT_SCHEMA}`;
 export class SqliteHubStorage implements HubStorage {
   private readonly events: SqliteEventLog;
 
-  private constructor(private readonly db: HubDb) {
+  private constructor(private readonly db: HubDb, private readonly sealer: RosterSealer) {
     this.events = new SqliteEventLog(db);
   }
 
@@ -52,18 +53,51 @@ export class SqliteHubStorage implements HubStorage {
     return this.db;
   }
 
-  static async open(file: string): Promise<SqliteHubStorage> {
-    const storage = new SqliteHubStorage(await HubDb.open(file));
-    await storage.migrate();
+  /** Opens (and migrates) the hub at `file`; person keys from `keys`, by default the store beside it (hub/keys). */
+  static async open(file: string, keys?: PersonKeyStore): Promise<SqliteHubStorage> {
+    const sealer = new RosterSealer(keys ?? (await openPersonKeys(keyStoreBeside(file))));
+    const storage = new SqliteHubStorage(await HubDb.open(file), sealer);
+    try {
+      await storage.migrate();
+    } catch (error) {
+      await storage.close();
+      throw error;
+    }
     return storage;
   }
 
   async migrate(): Promise<void> {
     await this.db.exec(SCHEMA);
+    await this.bindKeyStore();
+    await this.sealClearRows();
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  /**
+   * The database remembers the key store that sealed it: opened with another (a wrong path, a lost
+   * file), every name would read as erased, so the hub refuses to start instead.
+   */
+  private async bindKeyStore(): Promise<void> {
+    const identity = await this.sealer.identity();
+    await this.db.run("INSERT INTO meta (key, value) VALUES ('person_key_store', ?) ON CONFLICT DO NOTHING", [identity]);
+    const bound = await this.db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'person_key_store'");
+    if (bound?.value !== identity) throw new Error(`this hub database was sealed with person key store ${bound?.value ?? '?'}, not ${identity}: refusing to start (docs/hub.md)`);
+  }
+
+  /** Rows an older hub stored in clear are sealed in place, under the same cursor (nothing to pull). */
+  private async sealClearRows(): Promise<void> {
+    const rows = await this.db.all<RosterDbRow>("SELECT * FROM roster WHERE op = 'upsert' AND type IN ('person', 'template') AND json_extract(data, '$.sealed') IS NULL");
+    const clear = rows.filter((row) => RosterSealer.isClear(row));
+    if (clear.length === 0) return;
+    const sealed = await this.sealer.seal(clear.map(rowToChange));
+    await this.db.transaction(async () => {
+      for (const [i, row] of clear.entries()) await this.db.run('UPDATE roster SET data = ? WHERE cursor = ? AND data = ?', [sealed[i] ?? null, row.cursor, row.data]);
+    });
+    await this.db.checkpoint();
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+    await this.sealer.close();
   }
 
   async addDevice(id: string, name: string | null, tokenHash: string): Promise<boolean> {
@@ -118,20 +152,23 @@ export class SqliteHubStorage implements HubStorage {
   }
 
   async applyRoster(changes: readonly WireRosterChange[]): Promise<number> {
+    const data = await this.sealer.seal(changes);
     const cursor = await this.db.transaction(async () => {
       let erased = false;
-      for (const change of changes) erased = (await this.applyOne(change)) || erased;
+      for (const [i, change] of changes.entries()) erased = (await this.applyOne(change, data[i] ?? null)) || erased;
       const row = await this.db.get<{ c: number | null }>('SELECT MAX(cursor) AS c FROM roster');
       return { cursor: row?.c ?? 0, erased };
     });
     // secure_delete zeroes the freed bytes in the database pages, but the WAL still holds the
     // pages as they were: an erasure is only done once the WAL is checkpointed and truncated.
     if (cursor.erased) await this.db.checkpoint();
+    // Crypto-shredding: with the person's key gone, no copy of their sealed rows opens again.
+    for (const change of changes) if (change.op === 'delete' && change.type === 'person') await this.sealer.destroy(change.id);
     return cursor.cursor;
   }
 
   /** Applies one change; true when it erased something (the caller then checkpoints the WAL). */
-  private async applyOne(change: WireRosterChange): Promise<boolean> {
+  private async applyOne(change: WireRosterChange, data: string | null): Promise<boolean> {
     const entityId = rosterEntityId(change);
     if (change.op === 'delete') {
       // Erasure: a person's credentials and templates go with it, from the log as well as the state.
@@ -142,7 +179,7 @@ export class SqliteHubStorage implements HubStorage {
     }
     const previous = await this.db.get<RosterDbRow>('SELECT * FROM roster WHERE type = ? AND entity_id = ?', [change.type, entityId]);
     await this.db.run('DELETE FROM roster WHERE type = ? AND entity_id = ?', [change.type, entityId]);
-    await this.db.run('INSERT INTO roster (type, entity_id, person_id, op, data) VALUES (?, ?, ?, ?, ?)', [change.type, entityId, personIdOf(change), 'upsert', JSON.stringify(change.data)]);
+    await this.db.run('INSERT INTO roster (type, entity_id, person_id, op, data) VALUES (?, ?, ?, ?, ?)', [change.type, entityId, personIdOf(change), 'upsert', data]);
     if (change.type === 'person' && previous?.op === 'upsert' && change.data.status !== 'blocked') {
       const before = rowToChange(previous);
       // A blocked person's credentials and templates were purged on the devices: send them again.
@@ -176,12 +213,12 @@ export class SqliteHubStorage implements HubStorage {
 
   async rosterPage(since: number | null, limit: number, full: boolean): Promise<RosterPageResult | null> {
     const rows = await this.db.committed(() => this.db.all<RosterPageRow>(rosterPageSql(full, ['?', '?']), [since ?? 0, limit + 1]));
-    return rosterPageFrom(rows, since, limit, full);
+    return rosterPageFrom(rows, since, limit, full, (page) => this.sealer.open(page));
   }
 
   async rosterEntity(type: RosterEntityType, id: string): Promise<WireRosterChange | null> {
     const row = await this.db.get<RosterDbRow>('SELECT * FROM roster WHERE type = ? AND entity_id = ?', [type, id]);
-    return row ? rowToChange(row) : null;
+    return row ? ((await this.sealer.open([row]))[0] ?? null) : null;
   }
 
   async listGroups(): Promise<Array<{ group: string; people: number }>> {

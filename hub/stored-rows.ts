@@ -94,8 +94,11 @@ export function rosterPageSql(full: boolean, marks: [string, string]): string {
     ORDER BY r.cursor`;
 }
 
-/** The page from rosterPageSql's rows; null when `since` is older than the compaction horizon (410). */
-export function rosterPageFrom(rows: RosterPageRow[], since: number | null, limit: number, full: boolean): RosterPageResult | null {
+/**
+ * The page from rosterPageSql's rows, opened by `open` (the storage's RosterSealer); null when
+ * `since` is older than the compaction horizon (410).
+ */
+export async function rosterPageFrom(rows: RosterPageRow[], since: number | null, limit: number, full: boolean, open: (rows: RosterDbRow[]) => Promise<WireRosterChange[]>): Promise<RosterPageResult | null> {
   const horizon = Number(rows[0]?.horizon ?? 0);
   // A full pull needs no tombstones (the device replaces everything at its end), so the horizon
   // does not apply to it; an incremental cursor older than the horizon has missed tombstones.
@@ -106,5 +109,5 @@ export function rosterPageFrom(rows: RosterPageRow[], since: number | null, limi
   const page = changes.slice(0, limit);
   let cursor = page.at(-1)?.cursor ?? from;
   if (!more) cursor = Math.max(cursor, rows[0]?.top ?? 0, from);
-  return { changes: page.map(rowToChange), cursor, more };
+  return { changes: await open(page), cursor, more };
 }

@@ -3,12 +3,12 @@
 // pull; the request closes when every registered, enabled device has acknowledged a cursor at or
 // past that change (the `since` of its next pull: it asks for what follows what it has applied).
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { WireRosterChange } from '../../protocol/index.js';
+import { rosterTypes, type WireRosterChange } from '../../protocol/index.js';
 import { HubError } from '../errors.js';
 import type { HubStorage } from '../storage.js';
 import { knowExport, type KnowExport } from './export.js';
 import { DEFAULT_DEADLINES, deadlineFor, isOverdue, type AckRecord, type DeadlineSettings, type DeviceAck, type NewRequest, type RequestKind, type RequestStatus, type StoredRequest } from './model.js';
-import type { PrivacyStore } from './store.js';
+import type { HeldRosterRow, PrivacyStore } from './store.js';
 
 export interface PrivacyServiceOptions {
   storage: HubStorage;
@@ -122,7 +122,18 @@ export class PrivacyService {
 
   private async exportOf(personId: string): Promise<KnowExport> {
     const held = await this.options.store.holdings(personId, MAX_EXPORT_EVENTS);
-    return knowExport(personId, held, await this.options.storage.listDevices(), this.options.now());
+    return knowExport(personId, { ...held, roster: await this.openedRoster(held.roster) }, await this.options.storage.listDevices(), this.options.now());
+  }
+
+  /** The store reads roster rows as stored (names and templates sealed): open them through the storage. */
+  private async openedRoster(rows: readonly HeldRosterRow[]): Promise<HeldRosterRow[]> {
+    const out: HeldRosterRow[] = [];
+    for (const row of rows) {
+      const type = rosterTypes.find((t) => t === row.type);
+      const opened = row.op === 'upsert' && type ? await this.options.storage.rosterEntity(type, row.entityId) : null;
+      out.push(opened?.op === 'upsert' ? { ...row, data: opened.data } : row);
+    }
+    return out;
   }
 
   private async answerKnow(request: StoredRequest): Promise<{ request: StoredRequest; export: KnowExport }> {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { fetch } from 'undici';
 import { buildHub, PgHubStorage, SqliteHubStorage, type HubStorage } from '../../hub/index.js';
+import { openPersonKeys } from '../../hub/keys/index.js';
 import { encodeTemplateVector, type WireRosterChange } from '../../protocol/index.js';
 import type { Needle } from '../helpers/file-scan.js';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.js';
@@ -18,21 +19,28 @@ export interface PrivacyHub {
   url: string;
   adminToken: string;
   storage: HubStorage;
-  /** SQLite: the folder holding hub.db and its -wal/-shm; null on PostgreSQL. */
+  /** SQLite: the folder holding hub.db and its -wal/-shm (and the person key store); null on PostgreSQL. */
   dbDir: string | null;
+  /** PostgreSQL: the throwaway server's folder (its data directory with pg_wal); null on SQLite. */
+  pgDataDir: string | null;
+  /** PostgreSQL: the folder holding the person key store and master key (never in the database). */
+  keyDir: string | null;
   stop(): Promise<void>;
 }
 
 export async function startPrivacyHub(kind: 'sqlite' | 'postgres', holidays: string[] = []): Promise<PrivacyHub> {
   let postgres: TempPostgres | null = null;
   let dir: string | null = null;
+  let keyDir: string | null = null;
   let storage: HubStorage;
   if (kind === 'sqlite') {
     dir = await mkdtemp(join(tmpdir(), 'esik-privacy-'));
     storage = await SqliteHubStorage.open(join(dir, 'hub.db'));
   } else {
     postgres = await startPostgres();
-    storage = await PgHubStorage.open(await postgres.createDatabase(), silentLogger);
+    keyDir = await mkdtemp(join(tmpdir(), 'esik-privacy-keys-'));
+    const keys = await openPersonKeys({ keyStore: join(keyDir, 'person-keys.sqlite'), masterKey: join(keyDir, 'master-key') });
+    storage = await PgHubStorage.open(await postgres.createDatabase(), silentLogger, undefined, keys);
   }
   const adminToken = randomBytes(24).toString('base64url');
   // With the console: its audit table is part of what a request to know answers.
@@ -45,11 +53,14 @@ export async function startPrivacyHub(kind: 'sqlite' | 'postgres', holidays: str
     adminToken,
     storage,
     dbDir: dir,
+    pgDataDir: postgres?.dataDir ?? null,
+    keyDir,
     stop: async () => {
       await app.close();
       await storage.close();
       await postgres?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
+      if (keyDir) await rm(keyDir, { recursive: true, force: true });
     },
   };
 }
