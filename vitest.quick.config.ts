@@ -41,6 +41,7 @@ export const BROWSER_TESTS = [
   'tests/hub/console-import-browser.test.ts',
   'tests/hub/console-audit.test.ts',
   'tests/hub/console-privacy-browser.test.ts',
+  'tests/hub/console-insight-browser.test.ts',
   'tests/hub/console-canteen-browser.test.ts',
   'tests/hub/notify-parent-page.test.ts',
   'tests/display/board-page.test.ts',

@@ -5,64 +5,11 @@
 // in and last out (an exit alone is no arrival) today and for a month, and exports CSV. A class
 // teacher of another class, a technician and a librarian get 403, audited.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleStoreFor, DEFAULT_SCHOOL_DAY } from '../../hub/console/index.js';
-import { dayBounds } from '../../hub/console/attendance.js';
-import { backends, event, items, person, type StorageBackend } from './backends.js';
+import { consoleStoreFor } from '../../hub/console/index.js';
+import { backends, type StorageBackend } from './backends.js';
 import { ConsoleHarness, PASSWORD } from './console-harness.js';
 import { ConsoleClient } from './console-people-client.js';
-
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
-const OFFSET = DEFAULT_SCHOOL_DAY.utcOffsetMinutes * MINUTE;
-const BELL = DEFAULT_SCHOOL_DAY.bellMinutes * MINUTE;
-
-/** Last month on the school's clock. */
-export function lastMonth(): { month: string; days: number; midnight: (day: number) => number; weekday: (day: number) => number } {
-  const local = new Date(Date.now() + OFFSET);
-  const year = local.getUTCMonth() === 0 ? local.getUTCFullYear() - 1 : local.getUTCFullYear();
-  const index = (local.getUTCMonth() + 11) % 12;
-  return {
-    month: `${year}-${String(index + 1).padStart(2, '0')}`,
-    days: new Date(Date.UTC(year, index + 1, 0)).getUTCDate(),
-    midnight: (day) => Date.UTC(year, index, day) - OFFSET,
-    weekday: (day) => new Date(Date.UTC(year, index, day)).getUTCDay(),
-  };
-}
-
-export const STAFF = [
-  { id: 's-1', name: 'Гүлнар Ахметова' },
-  { id: 's-2', name: 'Марат Бекұлы' },
-];
-
-/** Last month's pupils' arrivals and staff's days, and staff today: written through the hub's ingest. */
-/** `seq`: kiosk-1's next seq (the harness's school used 1-5). */
-export async function seedMonth(harness: ConsoleHarness, seq = 6): Promise<{ monday: number; tuesday: number; today: { startMs: number } }> {
-  const m = lastMonth();
-  const monday = [1, 2, 3, 4, 5, 6, 7].find((d) => m.weekday(d) === 1) ?? 0;
-  const tuesday = monday + 1;
-  await harness.storage.applyRoster(STAFF.map((s) => person(s.id, { name: s.name, group: null, role: 'staff' })));
-  const at = (ms: number): { wallMs: number; at: string } => ({ wallMs: ms, at: new Date(ms).toISOString() });
-  const day = (d: number, sinceBell: number): { wallMs: number; at: string } => at(m.midnight(d) + BELL + sinceBell);
-  const { startMs } = dayBounds(Date.now(), DEFAULT_SCHOOL_DAY);
-  const events = [
-    event(seq + 0, { personId: 'p-1', ...day(monday, -10 * MINUTE) }),
-    event(seq + 1, { personId: 'p-1', ...day(tuesday, 5 * MINUTE) }),
-    event(seq + 2, { personId: 'p-2', ...day(monday, 30 * MINUTE) }),
-    event(seq + 3, { personId: 'p-3', direction: 'out', ...day(monday, -HOUR) }),
-    event(seq + 4, { personId: 's-1', ...day(monday, -40 * MINUTE) }),
-    event(seq + 5, { personId: 's-1', direction: 'out', ...day(monday, 8 * HOUR) }),
-    event(seq + 6, { personId: 's-1', direction: 'out', ...day(monday, 5 * HOUR) }),
-    event(seq + 7, { personId: 's-2', direction: 'out', ...day(tuesday, 8 * HOUR) }),
-    // Today, a few minutes after local midnight so that it is in the past whenever the test runs.
-    event(seq + 8, { personId: 's-1', ...at(startMs + 2 * MINUTE) }),
-    event(seq + 9, { personId: 's-1', direction: 'out', ...at(startMs + 3 * MINUTE) }),
-    event(seq + 10, { personId: 's-1', ...at(startMs + 4 * MINUTE) }),
-    event(seq + 11, { personId: 's-1', direction: 'out', ...at(startMs + 6 * MINUTE) }),
-  ];
-  const response = await harness.storage.ingest('kiosk-1', items(...events), null, null, Date.now());
-  expect(response, JSON.stringify(response)).toMatchObject({ accepted: events.map((e) => e.id) });
-  return { monday, tuesday, today: { startMs } };
-}
+import { lastMonth, seedMonth } from './console-insight-fixture.js';
 
 function cellsOf(html: string, table: string): Map<string, string[]> {
   const section = html.slice(html.indexOf(`<table id="${table}"`));

@@ -6,46 +6,12 @@
 // marked resolved once (audited). A technician and a class teacher get 403 on every page and post,
 // with no name in the answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../../hub/auth.js';
 import { consoleStoreFor } from '../../hub/console/index.js';
 import { libraryReport } from '../../hub/library/index.js';
-import { backends, event, items, type StorageBackend } from './backends.js';
+import { backends, type StorageBackend } from './backends.js';
 import { ConsoleHarness, PASSWORD } from './console-harness.js';
 import { ConsoleClient } from './console-people-client.js';
-
-const DAY = 86_400_000;
-
-export const CATALOGUE = [
-  'barcode,isbn,title,author,year,reading_room', // 1
-  'L-1,,Абай жолы,Мұхтар Әуезов,1942,', // 2
-  'L-2,,Абай жолы,Мұхтар Әуезов,1942,', // 3
-  'L-3,,Қан мен тер,Әбдіжәміл Нұрпейісов,1970,', // 4
-  'L-4,,,Nobody,2000,', // 5: no title
-  'L-2,,Көшпенділер,Ілияс Есенберлин,1976,', // 6: L-2 twice
-  'L-5,,Көшпенділер,Ілияс Есенберлин,1976,', // 7
-].join('\n');
-
-/** Uploads the catalogue as a file, as the page's form does. */
-export async function uploadCatalogue(client: ConsoleClient, csv: string, skipBad: boolean): Promise<Response> {
-  const form = new FormData();
-  form.set('_csrf', await client.csrf());
-  if (skipBad) form.set('skipBad', '1');
-  form.set('file', new Blob([csv], { type: 'text/csv' }), 'catalogue.csv');
-  return fetch(`${client.url}/console/library/import`, { method: 'POST', redirect: 'manual', headers: { cookie: client.cookie, origin: client.url }, body: form });
-}
-
-/** Loans at two desks: L-1 lent to p-1 at desk-a and to p-4 at desk-b while offline (a double loan); L-3 to p-1, overdue; L-5 to p-5, returned. */
-export async function lendBooks(harness: ConsoleHarness): Promise<void> {
-  const at = Date.now() - 20 * DAY;
-  const loan = (seq: number, desk: string, personId: string, copyId: string, atMs: number, type = 'library.loan', dueDate: string | null = '2026-01-10') =>
-    event(seq, { type, door: 'library', direction: null, personId, at: new Date(atMs).toISOString(), wallMs: atMs, bootId: `${desk}-boot`, data: { copyId, titleId: null, dueDate: type === 'library.return' ? null : dueDate, renewals: 0, loanEventId: null } });
-  for (const desk of ['desk-a', 'desk-b']) await harness.storage.addDevice(desk, desk, await hashToken(`${desk}-token-for-console-tests`));
-  const a = [loan(1, 'desk-a', 'p-1', 'L-1', at), loan(2, 'desk-a', 'p-1', 'L-3', at + 1000), loan(3, 'desk-a', 'p-5', 'L-5', at + 2000, 'library.loan', '2099-01-01'), loan(4, 'desk-a', 'p-5', 'L-5', at + 3000, 'library.return')];
-  const b = [loan(1, 'desk-b', 'p-4', 'L-1', at + 60_000, 'library.loan', '2099-01-01')];
-  expect((await harness.storage.ingest('desk-a', items(...a), null, null, Date.now())).accepted).toHaveLength(a.length);
-  expect((await harness.storage.ingest('desk-b', items(...b), null, null, Date.now())).accepted).toHaveLength(b.length);
-  await harness.library?.folder.catchUp();
-}
+import { CATALOGUE, lendBooks, uploadCatalogue } from './console-insight-fixture.js';
 
 function rows(html: string, table: string, attribute: string): Map<string, string[]> {
   const section = html.slice(html.indexOf(`<table id="${table}"`));
