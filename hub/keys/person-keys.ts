@@ -14,8 +14,8 @@ import { createFieldCipher, openSqliteFile, type FieldCipher } from '../../lib/i
 export interface PersonKeyStore {
   /** A random id made when the store was created: the hub's database remembers which store sealed it. */
   identity(): Promise<string>;
-  /** The person's cipher, its key created if the person has none. */
-  keyFor(personId: string): Promise<FieldCipher>;
+  /** Each person's cipher, a key created (in one transaction) for those who have none. */
+  keysFor(personIds: readonly string[]): Promise<Map<string, FieldCipher>>;
   /** The ciphers of those of `personIds` that have a key; a destroyed key is simply absent. */
   existing(personIds: readonly string[]): Promise<Map<string, FieldCipher>>;
   /** Destroys the person's key; true when there was one. */
@@ -37,6 +37,9 @@ const wrapAad = (personId: string): string => `person_keys.wrapped:${personId}`;
 const PRAGMAS = 'PRAGMA journal_mode = TRUNCATE; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 10000;';
 
 export class SqlitePersonKeyStore implements PersonKeyStore {
+  /** Key-creating transactions of this connection, one after another (a BEGIN inside a BEGIN fails). */
+  private writes: Promise<unknown> = Promise.resolve();
+
   private constructor(private readonly db: sqlite3.Database, private readonly master: FieldCipher) {}
 
   /** Opens (creating, 0600) the key store at `file`, its keys wrapped by `masterKey` (32 bytes). */
@@ -54,16 +57,33 @@ export class SqlitePersonKeyStore implements PersonKeyStore {
     return id;
   }
 
-  async keyFor(personId: string): Promise<FieldCipher> {
-    const found = (await this.existing([personId])).get(personId);
-    if (found) return found;
-    const key = randomBytes(32);
-    // Two processes may create one person's key at once: the first insert wins, both read it back.
-    await this.run('INSERT INTO person_keys (person_id, wrapped, created_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [personId, this.master.seal(key, wrapAad(personId)), Date.now()]);
-    key.fill(0);
-    const created = (await this.existing([personId])).get(personId);
-    if (!created) throw new Error(`person key for ${personId} was destroyed while it was being created`);
-    return created;
+  async keysFor(personIds: readonly string[]): Promise<Map<string, FieldCipher>> {
+    const found = await this.existing(personIds);
+    const missing = [...new Set(personIds)].filter((id) => !found.has(id));
+    if (missing.length === 0) return found;
+    // One transaction (one sync to disk) for a class import's thousands of new keys, after any other
+    // batch of this process. Two processes may create one person's key at once: the first insert
+    // wins (ON CONFLICT), and both read the stored key back.
+    const batch = this.writes.then(async () => {
+      await this.exec('BEGIN IMMEDIATE');
+      try {
+        for (const id of missing) {
+          const key = randomBytes(32);
+          await this.run('INSERT INTO person_keys (person_id, wrapped, created_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [id, this.master.seal(key, wrapAad(id)), Date.now()]);
+          key.fill(0);
+        }
+        await this.exec('COMMIT');
+      } catch (error) {
+        await this.exec('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+    this.writes = batch.catch(() => undefined);
+    await batch;
+    for (const [id, cipher] of await this.existing(missing)) found.set(id, cipher);
+    const lost = missing.find((id) => !found.has(id));
+    if (lost !== undefined) throw new Error(`person key for ${lost} was destroyed while it was being created`);
+    return found;
   }
 
   async existing(personIds: readonly string[]): Promise<Map<string, FieldCipher>> {
@@ -82,7 +102,10 @@ export class SqlitePersonKeyStore implements PersonKeyStore {
   }
 
   async destroy(personId: string): Promise<boolean> {
-    return (await this.run('DELETE FROM person_keys WHERE person_id = ?', [personId])) > 0;
+    // After any key-creating batch, so the delete cannot land inside (and roll back with) its transaction.
+    const done = this.writes.then(() => this.run('DELETE FROM person_keys WHERE person_id = ?', [personId]));
+    this.writes = done.catch(() => undefined);
+    return (await done) > 0;
   }
 
   close(): Promise<void> {

@@ -71,17 +71,14 @@ export class RosterSealer {
 
   /** The JSON text to store for each change (null for a delete), personal fields sealed. */
   async seal(changes: readonly WireRosterChange[]): Promise<Array<string | null>> {
-    const out: Array<string | null> = [];
-    for (const change of changes) {
-      if (change.op === 'delete') {
-        out.push(null);
-        continue;
-      }
+    const owners = changes.flatMap((change) => (change.op === 'upsert' ? [ownerOf(change.type, change.data as unknown as Json)] : [])).filter((id): id is string => id !== null);
+    const ciphers = owners.length > 0 ? await this.keys.keysFor(owners) : new Map<string, FieldCipher>();
+    return changes.map((change) => {
+      if (change.op === 'delete') return null;
       const data = change.data as unknown as Json;
-      const owner = ownerOf(change.type, data);
-      out.push(JSON.stringify(owner === null ? data : sealWith(await this.keys.keyFor(owner), change.type, data)));
-    }
-    return out;
+      const cipher = ciphers.get(ownerOf(change.type, data) ?? '');
+      return JSON.stringify(cipher ? sealWith(cipher, change.type, data) : data);
+    });
   }
 
   /**

@@ -3,7 +3,7 @@
 // PostgreSQL's pg_wal), and a destroy request erases them everywhere by destroying the key.
 // Both storages: the scans cover every hub file (SQLite's database, -wal, -shm; PostgreSQL's whole
 // data folder with pg_wal after a CHECKPOINT) and the key store.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,5 +102,20 @@ describe('person keys on a SQLite hub', () => {
     await reopened.close();
     await rm(`${file}.keys`);
     await expect(SqliteHubStorage.open(file)).rejects.toThrow(/sealed with person key store/);
+  });
+
+  it('gives two stores on one file (two hub processes) the same master key and the same person keys', async () => {
+    const [a, b] = await Promise.all([loadMasterKey(join(dir, 'shared.master-key')), loadMasterKey(join(dir, 'shared.master-key'))]);
+    expect(a.equals(b)).toBe(true);
+    expect((await stat(join(dir, 'shared.master-key'))).mode & 0o777).toBe(0o600);
+    const [one, two] = await Promise.all([SqlitePersonKeyStore.open(join(dir, 'shared.keys'), a), SqlitePersonKeyStore.open(join(dir, 'shared.keys'), b)]);
+    const ids = Array.from({ length: 50 }, (_, i) => `p-${i}`);
+    const [fromOne, fromTwo] = await Promise.all([one.keysFor(ids), two.keysFor([...ids].reverse())]);
+    const sealed = fromOne.get('p-7')?.seal(Buffer.from('Әлия'), 'aad');
+    expect(sealed && fromTwo.get('p-7')?.open(sealed, 'aad').toString()).toBe('Әлия');
+    expect(await one.identity()).toBe(await two.identity());
+    expect(await two.destroy('p-7')).toBe(true);
+    expect((await one.existing(['p-7', 'p-8'])).has('p-7')).toBe(false);
+    await Promise.all([one.close(), two.close()]);
   });
 });
