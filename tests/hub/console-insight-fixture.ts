@@ -11,7 +11,6 @@ import type { ConsoleClient } from './console-people-client.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
-const DAY = 86_400_000;
 const OFFSET = DEFAULT_SCHOOL_DAY.utcOffsetMinutes * MINUTE;
 const BELL = DEFAULT_SCHOOL_DAY.bellMinutes * MINUTE;
 
@@ -84,7 +83,9 @@ export async function uploadCatalogue(client: ConsoleClient, csv: string, skipBa
 
 /** Loans at two desks: L-1 lent to p-1 at desk-a and to p-4 at desk-b while offline (a double loan); L-3 to p-1, overdue; L-5 to p-5, returned. */
 export async function lendBooks(harness: ConsoleHarness): Promise<void> {
-  const at = Date.now() - 20 * DAY;
+  // Minutes ago, not days: the console's reports count from 1 September, and a test run early in
+  // September must still see these loans. Overdue comes from the due date, not from when it was lent.
+  const at = Date.now() - 2 * MINUTE;
   const loan = (seq: number, desk: string, personId: string, copyId: string, atMs: number, type = 'library.loan', dueDate: string | null = '2026-01-10') =>
     event(seq, { type, door: 'library', direction: null, personId, at: new Date(atMs).toISOString(), wallMs: atMs, bootId: `${desk}-boot`, data: { copyId, titleId: null, dueDate: type === 'library.return' ? null : dueDate, renewals: 0, loanEventId: null } });
   for (const desk of ['desk-a', 'desk-b']) await harness.storage.addDevice(desk, desk, await hashToken(`${desk}-token-for-console-tests`));
