@@ -53,6 +53,17 @@ export async function childOf(storage: HubStorage, personId: string): Promise<{ 
   return { name: entity.data.name, group: entity.data.group ?? null };
 }
 
+/**
+ * The school's pupils as a datalist for the child fields: the cashier types a name or a class and the
+ * browser offers the id (no script: the CSP allows none).
+ */
+export async function childrenList(ctx: ConsoleContext): Promise<string> {
+  // Blocked pupils too: a blocked card does not close a canteen account.
+  const pupils = (await ctx.store.rosterPeople()).filter((p) => p.role === 'student');
+  pupils.sort((a, b) => (a.group ?? '').localeCompare(b.group ?? '', 'kk', { numeric: true }) || a.name.localeCompare(b.name, 'kk'));
+  return `<datalist id="children">${pupils.map((p) => `<option value="${esc(p.id)}">${esc(p.name)}${p.group ? ` (${esc(p.group)})` : ''}</option>`).join('')}</datalist>`;
+}
+
 export function notice(text: string, id: string): string {
   return `<p class="notice" role="status" id="${esc(id)}">${esc(text)}</p>`;
 }
@@ -61,13 +72,13 @@ export function problem(text: string, id: string): string {
   return `<p class="error" role="alert" id="${esc(id)}">${esc(text)}</p>`;
 }
 
-function canteenLinks(t: CanteenCatalog, request: FastifyRequest, month: string): string {
+function canteenLinks(t: CanteenCatalog, request: FastifyRequest, month: string, children: string): string {
   const topUp = can(accountOf(request).role, 'canteen.topup') ? `<a id="topup-link" href="/console/canteen/topup">${esc(t.topUp)}</a> · ` : '';
   const report = `/console/canteen/report?month=${month}`;
   return (
     `<p class="actions">${topUp}<a href="/console/canteen/menu">${esc(t.menu)}</a> · <a href="/console/canteen/register">${esc(t.register)}</a> · ` +
     `${esc(t.report)} ${esc(month)}: <a id="report-xlsx" href="${report}&amp;format=xlsx">XLSX</a> · <a id="report-csv" href="${report}&amp;format=csv">CSV</a></p>` +
-    `<form method="get" action="/console/canteen/statement" class="card" id="statement-form"><label>${esc(t.child)} <input name="person" required maxlength="128"></label><button type="submit">${esc(t.statement)}</button></form>`
+    `<form method="get" action="/console/canteen/statement" class="card" id="statement-form"><label>${esc(t.child)} <input name="person" required maxlength="128" list="children"></label><button type="submit">${esc(t.statement)}</button></form>${children}`
   );
 }
 
@@ -111,7 +122,7 @@ async function overviewPage(ctx: ConsoleContext, canteen: ConsoleCanteen, reques
   const counts = await canteen.meals.dayCounts(day);
   const flags = await flagsTable(t, canteen, reply.generateCsrf());
   await audit(ctx, request, 'view.canteen', 'canteen', { day, periods: counts.length });
-  const body = status + canteenLinks(t, request, day.slice(0, 7)) + `<h3>${esc(t.today.replace('{day}', day))}</h3>` + countsTable(t, canteen.kit.tenge, counts) + `<h3>${esc(t.flags)}</h3>` + flags;
+  const body = status + canteenLinks(t, request, day.slice(0, 7), await childrenList(ctx)) + `<h3>${esc(t.today.replace('{day}', day))}</h3>` + countsTable(t, canteen.kit.tenge, counts) + `<h3>${esc(t.flags)}</h3>` + flags;
   return sendPage(request, reply, t.canteen, raw(body));
 }
 

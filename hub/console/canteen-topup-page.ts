@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { TransferResult } from '../canteen/index.js';
 import { HubError } from '../errors.js';
 import type { CanteenCatalog } from './canteen-messages.js';
-import { childOf, personIdField, problem, tc, type ConsoleCanteen } from './canteen-pages.js';
+import { childOf, childrenList, personIdField, problem, tc, type ConsoleCanteen } from './canteen-pages.js';
 import { audit, sendPage, type ConsoleContext } from './context.js';
 import { esc, raw } from './html.js';
 import { requireCapability } from './pages.js';
@@ -41,11 +41,11 @@ interface FormState {
   reference: string;
 }
 
-function topUpForm(t: CanteenCatalog, csrf: string, state: FormState): string {
+function topUpForm(t: CanteenCatalog, csrf: string, state: FormState, children: string): string {
   return (
     `<form method="post" action="/console/canteen/topup" class="card" id="topup-form"><input type="hidden" name="_csrf" value="${esc(csrf)}">` +
     `<input type="hidden" name="transferId" value="${esc(state.transferId)}">` +
-    `<label>${esc(t.child)} <input name="person" required maxlength="128" value="${esc(state.person)}"></label>` +
+    `<label>${esc(t.child)} <input name="person" required maxlength="128" value="${esc(state.person)}" list="children"></label>${children}` +
     `<label>${esc(t.amount)} <input name="amount" required inputmode="decimal" maxlength="16" value="${esc(state.amount)}"></label>` +
     `<label>${esc(t.reference)} <input name="reference" maxlength="200" value="${esc(state.reference)}"></label>` +
     `<button type="submit">${esc(t.topUp)}</button></form>`
@@ -58,13 +58,15 @@ async function formPage(ctx: ConsoleContext, request: FastifyRequest, reply: Fas
   const t = tc(request);
   // The id is fixed now, before anything is sent: every submission of this form is the same transfer.
   const state = { transferId: `console:${randomUUID()}`, person: person.success ? person.data.person : '', amount: '', reference: '' };
-  return sendPage(request, reply, t.topUp, raw(topUpForm(t, reply.generateCsrf(), state)));
+  return sendPage(request, reply, t.topUp, raw(topUpForm(t, reply.generateCsrf(), state, await childrenList(ctx))));
 }
 
 function refusal(t: CanteenCatalog, error: unknown): { text: string; status: number } {
   // The ledger's refusals are HubErrors with its code (LedgerError): matched by code, not class.
   if (error instanceof HubError && error.code === 'exceeds_floor') return { text: t.exceedsFloor, status: 409 };
   if (error instanceof HubError && error.code === 'unknown_person') return { text: t.unknownChild, status: 422 };
+  // The same form sent again with another child or amount: the first submission stands.
+  if (error instanceof HubError && error.code === 'id_conflict') return { text: t.formConflict, status: 409 };
   throw error;
 }
 
@@ -74,7 +76,8 @@ async function submitTopUp(ctx: ConsoleContext, canteen: ConsoleCanteen, request
   const body = topUpBody.safeParse(request.body ?? {});
   if (!body.success) throw new HubError(400, 'invalid_form', 'the top-up form is incomplete');
   const state: FormState = { ...body.data, person: body.data.person.trim() };
-  const again = (text: string, status: number, id: string): FastifyReply => sendPage(request, reply, t.topUp, raw(problem(text, id) + topUpForm(t, reply.generateCsrf(), state)), status);
+  const children = await childrenList(ctx);
+  const again = (text: string, status: number, id: string): FastifyReply => sendPage(request, reply, t.topUp, raw(problem(text, id) + topUpForm(t, reply.generateCsrf(), state, children)), status);
   const amountTiyn = tiynOf(state.amount);
   if (amountTiyn === null) return again(t.badAmount, 400, 'topup-problem');
   const person = personIdField.safeParse(state.person);

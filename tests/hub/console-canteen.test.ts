@@ -39,6 +39,11 @@ describe.each(backends)('console canteen forms: %s', (_name, makeBackend) => {
     expect(answers.map((a) => a.status)).toEqual([303, 303, 303]);
     expect(answers.map((a) => /done=(\w+)/.exec(a.headers.get('location') ?? '')?.[1]).sort()).toEqual(['again', 'again', 'topup']);
     expect(await balance('p-4')).toBe(250_000);
+    // The same form sent again with another amount: the first top-up stands, nothing else applied.
+    expect((await cashier.postForm('/console/canteen/topup', { ...fields, amount: '9999' })).status).toBe(409);
+    expect(await balance('p-4')).toBe(250_000);
+    // The form offers the school's pupils by name and class.
+    expect(form).toContain('<option value="p-4">Іңкәр Һадиева (6Б)</option>');
     const reversals = await Promise.all([1, 2].map(() => cashier.postForm('/console/canteen/reverse', { transferId, person: 'p-4' })));
     expect(reversals.map((r) => r.status)).toEqual([303, 303]);
     expect(await balance('p-4')).toBe(0);
