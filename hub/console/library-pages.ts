@@ -58,11 +58,11 @@ function overdueTable(report: LibraryReport, names: Map<string, string>, i: Insi
   return `<h3>${esc(i.overdue)}</h3><table id="library-overdue"><thead><tr><th scope="col">${esc(klass)}</th><th scope="col">${esc(i.borrower)}</th><th scope="col">${esc(i.copy)}</th><th scope="col">${esc(i.due)}</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function reportTables(report: LibraryReport, i: InsightCatalog): string {
+function reportTables(report: LibraryReport, i: InsightCatalog, klass: string): string {
   const perClass = report.loansPerClass.map((r) => `<tr data-class="${esc(r.group)}"><th scope="row">${esc(groupName(r.group, i))}</th><td class="num">${r.loans}</td></tr>`).join('');
   const top = report.mostRead.map((r) => `<tr data-title="${esc(r.titleId)}"><td>${esc(r.title)}</td><td class="num">${r.loans}</td></tr>`).join('');
   return (
-    `<h3>${esc(i.loansPerClass)}</h3><table id="library-per-class"><thead><tr><th scope="col"></th><th scope="col" class="num">${esc(i.loans)}</th></tr></thead><tbody>${perClass}</tbody></table>` +
+    `<h3>${esc(i.loansPerClass)}</h3><table id="library-per-class"><thead><tr><th scope="col">${esc(klass)}</th><th scope="col" class="num">${esc(i.loans)}</th></tr></thead><tbody>${perClass}</tbody></table>` +
     `<h3>${esc(i.mostRead)}</h3><table id="library-most-read"><thead><tr><th scope="col">${esc(i.title)}</th><th scope="col" class="num">${esc(i.loans)}</th></tr></thead><tbody>${top}</tbody></table>`
   );
 }
@@ -76,7 +76,7 @@ async function reportsPage(ctx: ConsoleContext, request: FastifyRequest, reply: 
   const i = ti(request);
   const report = await libraryReport(library.store, library.storage, { nowMs: ctx.now(), utcOffsetMinutes: ctx.day.utcOffsetMinutes, sinceMs: schoolYearStartMs(ctx), top: 10 });
   await audit(ctx, request, 'view.library', 'library', { overdue: report.overdueByClass.reduce((n, g) => n + g.loans.length, 0) });
-  return sendPage(request, reply, i.library, raw(libraryLinks(i) + overdueTable(report, await namesOf(ctx), i, textsOf(request).klass) + reportTables(report, i)));
+  return sendPage(request, reply, i.library, raw(libraryLinks(i) + overdueTable(report, await namesOf(ctx), i, textsOf(request).klass) + reportTables(report, i, textsOf(request).klass)));
 }
 
 function loansTable(loans: readonly LoanRecord[], names: Map<string, string>, i: InsightCatalog, ctx: ConsoleContext): string {
