@@ -22,6 +22,7 @@ export const SLOW_TESTS = [
   'tests/privacy/key-rotation.test.ts', // `esik key rotate` through a running kiosk, then its restart
   'tests/privacy/scan.test.ts', // a real kiosk enrols, decides and erases; then a byte scan of its folder
   'tests/hub/hub-main.test.ts', // `npm run hub` as child processes on SQLite and PostgreSQL
+  'tests/hub/canteen-topup-webhook-main.test.ts', // hub/main.ts as a child process with the webhook's secret file
   'tests/hub/privacy-kiosk.test.ts', // a hub and a kiosk process carry out block and destroy requests
   'tests/hub/notify-restart.test.ts', // a hub process SIGKILLed in the middle of delivering notices
   'tests/hub/ledger-multi-process.test.ts', // two hub processes on one PostgreSQL posting the same transfers
