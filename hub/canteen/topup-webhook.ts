@@ -76,6 +76,10 @@ export async function registerTopUpWebhook(app: FastifyInstance, options: TopUpW
       } catch {
         throw new HubError(400, 'invalid_json', 'the body is not JSON');
       }
+      // A provider sends other kinds of events too (refunds, payouts): acknowledged so it does not
+      // retry them, and nothing is applied; only a succeeded payment moves money.
+      const kind = z.object({ type: z.string().max(100) }).safeParse(json);
+      if (kind.success && kind.data.type !== 'payment.succeeded') return reply.code(202).send({ status: 'ignored', type: kind.data.type });
       const { data } = payload.parse(json);
       // No webhook id in the transfer: a provider may deliver one payment in two messages, and the
       // second must be the same transfer (a duplicate), not a conflicting one.

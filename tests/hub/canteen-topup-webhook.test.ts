@@ -115,6 +115,8 @@ describe.each(['sqlite', 'postgres'] as const)('canteen top-up webhook: %s', (ki
     // A signed body that is not JSON at all is only parsed after the signature: 400, not 500.
     expect((await deliver(hub.url, { body: '{"type":' })).status).toBe(400);
     expect((await deliver(hub.url, { body: JSON.stringify({ pad: 'x'.repeat(9000) }) })).status).toBe(413);
+    // Another kind of event from the provider is acknowledged and moves nothing.
+    expect(await deliver(hub.url, { body: JSON.stringify({ type: 'payment.refunded', data: { paymentId: 'pay-2001' } }) })).toEqual({ status: 202, json: { status: 'ignored', type: 'payment.refunded' } });
     const unknown = await deliver(hub.url, { body: payment('pay-2002', 'p-404', 50_000) });
     expect(unknown).toMatchObject({ status: 422, json: { error: 'unknown_person' } });
     expect(await hub.ledger.transfer(providerTransferId('pay-2002'))).toBeNull();
