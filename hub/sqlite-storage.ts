@@ -56,7 +56,11 @@ export class SqliteHubStorage implements HubStorage {
   /** Opens (and migrates) the hub at `file`; person keys from `keys`, by default the store beside it (hub/keys). */
   static async open(file: string, keys?: PersonKeyStore): Promise<SqliteHubStorage> {
     const sealer = new RosterSealer(keys ?? (await openPersonKeys(keyStoreBeside(file))));
-    const storage = new SqliteHubStorage(await HubDb.open(file), sealer);
+    const db = await HubDb.open(file).catch(async (error: unknown) => {
+      await sealer.close();
+      throw error;
+    });
+    const storage = new SqliteHubStorage(db, sealer);
     try {
       await storage.migrate();
     } catch (error) {
